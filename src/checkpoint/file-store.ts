@@ -1,0 +1,30 @@
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { type Checkpoint, type CheckpointStore, decodeCheckpoint, encodeCheckpoint } from './checkpoint.js';
+
+/** A checkpoint in a local file (a volume that outlives the container), replaced atomically. */
+export class FileCheckpointStore implements CheckpointStore {
+  constructor(private readonly path: string) {}
+
+  get description(): string {
+    return `file ${this.path}`;
+  }
+
+  async load(): Promise<Checkpoint | undefined> {
+    let text: string;
+    try {
+      text = readFileSync(this.path, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw new Error(`cannot read checkpoint file ${this.path}: ${(err as Error).message}`);
+    }
+    return decodeCheckpoint(text.trim(), this.description);
+  }
+
+  async save(checkpoint: Checkpoint): Promise<void> {
+    mkdirSync(dirname(this.path), { recursive: true });
+    const partial = `${this.path}.partial`;
+    writeFileSync(partial, encodeCheckpoint(checkpoint));
+    renameSync(partial, this.path);
+  }
+}

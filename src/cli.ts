@@ -1,0 +1,109 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { KubeConfig } from '@kubernetes/client-node';
+import { ConfigError } from './config/config-error.js';
+import { loadConfig, loadConfigFile } from './config/load.js';
+import { describeRoute } from './route/describe.js';
+import { createDiagnostics } from './diagnostics.js';
+import { runExporter } from './run.js';
+import { runDemo } from './demo/run-demo.js';
+
+const USAGE = `kube-eventline: keep Kubernetes Event history, one JSON line per occurrence on stdout.
+
+Usage:
+  kube-eventline [--config FILE] [--kubeconfig FILE]   watch Events and write lines (default command)
+  kube-eventline check-config FILE                      validate a config file and print its route tree
+  kube-eventline demo [--speed N]                       run against a built-in SIMULATED cluster
+  kube-eventline --help | --version
+
+Without --config, the defaults apply (all namespaces, built-in levels, everything to stdout).
+Without --kubeconfig, the in-cluster ServiceAccount is used, else $KUBECONFIG or ~/.kube/config.
+Diagnostics go to stderr; stdout carries event lines only.`;
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      config: { type: 'string', short: 'c' },
+      kubeconfig: { type: 'string' },
+      speed: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean' },
+    },
+  });
+  if (values.help) {
+    process.stderr.write(`${USAGE}\n`);
+    return 0;
+  }
+  if (values.version) {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    process.stdout.write(`${pkg.version}\n`);
+    return 0;
+  }
+  const [command, ...rest] = positionals;
+  switch (command) {
+    case 'check-config': {
+      const file = rest[0] ?? values.config;
+      if (!file) throw new UsageError('check-config needs a FILE');
+      const { config, warnings } = loadConfigFile(file, process.env);
+      for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
+      process.stdout.write(`${file}: valid\n\n${describeRoute(config)}\n`);
+      return 0;
+    }
+    case 'demo': {
+      const speed = values.speed === undefined ? 1 : Number(values.speed);
+      if (!Number.isFinite(speed) || speed <= 0) throw new UsageError(`--speed must be a positive number, got "${values.speed}"`);
+      return runDemo({ speed });
+    }
+    case undefined:
+    case 'run':
+      return run(values.config, values.kubeconfig);
+    default:
+      throw new UsageError(`unknown command "${command}"`);
+  }
+}
+
+async function run(configFile: string | undefined, kubeconfigFile: string | undefined): Promise<number> {
+  const { config, warnings } = configFile ? loadConfigFile(configFile, process.env) : loadConfig('', '(defaults)', process.env);
+  const log = createDiagnostics(config.logLevel);
+  for (const w of warnings) log.warn(w);
+  const kubeConfig = new KubeConfig();
+  if (kubeconfigFile) kubeConfig.loadFromFile(kubeconfigFile);
+  else kubeConfig.loadFromDefault();
+  const running = await runExporter(config, kubeConfig, log);
+  log.info({ server: kubeConfig.getCurrentCluster()?.server, namespaces: config.namespaces.length ? config.namespaces : 'all' }, 'watching Events');
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      log.info({ signal }, 'stopping: flushing lines and saving the checkpoint');
+      resolve();
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+  await running.stop();
+  log.info('stopped');
+  return 0;
+}
+
+class UsageError extends Error {}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    // A user mistake gets its message and nothing else; a bug gets its stack.
+    if (err instanceof ConfigError) {
+      process.stderr.write(`kube-eventline: invalid configuration\n${err.message}\n`);
+      process.exitCode = 2;
+    } else if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`kube-eventline: ${(err as Error).message}\n\n${USAGE}\n`);
+      process.exitCode = 2;
+    } else {
+      process.stderr.write(`kube-eventline: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.exitCode = 1;
+    }
+  },
+);

@@ -1,0 +1,226 @@
+import type { Logger } from 'pino';
+import type { CheckpointStore } from './checkpoint/checkpoint.js';
+import type { Enricher } from './enrich/enricher.js';
+import type { Level } from './grade/levels.js';
+import { buildLine } from './line/build-line.js';
+import type { EventLine, RawEvent } from './line/event-line.js';
+import { occurrenceCount, occurrenceTimeMs } from './line/occurrence.js';
+import type { ExporterMetrics } from './serve/metrics.js';
+import type { Sink } from './sinks/sink.js';
+import { OccurrenceTracker } from './track/occurrence-tracker.js';
+import type { WatchType } from './watch/event-stream.js';
+import type { KubeHttp } from './watch/kube-http.js';
+import { runWatchLoop } from './watch/watch-loop.js';
+
+export interface ExporterSettings {
+  api: KubeHttp;
+  clusterName: string;
+  /** Namespaces to watch; empty means all. */
+  namespaces: string[];
+  maxEventAgeSeconds: number;
+  maxMessageBytes: number;
+  grade: (event: RawEvent) => Level;
+  route: (line: EventLine) => string[];
+  sinks: ReadonlyMap<string, Sink>;
+  enricher?: Enricher;
+  checkpoint?: { store: CheckpointStore; intervalMs: number };
+  metrics: ExporterMetrics;
+  log: Logger;
+  tracker?: { ttlMs: number; maxEntries: number };
+  watch?: { pageSize?: number; timeoutSeconds?: number; minBackoffMs?: number; maxBackoffMs?: number };
+  now?: () => number;
+}
+
+const ALL_NAMESPACES = '*';
+
+/**
+ * The data flow: watch → track (which occurrences are new) → grade → enrich → build the line
+ * → route → write. One Event notification is written completely (every receiver, with
+ * backpressure) before the next is read, so memory stays flat however slow a sink is.
+ */
+export class Exporter {
+  private readonly trackers = new Map<string, OccurrenceTracker>();
+  private readonly listedScopes = new Set<string>();
+  private readonly abort = new AbortController();
+  private loops: Promise<void>[] = [];
+  private checkpointTimer: NodeJS.Timeout | undefined;
+  private maintenanceTimer: NodeJS.Timeout | undefined;
+  private hadCheckpoint = false;
+  private readonly now: () => number;
+
+  constructor(private readonly s: ExporterSettings) {
+    this.now = s.now ?? Date.now;
+    for (const scope of this.scopes()) {
+      this.trackers.set(scope, new OccurrenceTracker(s.tracker ?? { ttlMs: 2 * 3600_000, maxEntries: 500_000 }));
+    }
+  }
+
+  /** Ready once every watched scope has been listed and its Events written. */
+  get ready(): boolean {
+    return this.listedScopes.size === this.trackers.size;
+  }
+
+  private scopes(): string[] {
+    return this.s.namespaces.length ? [...new Set(this.s.namespaces)] : [ALL_NAMESPACES];
+  }
+
+  async start(): Promise<void> {
+    if (this.s.checkpoint) await this.restoreCheckpoint(this.s.checkpoint.store);
+    this.loops = this.scopes().map((scope) =>
+      runWatchLoop(
+        {
+          api: this.s.api,
+          namespace: scope === ALL_NAMESPACES ? undefined : scope,
+          pageSize: this.s.watch?.pageSize ?? 500,
+          watchTimeoutSeconds: this.s.watch?.timeoutSeconds ?? 300,
+          minBackoffMs: this.s.watch?.minBackoffMs ?? 500,
+          maxBackoffMs: this.s.watch?.maxBackoffMs ?? 30_000,
+        },
+        {
+          onList: (items, relist) => this.onList(scope, items, relist),
+          onEvent: (type, event) => this.onEvent(scope, type, event),
+          onRestart: (reason, error) => {
+            this.s.metrics.watchRestarts.inc({ reason });
+            if (reason === 'expired') this.s.metrics.relists.inc();
+            const level = reason === 'closed' ? 'debug' : 'warn';
+            this.s.log[level]({ scope, reason, err: error instanceof Error ? error.message : error }, 'watch restarting');
+          },
+        },
+        this.abort.signal,
+      ),
+    );
+    this.maintenanceTimer = setInterval(() => {
+      for (const tracker of this.trackers.values()) tracker.evictExpired(this.now());
+      this.s.metrics.trackedEvents.set(this.trackedCount());
+    }, 60_000);
+    this.maintenanceTimer.unref();
+    if (this.s.checkpoint) {
+      const { intervalMs } = this.s.checkpoint;
+      this.checkpointTimer = setInterval(() => void this.saveCheckpoint().catch((err: Error) => this.s.log.error({ err: err.message }, 'checkpoint save failed')), intervalMs);
+      this.checkpointTimer.unref();
+    }
+  }
+
+  /** Graceful stop: end the watches, flush every sink, save the checkpoint last. */
+  async stop(): Promise<void> {
+    this.abort.abort();
+    await Promise.allSettled(this.loops);
+    if (this.checkpointTimer) clearInterval(this.checkpointTimer);
+    if (this.maintenanceTimer) clearInterval(this.maintenanceTimer);
+    for (const sink of this.s.sinks.values()) await sink.flush();
+    if (this.s.checkpoint) await this.saveCheckpoint();
+    for (const sink of this.s.sinks.values()) await sink.close();
+  }
+
+  private tracker(scope: string): OccurrenceTracker {
+    return this.trackers.get(scope)!;
+  }
+
+  private async onList(scope: string, items: RawEvent[], relist: boolean): Promise<void> {
+    const tracker = this.tracker(scope);
+    const listed = new Set<string>();
+    // Oldest first, so the lines of a relist come out in the order things happened.
+    const ordered = items.slice().sort((a, b) => (occurrenceTimeMs(a) || 0) - (occurrenceTimeMs(b) || 0));
+    const firstStart = !relist && !this.hadCheckpoint;
+    for (const event of ordered) {
+      const uid = event.metadata?.uid;
+      if (!uid) continue;
+      listed.add(uid);
+      this.s.metrics.eventsReceived.inc({ type: 'LISTED' });
+      await this.process(tracker, event, firstStart);
+    }
+    // Events gone from the list were deleted while no watch was open.
+    tracker.retainOnly(listed);
+    this.s.metrics.trackedEvents.set(this.trackedCount());
+    this.listedScopes.add(scope);
+    this.s.log.info({ scope, events: items.length, relist }, relist ? 'relisted Events after the watch expired' : 'listed Events');
+  }
+
+  private async onEvent(scope: string, type: WatchType, event: RawEvent): Promise<void> {
+    this.s.metrics.eventsReceived.inc({ type });
+    const tracker = this.tracker(scope);
+    const uid = event.metadata?.uid;
+    if (!uid) return;
+    if (type === 'DELETED') {
+      tracker.forget(uid);
+      return;
+    }
+    await this.process(tracker, event, false);
+  }
+
+  /** Writes the occurrences of `event` not written yet, and records them. */
+  private async process(tracker: OccurrenceTracker, event: RawEvent, firstStart: boolean): Promise<void> {
+    const uid = event.metadata.uid!;
+    const count = occurrenceCount(event);
+    const now = this.now();
+    const seen = tracker.observe(uid, count);
+    if (seen.kind === 'unchanged') {
+      tracker.touch(uid, now);
+      this.s.metrics.eventsDropped.inc({ why: 'unchanged' });
+      return;
+    }
+    if (seen.kind === 'shrank') {
+      tracker.record(uid, count, now);
+      this.s.metrics.eventsDropped.inc({ why: 'count_decreased' });
+      return;
+    }
+    if (seen.kind === 'new' && firstStart && now - occurrenceTimeMs(event) > this.s.maxEventAgeSeconds * 1000) {
+      tracker.record(uid, count, now);
+      this.s.metrics.eventsDropped.inc({ why: 'too_old' });
+      return;
+    }
+    const level = this.s.grade(event);
+    const enrichment = this.s.enricher ? await this.s.enricher.enrich(event) : undefined;
+    const line = buildLine(event, level, seen.delta, { clusterName: this.s.clusterName, maxMessageBytes: this.s.maxMessageBytes }, enrichment, now);
+    const receivers = this.s.route(line);
+    if (receivers.length === 0) this.s.metrics.eventsDropped.inc({ why: 'no_route' });
+    for (const name of receivers) {
+      const sink = this.s.sinks.get(name);
+      if (!sink) continue;
+      try {
+        await sink.write(line);
+      } catch (err) {
+        this.s.metrics.sinkErrors.inc({ receiver: name });
+        throw err;
+      }
+      this.s.metrics.routeMatches.inc({ receiver: name });
+      this.s.metrics.linesWritten.inc({ level, receiver: name });
+      this.s.metrics.occurrencesWritten.inc({ level, receiver: name }, seen.delta);
+    }
+    if (receivers.length) this.s.metrics.lastEventTime.set(Date.parse(line.time) / 1000);
+    tracker.record(uid, count, now);
+  }
+
+  private trackedCount(): number {
+    let n = 0;
+    for (const t of this.trackers.values()) n += t.size;
+    return n;
+  }
+
+  private async restoreCheckpoint(store: CheckpointStore): Promise<void> {
+    const checkpoint = await store.load();
+    if (!checkpoint) {
+      this.s.log.info({ checkpoint: store.description }, 'no checkpoint yet: first start');
+      return;
+    }
+    this.hadCheckpoint = true;
+    let restored = 0;
+    for (const [scope, entries] of Object.entries(checkpoint.scopes)) {
+      const tracker = this.trackers.get(scope);
+      if (!tracker) continue; // the watched namespaces changed: that scope starts afresh
+      tracker.restore(entries);
+      restored += entries.length;
+    }
+    this.s.log.info({ checkpoint: store.description, savedAt: checkpoint.savedAt, events: restored }, 'restored checkpoint');
+  }
+
+  async saveCheckpoint(): Promise<void> {
+    if (!this.s.checkpoint) return;
+    // Snapshot first, then flush: every occurrence the snapshot calls written has then
+    // reached the operating system before the checkpoint says so.
+    const scopes: Record<string, Array<[string, number, number]>> = {};
+    for (const [scope, tracker] of this.trackers) scopes[scope] = tracker.snapshot();
+    for (const sink of this.s.sinks.values()) await sink.flush();
+    await this.s.checkpoint.store.save({ version: 1, savedAt: new Date(this.now()).toISOString(), scopes });
+  }
+}

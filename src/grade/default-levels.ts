@@ -1,0 +1,64 @@
+import type { Level } from './levels.js';
+
+/**
+ * Built-in severity by Event reason, as an experienced troubleshooter grades them.
+ * Reasons not listed fall back on the Event type: Warning → warning, Normal → normal.
+ * Node Problem Detector reasons (npd/) must appear here: test/unit/npd-reasons.test.ts keeps them in step.
+ */
+export const DEFAULT_REASON_LEVELS: Readonly<Record<string, Level>> = {
+  // Routine pod lifecycle.
+  Scheduled: 'info',
+  Pulling: 'info',
+  Pulled: 'info',
+  Created: 'info',
+  Started: 'info',
+  Killing: 'info',
+  SandboxChanged: 'normal',
+  // Controllers doing their job.
+  SuccessfulCreate: 'normal',
+  SuccessfulDelete: 'normal',
+  ScalingReplicaSet: 'normal',
+  SuccessfulRescale: 'normal',
+  Completed: 'normal',
+  SawCompletedJob: 'normal',
+  NodeReady: 'normal',
+  NodeSchedulable: 'normal',
+  RegisteredNode: 'normal',
+  LeaderElection: 'normal',
+  // Something is wrong but may heal.
+  BackOff: 'warning',
+  Unhealthy: 'warning',
+  FailedScheduling: 'warning',
+  ProbeWarning: 'warning',
+  Failed: 'warning',
+  FailedKillPod: 'warning',
+  BackoffLimitExceeded: 'warning',
+  NodeNotSchedulable: 'warning',
+  Rebooted: 'warning',
+  UnregisterNetDevice: 'warning',
+  Ext4Warning: 'warning',
+  DNSResolutionFailed: 'warning',
+  ClockNotSynchronized: 'warning',
+  // Workloads are hurt.
+  OOMKilling: 'error',
+  Evicted: 'error',
+  FailedMount: 'error',
+  FailedAttachVolume: 'error',
+  NodeNotReady: 'error',
+  ConntrackFull: 'error',
+  FailedCreatePodSandBox: 'error',
+  ContainerGCFailed: 'error',
+  ImageGCFailed: 'error',
+  EvictionThresholdMet: 'error',
+  Ext4Error: 'error',
+  IOError: 'error',
+  MemoryReadError: 'error',
+  // The node itself is compromised.
+  KernelOops: 'fatal',
+  TaskHung: 'fatal',
+  KernelDeadlock: 'fatal',
+  DockerHung: 'fatal',
+  SystemOOM: 'fatal',
+  FilesystemIsReadOnly: 'fatal',
+  ContainerdUnhealthy: 'fatal',
+};

@@ -1,0 +1,102 @@
+import type { Level } from '../grade/levels.js';
+
+/** The Event as the API server sends it (core/v1 JSON, possibly written through events.k8s.io/v1). */
+export interface RawEvent {
+  kind?: string;
+  apiVersion?: string;
+  metadata: {
+    name?: string;
+    namespace?: string;
+    uid?: string;
+    resourceVersion?: string;
+    creationTimestamp?: string | null;
+    [k: string]: unknown;
+  };
+  involvedObject?: {
+    kind?: string;
+    namespace?: string;
+    name?: string;
+    uid?: string;
+    apiVersion?: string;
+    resourceVersion?: string;
+    fieldPath?: string;
+  };
+  reason?: string;
+  message?: string;
+  source?: { component?: string; host?: string };
+  firstTimestamp?: string | null;
+  lastTimestamp?: string | null;
+  count?: number | null;
+  type?: string;
+  eventTime?: string | null;
+  series?: { count?: number; lastObservedTime?: string | null } | null;
+  action?: string;
+  related?: Record<string, unknown> | null;
+  reportingComponent?: string;
+  reportingInstance?: string;
+}
+
+export interface WorkloadRef {
+  kind: string;
+  name: string;
+}
+
+export interface OwnerReference {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  uid: string;
+  controller?: boolean;
+}
+
+/** involvedObject as written: the Event's own fields plus optional enrichment. */
+export interface LineInvolvedObject {
+  kind?: string;
+  namespace?: string;
+  name?: string;
+  uid?: string;
+  apiVersion?: string;
+  resourceVersion?: string;
+  fieldPath?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  ownerReferences?: OwnerReference[];
+  workload?: WorkloadRef;
+  deleted?: boolean;
+}
+
+/**
+ * One written line: a superset of kubernetes-event-exporter's JSON. Documented in docs/event-line.md;
+ * the order of keys here is the order on the wire.
+ */
+export interface EventLine {
+  level: Level;
+  time: string;
+  delta: number;
+  namespace: string;
+  clusterName: string;
+  metadata: {
+    name?: string;
+    namespace?: string;
+    uid?: string;
+    resourceVersion?: string;
+    creationTimestamp?: string | null;
+  };
+  reason: string;
+  message: string;
+  source: { component?: string; host?: string };
+  firstTimestamp: string | null;
+  lastTimestamp: string | null;
+  count: number;
+  type: string;
+  eventTime: string | null;
+  series?: { count?: number; lastObservedTime?: string | null };
+  action?: string;
+  related?: Record<string, unknown>;
+  reportingComponent?: string;
+  reportingInstance?: string;
+  involvedObject: LineInvolvedObject;
+}
+
+/** Namespace value used for cluster-scoped involved objects (Loki `namespace` label). */
+export const CLUSTER_SCOPED_NAMESPACE = '_cluster';

@@ -1,0 +1,90 @@
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import type { CheckpointStore } from './checkpoint/checkpoint.js';
+import { ConfigMapCheckpointStore } from './checkpoint/configmap-store.js';
+import { FileCheckpointStore } from './checkpoint/file-store.js';
+import type { Config } from './config/schema.js';
+import { Enricher } from './enrich/enricher.js';
+import { Exporter } from './exporter.js';
+import { compileGrader } from './grade/grade.js';
+import { compileRoute, routeLine } from './route/route.js';
+import { startHttpServer } from './serve/http-server.js';
+import { ExporterMetrics } from './serve/metrics.js';
+import { createSinks } from './sinks/create-sinks.js';
+import type { Sink } from './sinks/sink.js';
+import { KubeHttp } from './watch/kube-http.js';
+
+export interface RunningExporter {
+  exporter: Exporter;
+  metrics: ExporterMetrics;
+  metricsPort: number | undefined;
+  /** Graceful stop: watches end, sinks flush, the checkpoint is saved. */
+  stop(): Promise<void>;
+}
+
+export interface RunOptions {
+  /** Serve /metrics, /healthz, /readyz (off in some tests and the benchmark). */
+  serveHttp?: boolean;
+  /** Replace the configured sinks (tests capture lines). */
+  sinks?: Map<string, Sink>;
+  watch?: ConstructorParameters<typeof Exporter>[0]['watch'];
+}
+
+/** Builds the exporter from a loaded config and starts it. */
+export async function runExporter(config: Config, kubeConfig: KubeConfig, log: Logger, options: RunOptions = {}): Promise<RunningExporter> {
+  const api = new KubeHttp(kubeConfig);
+  const metrics = new ExporterMetrics(config.metricsNamePrefix);
+  const route = compileRoute(config.route, config.receivers.map((r) => r.name));
+  const sinks = options.sinks ?? createSinks(config.receivers);
+  const enricher = config.enrichment.enabled
+    ? new Enricher(
+        api,
+        {
+          cacheSize: config.enrichment.cacheSize,
+          cacheTtlMs: config.enrichment.cacheTTLSeconds * 1000,
+          annotations: config.enrichment.annotations,
+          qps: config.kubeQPS,
+          burst: config.kubeBurst,
+        },
+        (result) => metrics.enrichmentLookups.inc({ result }),
+      )
+    : undefined;
+  const exporter = new Exporter({
+    api,
+    clusterName: config.clusterName,
+    namespaces: config.namespaces,
+    maxEventAgeSeconds: config.maxEventAgeSeconds,
+    maxMessageBytes: config.maxMessageBytes,
+    grade: compileGrader(config.levels),
+    route: (line) => routeLine(route, line),
+    sinks,
+    ...(enricher ? { enricher } : {}),
+    ...(config.checkpoint ? { checkpoint: { store: checkpointStore(config.checkpoint, api), intervalMs: config.checkpoint.intervalSeconds * 1000 } } : {}),
+    metrics,
+    log,
+    ...(options.watch ? { watch: options.watch } : {}),
+  });
+  let http: Awaited<ReturnType<typeof startHttpServer>> | undefined;
+  if (options.serveHttp !== false) {
+    http = await startHttpServer(config.metrics.address, config.metrics.port, metrics.registry, {
+      live: () => true,
+      ready: () => exporter.ready,
+    });
+    log.info({ address: config.metrics.address, port: http.port }, 'serving /metrics, /healthz, /readyz');
+  }
+  await exporter.start();
+  return {
+    exporter,
+    metrics,
+    metricsPort: http?.port,
+    async stop() {
+      await exporter.stop();
+      await http?.close();
+    },
+  };
+}
+
+function checkpointStore(checkpoint: NonNullable<Config['checkpoint']>, api: KubeHttp): CheckpointStore {
+  if (checkpoint.configMap) return new ConfigMapCheckpointStore(api, checkpoint.configMap.namespace, checkpoint.configMap.name);
+  return new FileCheckpointStore(checkpoint.file!);
+}

@@ -1,0 +1,33 @@
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Everything the exporter counts about itself, registered on one registry served at /metrics. */
+export class ExporterMetrics {
+  readonly registry = new Registry();
+  readonly eventsReceived: Counter<'type'>;
+  readonly linesWritten: Counter<'level' | 'receiver'>;
+  readonly occurrencesWritten: Counter<'level' | 'receiver'>;
+  readonly eventsDropped: Counter<'why'>;
+  readonly watchRestarts: Counter<'reason'>;
+  readonly relists: Counter;
+  readonly routeMatches: Counter<'receiver'>;
+  readonly lastEventTime: Gauge;
+  readonly trackedEvents: Gauge;
+  readonly enrichmentLookups: Counter<'result'>;
+  readonly sinkErrors: Counter<'receiver'>;
+
+  constructor(prefix = 'kube_eventline_', withProcessMetrics = true) {
+    const r = [this.registry];
+    this.eventsReceived = new Counter({ name: `${prefix}events_received_total`, help: 'Watch and list notifications received, by type (ADDED, MODIFIED, DELETED, LISTED).', labelNames: ['type'], registers: r });
+    this.linesWritten = new Counter({ name: `${prefix}lines_written_total`, help: 'Event lines written, by level and receiver.', labelNames: ['level', 'receiver'], registers: r });
+    this.occurrencesWritten = new Counter({ name: `${prefix}occurrences_written_total`, help: 'Event occurrences written (sum of delta), by level and receiver.', labelNames: ['level', 'receiver'], registers: r });
+    this.eventsDropped = new Counter({ name: `${prefix}events_dropped_total`, help: 'Event notifications that wrote no line, by why: unchanged (count did not grow), too_old (older than maxEventAgeSeconds at first start), no_route (no receiver matched), count_decreased.', labelNames: ['why'], registers: r });
+    this.watchRestarts = new Counter({ name: `${prefix}watch_restarts_total`, help: 'Watches restarted, by reason: closed, expired (410 Gone), error.', labelNames: ['reason'], registers: r });
+    this.relists = new Counter({ name: `${prefix}relists_total`, help: 'Full lists after the first one (after 410 Gone).', registers: r });
+    this.routeMatches = new Counter({ name: `${prefix}route_matches_total`, help: 'Lines routed to each receiver.', labelNames: ['receiver'], registers: r });
+    this.lastEventTime = new Gauge({ name: `${prefix}last_event_timestamp_seconds`, help: 'Occurrence time of the newest line written, in seconds since the epoch.', registers: r });
+    this.trackedEvents = new Gauge({ name: `${prefix}tracked_events`, help: 'Events whose written occurrence count is remembered.', registers: r });
+    this.enrichmentLookups = new Counter({ name: `${prefix}enrichment_lookups_total`, help: 'Involved-object lookups, by result: hit, miss, not_found, error, throttled.', labelNames: ['result'], registers: r });
+    this.sinkErrors = new Counter({ name: `${prefix}sink_errors_total`, help: 'Write errors by receiver.', labelNames: ['receiver'], registers: r });
+    if (withProcessMetrics) collectDefaultMetrics({ register: this.registry, prefix });
+  }
+}

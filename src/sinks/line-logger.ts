@@ -1,0 +1,71 @@
+import { once } from 'node:events';
+import pino, { type Logger } from 'pino';
+import { LEVELS, type Level } from '../grade/levels.js';
+import type { EventLine } from '../line/event-line.js';
+
+/** The severity levels as pino levels, so each line is written with `logger[level]`. */
+const PINO_LEVELS = Object.fromEntries(LEVELS.map((level, i) => [level, (i + 1) * 10])) as Record<Level, number>;
+
+type SonicBoom = ReturnType<typeof pino.destination>;
+
+/**
+ * Writes event lines through pino to a sonic-boom destination, and remembers whether the
+ * destination's buffer passed its high-water mark, so the caller can wait for 'drain' instead
+ * of letting a slow sink grow memory.
+ */
+export class LineLogger {
+  private readonly logger: Logger<Level, true>;
+  private needDrain = false;
+  /** Characters handed to the destination since creation; the file sink rotates on it. */
+  written = 0;
+
+  constructor(readonly destination: SonicBoom) {
+    const tracked = {
+      write: (chunk: string) => {
+        this.written += chunk.length;
+        if (!destination.write(chunk)) this.needDrain = true;
+      },
+    };
+    this.logger = pino<Level, true>(
+      {
+        customLevels: PINO_LEVELS,
+        useOnlyCustomLevels: true,
+        level: 'info',
+        base: null,
+        // The line carries the occurrence `time`; pino's own clock has no place in it.
+        timestamp: false,
+        // pino writes the level first, from the method called (`logger[line.level]`); the
+        // line's own `level` key is skipped so it is not written twice.
+        formatters: { level: (label) => ({ level: label }) },
+        serializers: { level: () => undefined },
+      },
+      tracked,
+    );
+  }
+
+  /** Writes one line; resolves immediately unless the destination asked to slow down. */
+  write(line: EventLine): void | Promise<void> {
+    this.logger[line.level](line);
+    if (this.needDrain) return this.waitForDrain();
+  }
+
+  private async waitForDrain(): Promise<void> {
+    await once(this.destination, 'drain');
+    this.needDrain = false;
+  }
+
+  async flush(): Promise<void> {
+    // sonic-boom opens its file asynchronously; a flush before that has nothing to flush into.
+    if (this.destination.fd < 0) await once(this.destination, 'ready');
+    await new Promise<void>((resolve, reject) => {
+      this.destination.flush((err?: Error) => (err ? reject(err) : resolve()));
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.flush();
+    const closed = once(this.destination, 'close');
+    this.destination.end();
+    await closed;
+  }
+}

@@ -1,0 +1,23 @@
+import pino from 'pino';
+import type { EventLine } from '../line/event-line.js';
+import { LineLogger } from './line-logger.js';
+import type { Sink } from './sink.js';
+import { deDotLine } from './de-dot.js';
+
+export interface StdoutSinkOptions {
+  deDot?: boolean;
+}
+
+/** The default receiver: one JSON line per occurrence on stdout, which carries nothing else. */
+export function createStdoutSink(name: string, options: StdoutSinkOptions = {}, fd = 1): Sink {
+  const destination = pino.destination({ dest: fd, sync: false, minLength: 0 });
+  const lines = new LineLogger(destination);
+  return {
+    name,
+    write: options.deDot ? (line: EventLine) => lines.write(deDotLine(line)) : (line: EventLine) => lines.write(line),
+    flush: () => lines.flush(),
+    close: async () => {
+      await lines.flush();
+    },
+  };
+}

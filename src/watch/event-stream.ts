@@ -1,0 +1,109 @@
+import type { RawEvent } from '../line/event-line.js';
+import { KubeApiError, type KubeHttp } from './kube-http.js';
+
+export type WatchType = 'ADDED' | 'MODIFIED' | 'DELETED';
+
+export interface EventListPage {
+  items: RawEvent[];
+  resourceVersion: string;
+}
+
+/** Where Events are read from: all namespaces, or one. */
+export function eventsPath(namespace: string | undefined): string {
+  return namespace ? `/api/v1/namespaces/${encodeURIComponent(namespace)}/events` : '/api/v1/events';
+}
+
+/** Lists every Event in pages, returning them with the list's resourceVersion to watch from. */
+export async function listEvents(api: KubeHttp, namespace: string | undefined, pageSize: number, signal?: AbortSignal): Promise<EventListPage> {
+  const items: RawEvent[] = [];
+  let continueToken: string | undefined;
+  let resourceVersion = '';
+  do {
+    const page = await api.getJson<{ items?: RawEvent[]; metadata?: { resourceVersion?: string; continue?: string } }>(
+      eventsPath(namespace),
+      { limit: pageSize, continue: continueToken },
+      signal,
+    );
+    for (const item of page.items ?? []) items.push(item);
+    continueToken = page.metadata?.continue || undefined;
+    // The first page's resourceVersion is the snapshot all pages belong to.
+    if (!resourceVersion) resourceVersion = page.metadata?.resourceVersion ?? '';
+  } while (continueToken);
+  return { items, resourceVersion };
+}
+
+export type WatchMessage =
+  | { type: WatchType; object: RawEvent }
+  | { type: 'BOOKMARK'; resourceVersion: string };
+
+/** The server ended the watch with an ERROR object: 410 means the resourceVersion is too old. */
+export class WatchExpiredError extends KubeApiError {
+  constructor(message: string) {
+    super(410, message);
+    this.name = 'WatchExpiredError';
+  }
+}
+
+/**
+ * Streams watch messages from `resourceVersion`. Pulls the response one chunk at a time, so
+ * a slow consumer slows the TCP stream (and, past its buffers, the API server ends the watch
+ * and we relist) instead of piling events up in memory.
+ */
+export async function* watchEvents(
+  api: KubeHttp,
+  namespace: string | undefined,
+  resourceVersion: string,
+  timeoutSeconds: number,
+  signal?: AbortSignal,
+): AsyncGenerator<WatchMessage> {
+  let res;
+  try {
+    res = await api.open(
+      eventsPath(namespace),
+      { watch: 1, resourceVersion, allowWatchBookmarks: true, timeoutSeconds },
+      signal,
+    );
+  } catch (err) {
+    if (err instanceof KubeApiError && err.statusCode === 410) throw new WatchExpiredError(err.message);
+    throw err;
+  }
+  res.setEncoding('utf8'); // decodes multi-byte characters split across chunks
+  let pending = '';
+  try {
+    for await (const chunk of res) {
+      pending += chunk as string;
+      let newline: number;
+      while ((newline = pending.indexOf('\n')) >= 0) {
+        const text = pending.slice(0, newline);
+        pending = pending.slice(newline + 1);
+        if (text.trim() === '') continue;
+        const message = parseWatchLine(text);
+        if (message) yield message;
+      }
+    }
+  } finally {
+    res.destroy();
+  }
+}
+
+function parseWatchLine(text: string): WatchMessage | undefined {
+  const parsed = JSON.parse(text) as { type?: string; object?: Record<string, unknown> };
+  const object = parsed.object ?? {};
+  switch (parsed.type) {
+    case 'ADDED':
+    case 'MODIFIED':
+    case 'DELETED':
+      return { type: parsed.type, object: object as unknown as RawEvent };
+    case 'BOOKMARK': {
+      const metadata = object.metadata as { resourceVersion?: string } | undefined;
+      return { type: 'BOOKMARK', resourceVersion: metadata?.resourceVersion ?? '' };
+    }
+    case 'ERROR': {
+      const status = object as { code?: number; message?: string };
+      if (status.code === 410) throw new WatchExpiredError(status.message ?? 'resourceVersion too old');
+      throw new KubeApiError(status.code ?? 500, `watch error: ${status.message ?? text}`);
+    }
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,78 @@
+import type { RawEvent } from '../line/event-line.js';
+import { KubeApiError, type KubeHttp } from './kube-http.js';
+import { listEvents, watchEvents, WatchExpiredError, type WatchType } from './event-stream.js';
+
+export interface WatchLoopHandlers {
+  /** A complete list: the first one (`relist` false) or one after the watch history was lost. */
+  onList(items: RawEvent[], relist: boolean): Promise<void>;
+  onEvent(type: WatchType, event: RawEvent): Promise<void>;
+  /** Why the watch restarts: 'expired' (410 Gone → relist), 'closed' (server ended it), 'error'. */
+  onRestart(reason: 'expired' | 'closed' | 'error', error?: unknown): void;
+}
+
+export interface WatchLoopOptions {
+  api: KubeHttp;
+  namespace: string | undefined;
+  pageSize: number;
+  watchTimeoutSeconds: number;
+  /** Backoff after an error, doubled up to the maximum; reset by a successful watch. */
+  minBackoffMs: number;
+  maxBackoffMs: number;
+}
+
+/**
+ * List, then watch from the list's resourceVersion, forever: a closed or failed watch resumes
+ * from the last resourceVersion seen (nothing missed, nothing repeated); a 410 Gone relists,
+ * and the handlers' occurrence tracking turns the relist into exactly the missed occurrences.
+ */
+export async function runWatchLoop(options: WatchLoopOptions, handlers: WatchLoopHandlers, signal: AbortSignal): Promise<void> {
+  const { api, namespace } = options;
+  let resourceVersion: string | undefined;
+  let listedBefore = false;
+  let backoffMs = options.minBackoffMs;
+  while (!signal.aborted) {
+    try {
+      if (resourceVersion === undefined) {
+        const list = await listEvents(api, namespace, options.pageSize, signal);
+        await handlers.onList(list.items, listedBefore);
+        listedBefore = true;
+        resourceVersion = list.resourceVersion;
+      }
+      // A little jitter so many exporters do not reconnect in step.
+      const timeout = options.watchTimeoutSeconds + Math.floor(Math.random() * 30);
+      for await (const message of watchEvents(api, namespace, resourceVersion, timeout, signal)) {
+        if (message.type === 'BOOKMARK') {
+          if (message.resourceVersion) resourceVersion = message.resourceVersion;
+          continue;
+        }
+        await handlers.onEvent(message.type, message.object);
+        const rv = message.object.metadata?.resourceVersion;
+        if (rv) resourceVersion = rv;
+        backoffMs = options.minBackoffMs;
+      }
+      if (!signal.aborted) handlers.onRestart('closed');
+    } catch (err) {
+      if (signal.aborted) break;
+      if (err instanceof WatchExpiredError || (err instanceof KubeApiError && err.statusCode === 410)) {
+        handlers.onRestart('expired', err);
+        resourceVersion = undefined;
+        continue;
+      }
+      handlers.onRestart('error', err);
+      await sleep(backoffMs, signal);
+      backoffMs = Math.min(backoffMs * 2, options.maxBackoffMs);
+    }
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}

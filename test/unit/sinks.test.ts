@@ -1,0 +1,56 @@
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { buildLine } from '../../src/line/build-line.js';
+import { createFileSink } from '../../src/sinks/file-sink.js';
+import { realEvents } from '../support/real-events.js';
+
+const context = { clusterName: 'c', maxMessageBytes: 4096 };
+
+describe('file sink', () => {
+  it('writes one valid JSON line per occurrence line, level first, nothing else', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'eventline-sink-'));
+    const sink = createFileSink('f', { path: join(dir, 'events.jsonl') });
+    const events = realEvents().slice(0, 50);
+    for (const e of events) await sink.write(buildLine(e, 'warning', 1, context));
+    await sink.close();
+    const lines = readFileSync(join(dir, 'events.jsonl'), 'utf8').trimEnd().split('\n');
+    expect(lines).toHaveLength(50);
+    lines.forEach((text, i) => {
+      expect(text.startsWith('{"level":"warning",')).toBe(true);
+      const parsed = JSON.parse(text) as Record<string, unknown>;
+      expect(parsed.metadata).toEqual(expect.objectContaining({ uid: events[i]!.metadata.uid }));
+      expect(Object.keys(parsed).filter((k) => k === 'level')).toHaveLength(1);
+      expect(parsed).not.toHaveProperty('pid');
+      expect(parsed).not.toHaveProperty('hostname');
+    });
+  });
+
+  it('escapes control characters and lone surrogates so each line stays one valid JSON line', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'eventline-sink-'));
+    const sink = createFileSink('f', { path: join(dir, 'odd.jsonl') });
+    const odd = { ...realEvents()[0]!, message: 'bell\u0007 newline\n tab\t nul\u0000 lone\ud800 quote" backslash\\ replacement\ufffd' };
+    await sink.write(buildLine(odd, 'info', 1, context));
+    await sink.close();
+    const text = readFileSync(join(dir, 'odd.jsonl'), 'utf8');
+    expect(text.split('\n')).toHaveLength(2); // one line and the final newline
+    expect((JSON.parse(text) as { message: string }).message).toBe(odd.message);
+    expect(text).toContain('\\u0007');
+    expect(text).toContain('\\ud800');
+  });
+
+  it('rotates by size, keeping maxFiles rotated files and losing no line', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'eventline-rotate-'));
+    const path = join(dir, 'events.jsonl');
+    const sink = createFileSink('f', { path, maxBytes: 4096, maxFiles: 2 });
+    const events = realEvents();
+    for (const e of events.slice(0, 40)) await sink.write(buildLine(e, 'normal', 1, context));
+    await sink.close();
+    const files = readdirSync(dir).sort();
+    expect(files).toEqual(['events.jsonl', 'events.jsonl.1', 'events.jsonl.2']);
+    for (const f of files) {
+      for (const l of readFileSync(join(dir, f), 'utf8').trimEnd().split('\n')) expect(() => JSON.parse(l)).not.toThrow();
+    }
+  });
+});
