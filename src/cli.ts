@@ -1,13 +1,17 @@
 #!/usr/bin/env node
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
 import { ConfigError } from './config/config-error.js';
 import { loadConfig, loadConfigFile } from './config/load.js';
-import { describeRoute } from './route/describe.js';
+import { describeRoute } from './route/describe-route.js';
 import { createDiagnostics } from './diagnostics.js';
 import { runExporter } from './run.js';
 import { runDemo } from './demo/run-demo.js';
+import { LeaseElector } from './leader/lease-elector.js';
+import { KubeHttp } from './watch/kube-http.js';
 
 const USAGE = `kube-eventline: keep Kubernetes Event history, one JSON line per occurrence on stdout.
 
@@ -72,19 +76,51 @@ async function run(configFile: string | undefined, kubeconfigFile: string | unde
   const kubeConfig = new KubeConfig();
   if (kubeconfigFile) kubeConfig.loadFromFile(kubeconfigFile);
   else kubeConfig.loadFromDefault();
-  const running = await runExporter(config, kubeConfig, log);
-  log.info({ server: kubeConfig.getCurrentCluster()?.server, namespaces: config.namespaces.length ? config.namespaces : 'all' }, 'watching Events');
-  await new Promise<void>((resolve) => {
-    const stop = (signal: string) => {
-      log.info({ signal }, 'stopping: flushing lines and saving the checkpoint');
+  const stopping = new AbortController();
+  let exitCode = 0;
+  const stopped = new Promise<void>((resolve) => {
+    const stop = (why: string) => {
+      log.info({ why }, 'stopping: flushing lines and saving the checkpoint');
+      stopping.abort();
       resolve();
     };
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
+    stopping.signal.addEventListener('abort', () => resolve(), { once: true });
   });
+  let elector: LeaseElector | undefined;
+  if (config.leaderElection.enabled) {
+    elector = new LeaseElector(
+      new KubeHttp(kubeConfig),
+      {
+        namespace: config.leaderElection.namespace ?? process.env.POD_NAMESPACE ?? 'kube-eventline',
+        name: config.leaderElection.leaderElectionID,
+        identity: `${process.env.POD_NAME ?? hostname()}_${randomUUID().slice(0, 8)}`,
+        leaseDurationSeconds: 15,
+        retryPeriodMs: 2000,
+      },
+      log,
+    );
+    log.info('waiting to become leader');
+    try {
+      await elector.acquire(stopping.signal);
+    } catch {
+      return 0; // asked to stop while waiting
+    }
+  }
+  const running = await runExporter(config, kubeConfig, log);
+  log.info({ server: kubeConfig.getCurrentCluster()?.server, namespaces: config.namespaces.length ? config.namespaces : 'all' }, 'watching Events');
+  elector?.keepRenewing(() => {
+    // Another replica may take over now; stop writing and let the Pod restart as a candidate.
+    log.error('lost the leader lease');
+    exitCode = 1;
+    stopping.abort();
+  });
+  await stopped;
+  elector?.stop();
   await running.stop();
   log.info('stopped');
-  return 0;
+  return exitCode;
 }
 
 class UsageError extends Error {}

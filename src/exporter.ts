@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { CheckpointStore } from './checkpoint/checkpoint.js';
+import type { Checkpoint, CheckpointStore } from './checkpoint/checkpoint.js';
 import type { Enricher } from './enrich/enricher.js';
 import type { Level } from './grade/levels.js';
 import { buildLine } from './line/build-line.js';
@@ -112,6 +112,16 @@ export class Exporter {
     for (const sink of this.s.sinks.values()) await sink.close();
   }
 
+  /**
+   * Feeds one watch notification through the pipeline as if it came from the watch (the
+   * benchmark uses this to measure the pipeline without a network in the way).
+   */
+  ingest(type: WatchType, event: RawEvent): Promise<void> {
+    const scope = this.trackers.has(ALL_NAMESPACES) ? ALL_NAMESPACES : (event.metadata.namespace ?? '');
+    if (!this.trackers.has(scope)) return Promise.resolve();
+    return this.onEvent(scope, type, event);
+  }
+
   private tracker(scope: string): OccurrenceTracker {
     return this.trackers.get(scope)!;
   }
@@ -218,7 +228,7 @@ export class Exporter {
     if (!this.s.checkpoint) return;
     // Snapshot first, then flush: every occurrence the snapshot calls written has then
     // reached the operating system before the checkpoint says so.
-    const scopes: Record<string, Array<[string, number, number]>> = {};
+    const scopes: Checkpoint['scopes'] = {};
     for (const [scope, tracker] of this.trackers) scopes[scope] = tracker.snapshot();
     for (const sink of this.s.sinks.values()) await sink.flush();
     await this.s.checkpoint.store.save({ version: 1, savedAt: new Date(this.now()).toISOString(), scopes });

@@ -7,7 +7,7 @@ import type { Config } from './config/schema.js';
 import { Enricher } from './enrich/enricher.js';
 import { Exporter } from './exporter.js';
 import { compileGrader } from './grade/grade.js';
-import { compileRoute, routeLine } from './route/route.js';
+import { compileRoute, routeLine } from './route/compile-route.js';
 import { startHttpServer } from './serve/http-server.js';
 import { ExporterMetrics } from './serve/metrics.js';
 import { createSinks } from './sinks/create-sinks.js';

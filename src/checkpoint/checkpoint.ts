@@ -1,14 +1,14 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
 
 /**
- * What survives a restart: per watched scope, each Event uid with the occurrence count
- * already written and when it was last seen. With it, the first list after a restart writes
+ * What survives a restart: per watched scope, each Event (by uid hash) with the occurrence
+ * count already written and how long ago it was last seen (in tracker generations). With it, the first list after a restart writes
  * exactly what happened while the exporter was away: no duplicates, no gaps.
  */
 export interface Checkpoint {
   version: 1;
   savedAt: string;
-  scopes: Record<string, Array<[uid: string, count: number, seenAtMs: number]>>;
+  scopes: Record<string, Array<[hashHi: number, hashLo: number, count: number, age: number]>>;
 }
 
 export interface CheckpointStore {

@@ -25,6 +25,10 @@ export const DEFAULT_REASON_LEVELS: Readonly<Record<string, Level>> = {
   NodeSchedulable: 'normal',
   RegisteredNode: 'normal',
   LeaderElection: 'normal',
+  // Node Problem Detector checks back to healthy (or Unknown) after a problem (npd/).
+  ConntrackTableNotFull: 'normal',
+  DNSResolutionWorks: 'normal',
+  ClockSynchronized: 'normal',
   // Something is wrong but may heal.
   BackOff: 'warning',
   Unhealthy: 'warning',
@@ -53,11 +57,16 @@ export const DEFAULT_REASON_LEVELS: Readonly<Record<string, Level>> = {
   Ext4Error: 'error',
   IOError: 'error',
   MemoryReadError: 'error',
+  ContainerRuntimePanic: 'error',
+  ContainerRuntimeNoSpace: 'error',
+  CorruptDockerImage: 'error',
   // The node itself is compromised.
   KernelOops: 'fatal',
   TaskHung: 'fatal',
   KernelDeadlock: 'fatal',
   DockerHung: 'fatal',
+  ContainerdHung: 'fatal',
+  XfsHasShutdown: 'fatal',
   SystemOOM: 'fatal',
   FilesystemIsReadOnly: 'fatal',
   ContainerdUnhealthy: 'fatal',

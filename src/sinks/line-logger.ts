@@ -56,7 +56,7 @@ export class LineLogger {
 
   async flush(): Promise<void> {
     // sonic-boom opens its file asynchronously; a flush before that has nothing to flush into.
-    if (this.destination.fd < 0) await once(this.destination, 'ready');
+    if ((this.destination as unknown as { fd: number }).fd < 0) await once(this.destination, 'ready');
     await new Promise<void>((resolve, reject) => {
       this.destination.flush((err?: Error) => (err ? reject(err) : resolve()));
     });

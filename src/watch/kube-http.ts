@@ -57,7 +57,7 @@ export class KubeHttp {
   }
 
   /** A JSON request with a body (POST/PUT/PATCH); non-2xx answers become KubeApiError. */
-  async sendJson<T>(method: 'POST' | 'PUT', path: string, body: unknown): Promise<T> {
+  async sendJson<T>(method: 'POST' | 'PUT' | 'DELETE', path: string, body: unknown): Promise<T> {
     const url = new URL(path.replace(/^\//, ''), this.server.toString().endsWith('/') ? this.server : `${this.server}/`);
     const payload = Buffer.from(JSON.stringify(body));
     const options: https.RequestOptions = {

@@ -1,8 +1,12 @@
+import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { OccurrenceTracker } from '../../src/track/occurrence-tracker.js';
+import { hashUid } from '../../src/track/uid-hash.js';
+
+const HOUR = 3600_000;
 
 describe('OccurrenceTracker', () => {
-  const fresh = (maxEntries = 100, ttlMs = 1000) => new OccurrenceTracker({ maxEntries, ttlMs });
+  const fresh = (maxEntries = 100_000, ttlMs = 8 * HOUR) => new OccurrenceTracker({ maxEntries, ttlMs });
 
   it('a new Event stands for all its occurrences, a grown one for the difference', () => {
     const t = fresh();
@@ -12,6 +16,7 @@ describe('OccurrenceTracker', () => {
     expect(t.observe('a', 7)).toEqual({ kind: 'grew', delta: 4 });
     t.record('a', 7, 1);
     expect(t.observe('a', 5)).toEqual({ kind: 'shrank', previous: 7 });
+    expect(t.observe('b', 7)).toEqual({ kind: 'new', delta: 7 });
   });
 
   it('forgets deleted Events and Events missing from a relist', () => {
@@ -19,43 +24,64 @@ describe('OccurrenceTracker', () => {
     for (const uid of ['a', 'b', 'c']) t.record(uid, 1, 0);
     t.forget('a');
     expect(t.observe('a', 1).kind).toBe('new');
-    expect(t.retainOnly(new Set(['b']))).toBe(1);
+    expect(t.retainOnly(['b', 'zz'])).toBe(1);
     expect(t.observe('c', 1).kind).toBe('new');
     expect(t.observe('b', 1).kind).toBe('unchanged');
+    expect(t.size).toBe(1);
   });
 
-  it('evicts by age, keeping Events seen recently', () => {
-    const t = fresh(100, 1000);
+  it('keeps many Events apart and survives growth, deletions and rebuilds', () => {
+    const t = fresh();
+    const uids = Array.from({ length: 20_000 }, () => randomUUID());
+    uids.forEach((uid, i) => t.record(uid, (i % 50) + 1, 0));
+    uids.filter((_, i) => i % 3 === 0).forEach((uid) => t.forget(uid));
+    uids.forEach((uid, i) => {
+      expect(t.observe(uid, (i % 50) + 1).kind).toBe(i % 3 === 0 ? 'new' : 'unchanged');
+    });
+    expect(t.size).toBe(20_000 - Math.ceil(20_000 / 3));
+  });
+
+  it('evicts Events not seen for a whole TTL, keeping those seen since', () => {
+    const t = fresh(100_000, 8 * HOUR); // one generation per hour
     t.record('old', 1, 0);
     t.record('kept', 1, 0);
-    t.touch('kept', 900);
-    t.record('new', 1, 950);
-    expect(t.evictExpired(1500)).toBe(1);
+    t.touch('kept', 5 * HOUR);
+    t.record('new', 1, 7 * HOUR);
+    expect(t.evictExpired(7.5 * HOUR)).toBe(0);
+    expect(t.evictExpired(8.5 * HOUR)).toBe(1);
     expect(t.observe('old', 1).kind).toBe('new');
     expect(t.observe('kept', 1).kind).toBe('unchanged');
     expect(t.size).toBe(2);
   });
 
-  it('stays within maxEntries, dropping the least recently seen', () => {
-    const t = fresh(3);
-    for (let i = 0; i < 10; i++) t.record(`e${i}`, 1, i);
-    expect(t.size).toBe(3);
-    expect(t.evictedBySize).toBe(7);
-    expect(t.observe('e9', 1).kind).toBe('unchanged');
-    expect(t.observe('e6', 1).kind).toBe('new');
+  it('stays within maxEntries by dropping the oldest-seen first', () => {
+    const t = fresh(1000);
+    for (let i = 0; i < 3000; i++) t.record(`e${i}`, 1, i * 60_000); // one a minute: many generations
+    expect(t.size).toBeLessThanOrEqual(1000);
+    expect(t.evictedBySize).toBe(3000 - t.size);
+    expect(t.observe('e2999', 1).kind).toBe('unchanged');
+    expect(t.observe('e0', 1).kind).toBe('new');
   });
 
-  it('snapshot and restore keep counts and order', () => {
+  it('snapshot and restore keep counts', () => {
     const t = fresh();
-    t.record('a', 2, 10);
-    t.record('b', 5, 20);
-    t.record('a', 4, 30);
+    t.record('a', 2, 0);
+    t.record('b', 5, 2 * HOUR);
+    t.record('a', 4, 3 * HOUR);
     const copy = fresh();
     copy.restore(t.snapshot());
-    expect(copy.snapshot()).toEqual([
-      ['b', 5, 20],
-      ['a', 4, 30],
-    ]);
+    expect(copy.size).toBe(2);
     expect(copy.observe('a', 6)).toEqual({ kind: 'grew', delta: 2 });
+    expect(copy.observe('b', 5)).toEqual({ kind: 'unchanged' });
+  });
+
+  it('hashes distinct uids apart', () => {
+    const seen = new Set<string>();
+    const out = { hi: 0, lo: 0 };
+    for (let i = 0; i < 100_000; i++) {
+      hashUid(randomUUID(), out);
+      seen.add(`${out.hi}:${out.lo}`);
+    }
+    expect(seen.size).toBe(100_000);
   });
 });

@@ -1,0 +1,73 @@
+// One benchmark run in its own process, so its peak RSS is its own. Prints one JSON object.
+// Usage: node bench/pipeline.mjs exporter|ceiling EVENTS
+import { openSync, readFileSync } from 'node:fs';
+import { KubeConfig } from '@kubernetes/client-node';
+import pino from 'pino';
+import { loadConfig } from '../dist/config/load.js';
+import { Exporter } from '../dist/exporter.js';
+import { compileGrader } from '../dist/grade/grade.js';
+import { compileRoute, routeLine } from '../dist/route/compile-route.js';
+import { ExporterMetrics } from '../dist/serve/metrics.js';
+import { createStdoutSink } from '../dist/sinks/stdout-sink.js';
+import { KubeHttp } from '../dist/watch/kube-http.js';
+
+const [mode, eventsArg] = process.argv.slice(2);
+const total = Number(eventsArg ?? 1_000_000);
+const eventsFile = new URL('../../shared/events/real-events.jsonl', import.meta.url);
+
+// Watch notifications built from the real Events, each with a uid of its own: a million
+// distinct Events, produced on the fly so the input itself takes no memory.
+const templates = readFileSync(eventsFile, 'utf8').trim().split('\n').map((text) => {
+  const event = JSON.parse(text);
+  const marker = '@@UID@@';
+  event.metadata.uid = marker;
+  const watchLine = JSON.stringify({ type: 'ADDED', object: event });
+  const at = watchLine.indexOf(marker);
+  return [watchLine.slice(0, at), watchLine.slice(at + marker.length)];
+});
+function watchLine(i) {
+  const [head, tail] = templates[i % templates.length];
+  const hex = i.toString(16).padStart(12, '0');
+  return `${head}0b1e7c2a-5d3f-4e6a-9c8b-${hex}${tail}`;
+}
+
+const devNull = openSync('/dev/null', 'w');
+const start = process.hrtime.bigint();
+
+if (mode === 'ceiling') {
+  // The floor of any exporter: decode, encode, write. Nothing tracked, graded or routed.
+  const destination = pino.destination({ dest: devNull, sync: false, minLength: 0 });
+  for (let i = 0; i < total; i++) {
+    const message = JSON.parse(watchLine(i));
+    if (!destination.write(`${JSON.stringify(message.object)}\n`)) await new Promise((r) => destination.once('drain', r));
+  }
+  await new Promise((r) => destination.flush(r));
+} else {
+  const { config } = loadConfig('enrichment: {enabled: false}\n', 'bench', {});
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromClusterAndUser({ name: 'bench', server: 'https://127.0.0.1:1' }, { name: 'bench' });
+  const route = compileRoute(config.route, config.receivers.map((r) => r.name));
+  const sink = createStdoutSink('stdout', {}, devNull);
+  const exporter = new Exporter({
+    api: new KubeHttp(kubeConfig),
+    clusterName: 'bench',
+    namespaces: [],
+    maxEventAgeSeconds: config.maxEventAgeSeconds,
+    maxMessageBytes: config.maxMessageBytes,
+    grade: compileGrader(config.levels),
+    route: (line) => routeLine(route, line),
+    sinks: new Map([['stdout', sink]]),
+    metrics: new ExporterMetrics('bench_', false),
+    log: pino({ level: 'silent' }),
+  });
+  for (let i = 0; i < total; i++) {
+    const message = JSON.parse(watchLine(i));
+    await exporter.ingest(message.type, message.object);
+  }
+  await sink.flush();
+}
+
+const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+process.stdout.write(
+  `${JSON.stringify({ mode, events: total, seconds, eventsPerSecond: total / seconds, peakRssMiB: process.resourceUsage().maxRSS / 1024 })}\n`,
+);

@@ -1,0 +1,297 @@
+/**
+ * The config file schema: the one definition of what a config may say, its defaults, and the
+ * normalised shape (`Config`) the rest of the exporter reads. kubernetes-event-exporter (KEE)
+ * spellings are accepted here and folded into the kube-eventline fields by the final transform.
+ * docs/config.md is the user-facing reference of this file.
+ */
+import { z } from 'zod';
+import { LEVELS } from '../grade/levels.js';
+import { patternProblem } from './pattern.js';
+import { checkCrossReferences } from './cross-references.js';
+
+/** YAML (and `${ENV}` expansion) may turn a label value or name into a number or boolean; KEE reads those as text. */
+function scalarAsText(value: unknown): unknown {
+  return typeof value === 'number' || typeof value === 'boolean' ? String(value) : value;
+}
+
+const text = z.preprocess(scalarAsText, z.string());
+
+const pattern = z.preprocess(
+  scalarAsText,
+  z.string().superRefine((value, ctx) => {
+    const problem = patternProblem(value);
+    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+  }),
+);
+
+const level = z.enum(LEVELS, {
+  error: (issue) => `unknown level ${JSON.stringify(issue.input)} (levels: ${LEVELS.join(', ')})`,
+});
+
+const count = z.number().int().nonnegative();
+const positiveCount = z.number().int().positive();
+
+/** A route rule: KEE's fields (all patterns, ANDed) plus `minLevel`. */
+export const routeRuleSchema = z.strictObject({
+  name: text.optional(),
+  message: pattern.optional(),
+  apiVersion: pattern.optional(),
+  kind: pattern.optional(),
+  namespace: pattern.optional(),
+  reason: pattern.optional(),
+  type: pattern.optional(),
+  component: pattern.optional(),
+  host: pattern.optional(),
+  labels: z.record(z.string(), pattern).optional(),
+  annotations: z.record(z.string(), pattern).optional(),
+  minCount: count.optional(),
+  minLevel: level.optional(),
+  receiver: text.optional(),
+});
+
+/** A route: drop rules, match rules, and child routes, evaluated as KEE does (see docs/config.md). */
+export const routeSchema = z.strictObject({
+  drop: z.array(routeRuleSchema).default([]),
+  match: z.array(routeRuleSchema).default([]),
+  get routes(): z.ZodDefault<z.ZodArray<typeof routeSchema>> {
+    return z.array(routeSchema).default([]);
+  },
+});
+
+/** A severity override: the first rule whose patterns all match sets the level. */
+export const levelRuleSchema = z.strictObject({
+  reason: pattern.optional(),
+  message: pattern.optional(),
+  kind: pattern.optional(),
+  namespace: pattern.optional(),
+  component: pattern.optional(),
+  host: pattern.optional(),
+  type: pattern.optional(),
+  level,
+});
+
+const layoutUnsupported = z
+  .never({
+    error: 'layout is not supported: kube-eventline always writes the event line of docs/event-line.md; remove `layout`',
+  })
+  .optional();
+
+const stdoutOptionsSchema = z.strictObject({
+  deDot: z.boolean().default(false),
+  layout: layoutUnsupported,
+  sentUpdateEvent: z.boolean().optional(), // KEE; ignored (see kee-compat.ts)
+});
+
+const MEBIBYTE = 1024 * 1024;
+
+const fileOptionsSchema = z.strictObject({
+  path: text.refine((path) => path.length > 0, 'path must not be empty'),
+  maxBytes: positiveCount.optional(),
+  maxFiles: positiveCount.optional(),
+  deDot: z.boolean().default(false),
+  layout: layoutUnsupported,
+  maxsize: count.optional(), // KEE (lumberjack): megabytes
+  maxbackups: count.optional(), // KEE (lumberjack): rotated files kept
+  maxage: count.optional(), // KEE; ignored
+  sentUpdateEvent: z.boolean().optional(), // KEE; ignored
+});
+
+export const SUPPORTED_RECEIVER_TYPES = ['stdout', 'file'] as const;
+
+/** Receiver types KEE has and kube-eventline does not: a clear error instead of "unknown field". */
+export const UNSUPPORTED_KEE_RECEIVER_TYPES = [
+  'webhook',
+  'elasticsearch',
+  'opensearch',
+  'kafka',
+  'kinesis',
+  'firehose',
+  'opsgenie',
+  'loki',
+  'sqs',
+  'sns',
+  'slack',
+  'pubsub',
+  'opscenter',
+  'teams',
+  'bigquery',
+  'eventbridge',
+  'syslog',
+  'pipe',
+  'prometheus',
+  'inMemory',
+] as const;
+
+const unsupportedReceiverFields = Object.fromEntries(
+  UNSUPPORTED_KEE_RECEIVER_TYPES.map((type) => [
+    type,
+    z.unknown().optional().superRefine((value, ctx) => {
+      if (value === undefined) return;
+      ctx.addIssue({
+        code: 'custom',
+        message: `receiver type "${type}" is not supported (supported: ${SUPPORTED_RECEIVER_TYPES.join(', ')}); ship lines onward with Fluent Bit instead`,
+      });
+    }),
+  ]),
+) as Record<(typeof UNSUPPORTED_KEE_RECEIVER_TYPES)[number], z.ZodOptional<z.ZodUnknown>>;
+
+const receiverSchema = z
+  .strictObject({
+    name: text.refine((name) => name.length > 0, 'name must not be empty'),
+    stdout: stdoutOptionsSchema.optional(),
+    file: fileOptionsSchema.optional(),
+    ...unsupportedReceiverFields,
+  })
+  .superRefine((receiver, ctx) => {
+    const types = SUPPORTED_RECEIVER_TYPES.filter((type) => receiver[type] !== undefined);
+    const hasUnsupportedType = UNSUPPORTED_KEE_RECEIVER_TYPES.some((type) => receiver[type] !== undefined);
+    if (types.length === 0 && !hasUnsupportedType) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `receiver "${receiver.name}" needs a type: one of ${SUPPORTED_RECEIVER_TYPES.join(', ')}`,
+      });
+    } else if (types.length > 1) {
+      ctx.addIssue({ code: 'custom', message: `receiver "${receiver.name}" has more than one type: ${types.join(', ')}` });
+    }
+    const file = receiver.file;
+    if (file?.maxBytes !== undefined && file.maxsize !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['file', 'maxsize'], message: 'set maxBytes or KEE maxsize, not both' });
+    }
+    if (file?.maxFiles !== undefined && file.maxbackups !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['file', 'maxbackups'], message: 'set maxFiles or KEE maxbackups, not both' });
+    }
+  })
+  .transform((receiver): ReceiverConfig => {
+    if (receiver.file) {
+      const file = receiver.file;
+      return {
+        name: receiver.name,
+        type: 'file',
+        path: file.path,
+        // KEE/lumberjack treat 0 as "use the default".
+        maxBytes: file.maxBytes ?? (file.maxsize ? file.maxsize * MEBIBYTE : 100 * MEBIBYTE),
+        maxFiles: file.maxFiles ?? (file.maxbackups ? file.maxbackups : 3),
+        deDot: file.deDot,
+      };
+    }
+    return { name: receiver.name, type: 'stdout', deDot: receiver.stdout?.deDot ?? false };
+  });
+
+/** A receiver after loading: what a sink needs, KEE spellings resolved. */
+export type ReceiverConfig =
+  | { name: string; type: 'stdout'; deDot: boolean }
+  | {
+      name: string;
+      type: 'file';
+      path: string;
+      /** rotate when the live file would grow past this */
+      maxBytes: number;
+      /** rotated files kept besides the live one */
+      maxFiles: number;
+      deDot: boolean;
+    };
+
+const checkpointSchema = z
+  .strictObject({
+    configMap: z.strictObject({ namespace: text, name: text }).optional(),
+    file: text.optional(),
+    intervalSeconds: positiveCount.default(10),
+  })
+  .superRefine((checkpoint, ctx) => {
+    if ((checkpoint.configMap === undefined) === (checkpoint.file === undefined)) {
+      ctx.addIssue({ code: 'custom', message: 'checkpoint needs exactly one of configMap or file' });
+    }
+  });
+
+const enrichmentSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  cacheSize: positiveCount.default(1024),
+  cacheTTLSeconds: positiveCount.default(300),
+  annotations: z.boolean().default(false),
+});
+
+const leaderElectionSchema = z.strictObject({
+  enabled: z.boolean().default(false),
+  leaderElectionID: text.default('kube-eventline'),
+  namespace: text.optional(),
+});
+
+const metricsSchema = z.strictObject({
+  address: text.default('0.0.0.0'),
+  port: z.number().int().min(1).max(65535).default(2112),
+});
+
+/** KEE's zerolog level names map onto ours. */
+const LOG_LEVEL_ALIASES = { trace: 'debug', fatal: 'error', panic: 'error', '': 'info' } as const;
+const logLevel = z
+  .enum(['debug', 'info', 'warn', 'error', 'trace', 'fatal', 'panic', ''], {
+    error: (issue) => `unknown log level ${JSON.stringify(issue.input)} (levels: debug, info, warn, error)`,
+  })
+  .transform((value) => (value in LOG_LEVEL_ALIASES ? LOG_LEVEL_ALIASES[value as keyof typeof LOG_LEVEL_ALIASES] : value))
+  .pipe(z.enum(['debug', 'info', 'warn', 'error']));
+
+/** The route used when the config has none: every Event to the receiver named `stdout`. */
+export const DEFAULT_ROUTE: z.output<typeof routeSchema> = { drop: [], match: [{ receiver: 'stdout' }], routes: [] };
+export const DEFAULT_RECEIVER_NAME = 'stdout';
+
+const fileSchema = z
+  .strictObject({
+    clusterName: text.default(''),
+    namespaces: z.array(text).optional(),
+    namespace: text.optional(), // KEE: one namespace
+    maxEventAgeSeconds: count.optional(),
+    throttlePeriod: count.optional(), // KEE: deprecated alias of maxEventAgeSeconds
+    maxMessageBytes: z.number().int().min(64).default(4096),
+    logLevel: logLevel.default('info'),
+    logFormat: z.enum(['json', 'pretty']).default('json'),
+    kubeQPS: z.number().positive().default(20),
+    kubeBurst: positiveCount.default(50),
+    kubeconfig: text.optional(), // KEE; ignored (see kee-compat.ts)
+    omitLookup: z.boolean().optional(), // KEE: enrichment.enabled = !omitLookup
+    cacheSize: positiveCount.optional(), // KEE: enrichment.cacheSize
+    enrichment: enrichmentSchema.optional(),
+    checkpoint: checkpointSchema.optional(),
+    leaderElection: leaderElectionSchema.default({ enabled: false, leaderElectionID: 'kube-eventline' }),
+    metrics: metricsSchema.default({ address: '0.0.0.0', port: 2112 }),
+    metricsNamePrefix: text
+      .refine((prefix) => /^([a-zA-Z_:][a-zA-Z0-9_:]*)?$/.test(prefix), 'must be a valid Prometheus metric name prefix')
+      .default('kube_eventline_'),
+    levels: z.array(levelRuleSchema).default([]),
+    route: routeSchema.optional(),
+    receivers: z.array(receiverSchema).default([]),
+  })
+  .superRefine(checkCrossReferences, { when: () => true });
+
+const DEFAULT_MAX_EVENT_AGE_SECONDS = 300;
+
+/** The config file, validated, with defaults applied and KEE spellings folded in. */
+export const configSchema = fileSchema.transform((file) => {
+  const enrichment = enrichmentSchema.parse(file.enrichment ?? {});
+  if (file.omitLookup !== undefined) enrichment.enabled = !file.omitLookup;
+  if (file.cacheSize !== undefined) enrichment.cacheSize = file.cacheSize;
+  const receivers: ReceiverConfig[] =
+    file.receivers.length > 0 ? file.receivers : [{ name: DEFAULT_RECEIVER_NAME, type: 'stdout', deDot: false }];
+  return {
+    clusterName: file.clusterName,
+    namespaces: file.namespace !== undefined ? [file.namespace] : (file.namespaces ?? []),
+    maxEventAgeSeconds: file.maxEventAgeSeconds ?? file.throttlePeriod ?? DEFAULT_MAX_EVENT_AGE_SECONDS,
+    maxMessageBytes: file.maxMessageBytes,
+    logLevel: file.logLevel,
+    logFormat: file.logFormat,
+    kubeQPS: file.kubeQPS,
+    kubeBurst: file.kubeBurst,
+    enrichment,
+    checkpoint: file.checkpoint,
+    leaderElection: file.leaderElection,
+    metrics: file.metrics,
+    metricsNamePrefix: file.metricsNamePrefix,
+    levels: file.levels,
+    route: file.route ?? DEFAULT_ROUTE,
+    receivers,
+  };
+});
+
+export type Config = z.output<typeof configSchema>;
+export type RouteConfig = z.output<typeof routeSchema>;
+export type RouteRuleConfig = z.output<typeof routeRuleSchema>;
+export type LevelRuleConfig = z.output<typeof levelRuleSchema>;

@@ -1,0 +1,130 @@
+import type { Logger } from 'pino';
+import { KubeApiError, type KubeHttp } from '../watch/kube-http.js';
+
+export interface LeaseElectorOptions {
+  namespace: string;
+  name: string;
+  identity: string;
+  leaseDurationSeconds: number;
+  /** How often the holder renews, and how often a candidate tries. */
+  retryPeriodMs: number;
+}
+
+interface Lease {
+  apiVersion: 'coordination.k8s.io/v1';
+  kind: 'Lease';
+  metadata: { name: string; namespace: string; resourceVersion?: string };
+  spec: {
+    holderIdentity?: string;
+    leaseDurationSeconds?: number;
+    acquireTime?: string;
+    renewTime?: string;
+    leaseTransitions?: number;
+  };
+}
+
+/** Lease times are MicroTime: RFC 3339 with exactly six fractional digits. */
+function microTime(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+}
+
+/**
+ * Leader election on a coordination.k8s.io Lease, so that of several replicas exactly one
+ * writes lines. The leader's checkpoint is what the next leader starts from, so a fail-over
+ * neither repeats nor skips occurrences (up to the last checkpoint for a crash).
+ */
+export class LeaseElector {
+  private lease: Lease | undefined;
+  private renewTimer: NodeJS.Timeout | undefined;
+  private lastRenewMs = 0;
+
+  constructor(
+    private readonly api: KubeHttp,
+    private readonly options: LeaseElectorOptions,
+    private readonly log: Logger,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  private get path(): string {
+    const { namespace, name } = this.options;
+    return `/apis/coordination.k8s.io/v1/namespaces/${encodeURIComponent(namespace)}/leases/${encodeURIComponent(name)}`;
+  }
+
+  /** Resolves once this process holds the lease. */
+  async acquire(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      if (await this.tryAcquireOrRenew()) {
+        this.log.info({ lease: `${this.options.namespace}/${this.options.name}`, identity: this.options.identity }, 'became leader');
+        return;
+      }
+      await new Promise((r) => setTimeout(r, this.options.retryPeriodMs));
+    }
+    throw new Error('stopped before becoming leader');
+  }
+
+  /** Keeps renewing; calls `onLost` once if the lease cannot be renewed within its duration. */
+  keepRenewing(onLost: () => void): void {
+    this.renewTimer = setInterval(() => {
+      void this.tryAcquireOrRenew().then((held) => {
+        if (held) return;
+        if (this.now() - this.lastRenewMs > this.options.leaseDurationSeconds * 1000) {
+          this.stop();
+          onLost();
+        }
+      });
+    }, this.options.retryPeriodMs);
+    this.renewTimer.unref();
+  }
+
+  stop(): void {
+    if (this.renewTimer) clearInterval(this.renewTimer);
+    this.renewTimer = undefined;
+  }
+
+  private async tryAcquireOrRenew(): Promise<boolean> {
+    const now = this.now();
+    const { identity, leaseDurationSeconds, namespace, name } = this.options;
+    try {
+      let current: Lease | undefined;
+      try {
+        current = await this.api.getJson<Lease>(this.path);
+      } catch (err) {
+        if (!(err instanceof KubeApiError && err.statusCode === 404)) throw err;
+      }
+      if (!current) {
+        const created: Lease = {
+          apiVersion: 'coordination.k8s.io/v1',
+          kind: 'Lease',
+          metadata: { name, namespace },
+          spec: { holderIdentity: identity, leaseDurationSeconds, acquireTime: microTime(now), renewTime: microTime(now), leaseTransitions: 0 },
+        };
+        this.lease = await this.api.sendJson<Lease>('POST', `/apis/coordination.k8s.io/v1/namespaces/${encodeURIComponent(namespace)}/leases`, created);
+        this.lastRenewMs = now;
+        return true;
+      }
+      const spec = current.spec;
+      const held = spec.holderIdentity === identity;
+      const renewedAt = spec.renewTime ? Date.parse(spec.renewTime) : 0;
+      const expired = !spec.holderIdentity || now > renewedAt + (spec.leaseDurationSeconds ?? leaseDurationSeconds) * 1000;
+      if (!held && !expired) return false;
+      const next: Lease = {
+        ...current,
+        spec: {
+          ...spec,
+          holderIdentity: identity,
+          leaseDurationSeconds,
+          renewTime: microTime(now),
+          ...(held ? {} : { acquireTime: microTime(now), leaseTransitions: (spec.leaseTransitions ?? 0) + 1 }),
+        },
+      };
+      // The resourceVersion makes this a compare-and-swap: two candidates cannot both win.
+      this.lease = await this.api.sendJson<Lease>('PUT', this.path, next);
+      this.lastRenewMs = now;
+      return true;
+    } catch (err) {
+      if (err instanceof KubeApiError && err.statusCode === 409) return false;
+      this.log.warn({ err: (err as Error).message }, 'lease request failed');
+      return false;
+    }
+  }
+}

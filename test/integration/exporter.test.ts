@@ -1,0 +1,219 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { KubeConfig } from '@kubernetes/client-node';
+import pino from 'pino';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/load.js';
+import type { RawEvent } from '../../src/line/event-line.js';
+import { runExporter, type RunningExporter } from '../../src/run.js';
+import { harness, type Harness } from '../harness/index.js';
+import { CaptureSink, eventually, occurrenceLedger } from '../support/capture-sink.js';
+import { EventWriter } from '../support/kube-events.js';
+
+const quiet = pino({ level: 'warn' }, pino.destination(2));
+const fastWatch = { minBackoffMs: 100, maxBackoffMs: 1000, timeoutSeconds: 60 };
+
+let h: Harness;
+let writer: EventWriter;
+const running: RunningExporter[] = [];
+
+beforeAll(async () => {
+  h = await harness();
+  writer = new EventWriter(h.kube.kubeConfig());
+});
+
+afterEach(async () => {
+  while (running.length) await running.pop()!.stop();
+});
+
+function kubeConfigAt(path: string): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromFile(path);
+  return kc;
+}
+
+async function start(configYaml: string, sinks: CaptureSink[], kubeconfigPath = h.kube.proxy.kubeconfigPath): Promise<RunningExporter> {
+  const { config } = loadConfig(configYaml, 'test.yaml', {});
+  const exporter = await runExporter(config, kubeConfigAt(kubeconfigPath), quiet, {
+    serveHttp: false,
+    sinks: new Map(sinks.map((s) => [s.name, s])),
+    watch: fastWatch,
+  });
+  running.push(exporter);
+  await eventually('exporter ready', () => exporter.exporter.ready);
+  return exporter;
+}
+
+async function metric(exporter: RunningExporter, name: string, labels: Record<string, string> = {}): Promise<number> {
+  const m = await exporter.metrics.registry.getSingleMetric(`kube_eventline_${name}`)!.get();
+  return m.values.filter((v) => Object.entries(labels).every(([k, val]) => v.labels[k] === val)).reduce((n, v) => n + v.value, 0);
+}
+
+describe('exporter against the real API server', () => {
+  it('writes every created Event once and every count increase once, with the right delta', async () => {
+    const ns = await writer.namespace('once');
+    const out = new CaptureSink('stdout');
+    await start(`namespaces: [${ns}]\nmaxEventAgeSeconds: 600\nenrichment: {enabled: false}\n`, [out]);
+    const created: RawEvent[] = [];
+    for (let i = 0; i < 15; i++) created.push(await writer.create(ns, { reason: i % 3 ? 'Pulled' : 'BackOff', type: i % 3 ? 'Normal' : 'Warning', objectName: `pod-${i}` }));
+    await eventually('a line per created Event', () => out.lines.length >= 15);
+    const backoff = created[0]!;
+    await writer.bump(backoff, 2);
+    await writer.bump(backoff, 4);
+    await writer.bump(backoff, 0); // a MODIFIED without a new occurrence
+    await eventually('count increases written', () => out.lines.filter((l) => l.metadata.uid === backoff.metadata.uid).length >= 3);
+    await new Promise((r) => setTimeout(r, 500)); // let any wrong extra line arrive before counting
+
+    expect(out.lines).toHaveLength(17);
+    const ofBackoff = out.lines.filter((l) => l.metadata.uid === backoff.metadata.uid);
+    expect(ofBackoff.map((l) => [l.count, l.delta])).toEqual([
+      [1, 1],
+      [3, 2],
+      [7, 4],
+    ]);
+    expect(ofBackoff.every((l) => l.level === 'warning' && l.reason === 'BackOff')).toBe(true);
+    const { byUid, repeatedPairs } = occurrenceLedger(out.lines);
+    expect(repeatedPairs).toEqual([]);
+    for (const e of created) expect(byUid.get(e.metadata.uid!)).toBe(e === backoff ? 7 : 1);
+    const pulled = out.lines.find((l) => l.reason === 'Pulled')!;
+    expect(pulled.level).toBe('info');
+    expect(pulled.namespace).toBe(ns);
+  });
+
+  it('loses and repeats nothing across cut connections, a 410 Gone relist and an API server restart', async () => {
+    const ns = await writer.namespace('faults');
+    const out = new CaptureSink('stdout');
+    const exporter = await start(`namespaces: [${ns}]\nmaxEventAgeSeconds: 600\nenrichment: {enabled: false}\n`, [out]);
+    const events: RawEvent[] = [];
+    for (let i = 0; i < 6; i++) events.push(await writer.create(ns, { reason: 'Unhealthy', type: 'Warning', objectName: `web-${i}` }));
+    const finalCount = new Map(events.map((e) => [e.metadata.uid!, 1]));
+    const bumpAll = async () => {
+      for (const e of events) {
+        await writer.bump(e, 1);
+        finalCount.set(e.metadata.uid!, finalCount.get(e.metadata.uid!)! + 1);
+      }
+    };
+    await bumpAll();
+
+    // 1. Live connections cut by the proxy: the watch resumes from its resourceVersion.
+    await eventually('first lines', () => out.lines.length >= 12);
+    expect(await h.kube.proxy.cut()).toBeGreaterThan(0);
+    await bumpAll();
+    await h.kube.proxy.cut();
+    await bumpAll();
+    await eventually('watch restarted after cut', async () => (await metric(exporter, 'watch_restarts_total')) >= 1);
+
+    // 2. History compacted while the watch is down: resuming gets 410 Gone, the exporter relists.
+    const late = await writer.create(ns, { reason: 'FailedMount', type: 'Warning', objectName: 'db-0' });
+    finalCount.set(late.metadata.uid!, 1);
+    await eventually('late event written', () => out.lines.some((l) => l.metadata.uid === late.metadata.uid));
+    const relistsBefore = await metric(exporter, 'relists_total');
+    // A write outside the watched namespace moves etcd past the exporter's resourceVersion,
+    // then compaction forgets the history before it: the resumed watch must get 410 Gone.
+    const elsewhere = await writer.namespace('elsewhere');
+    await writer.create(elsewhere, { reason: 'Pulled' });
+    await h.kube.compact();
+    await h.kube.proxy.cut();
+    await eventually('relist after 410 Gone', async () => (await metric(exporter, 'relists_total')) > relistsBefore);
+    await bumpAll();
+
+    // 3. API server restart: connections drop, requests fail for a while, then everything resumes.
+    await h.kube.restartApiServer();
+    await bumpAll();
+    const gone = events.pop()!; // an Event deleted after its last occurrence was written stays accounted for
+    await eventually('all occurrences written', () => {
+      const { byUid } = occurrenceLedger(out.lines);
+      return [...finalCount].every(([uid, n]) => byUid.get(uid) === n);
+    });
+    await writer.remove(gone);
+    await new Promise((r) => setTimeout(r, 1000));
+
+    const { byUid, repeatedPairs } = occurrenceLedger(out.lines);
+    expect(repeatedPairs).toEqual([]);
+    for (const [uid, n] of finalCount) expect(byUid.get(uid), `occurrences of ${uid}`).toBe(n);
+    expect(byUid.size).toBe(finalCount.size);
+    expect(await metric(exporter, 'watch_restarts_total', { reason: 'error' })).toBeGreaterThan(0);
+  });
+
+  it('a restart with a checkpoint writes exactly what happened while it was away', async () => {
+    const ns = await writer.namespace('ckpt');
+    const dir = mkdtempSync(join(tmpdir(), 'eventline-ckpt-'));
+    const config = `namespaces: [${ns}]\nmaxEventAgeSeconds: 600\nenrichment: {enabled: false}\ncheckpoint: {file: ${join(dir, 'checkpoint')}, intervalSeconds: 1}\n`;
+    const first = new CaptureSink('stdout');
+    const a = await start(config, [first]);
+    const kept = await writer.create(ns, { reason: 'BackOff', type: 'Warning', objectName: 'api-0' });
+    const steady = await writer.create(ns, { reason: 'Pulled', objectName: 'api-1' });
+    await writer.bump(kept, 2);
+    await eventually('lines before the restart', () => occurrenceLedger(first.lines).byUid.get(kept.metadata.uid!) === 3);
+    await a.stop();
+    running.splice(running.indexOf(a), 1);
+
+    // While the exporter is away: one Event grows, one is new, one stays as it was.
+    await writer.bump(kept, 5);
+    const born = await writer.create(ns, { reason: 'Evicted', type: 'Warning', objectName: 'api-2' });
+
+    const second = new CaptureSink('stdout');
+    await start(config, [second]);
+    await eventually('lines after the restart', () => second.lines.length >= 2);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(second.lines.map((l) => [l.metadata.uid, l.count, l.delta]).sort()).toEqual(
+      [
+        [kept.metadata.uid, 8, 5],
+        [born.metadata.uid, 1, 1],
+      ].sort(),
+    );
+    const all = occurrenceLedger([...first.lines, ...second.lines]);
+    expect(all.repeatedPairs).toEqual([]);
+    expect(all.byUid.get(steady.metadata.uid!)).toBe(1);
+  });
+
+  it('at first start skips Events older than maxEventAgeSeconds, and writes recent ones', async () => {
+    const ns = await writer.namespace('age');
+    const old = await writer.create(ns, { reason: 'Started', objectName: 'old' }, new Date(Date.now() - 2 * 3600_000));
+    const recent = await writer.create(ns, { reason: 'Started', objectName: 'recent' }, new Date(Date.now() - 60_000));
+    const out = new CaptureSink('stdout');
+    const exporter = await start(`namespaces: [${ns}]\nmaxEventAgeSeconds: 600\nenrichment: {enabled: false}\n`, [out]);
+    await eventually('recent written', () => out.lines.length >= 1);
+    expect(out.lines.map((l) => l.metadata.uid)).toEqual([recent.metadata.uid]);
+    expect(await metric(exporter, 'events_dropped_total', { why: 'too_old' })).toBe(1);
+    // The skipped Event is remembered: its next occurrence is one new occurrence, not its whole count.
+    await writer.bump(old, 1);
+    await eventually('old Event grows', () => out.lines.some((l) => l.metadata.uid === old.metadata.uid));
+    expect(out.lines.find((l) => l.metadata.uid === old.metadata.uid)!.delta).toBe(1);
+  });
+
+  it('enriches with labels and the owning workload, Pod → ReplicaSet → Deployment', async () => {
+    const ns = await writer.namespace('enrich');
+    const api = writer.api;
+    const deployment = await api.sendJson<{ metadata: { uid: string } }>('POST', `/apis/apps/v1/namespaces/${ns}/deployments`, {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'checkout' },
+      spec: { selector: { matchLabels: { app: 'checkout' } }, template: { metadata: { labels: { app: 'checkout' } }, spec: { containers: [{ name: 'c', image: 'registry.example/checkout:1' }] } } },
+    });
+    const rs = await api.sendJson<{ metadata: { uid: string } }>('POST', `/apis/apps/v1/namespaces/${ns}/replicasets`, {
+      apiVersion: 'apps/v1',
+      kind: 'ReplicaSet',
+      metadata: { name: 'checkout-7d9c', ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'checkout', uid: deployment.metadata.uid, controller: true }] },
+      spec: { selector: { matchLabels: { app: 'checkout' } }, template: { metadata: { labels: { app: 'checkout' } }, spec: { containers: [{ name: 'c', image: 'registry.example/checkout:1' }] } } },
+    });
+    await api.sendJson('POST', `/api/v1/namespaces/${ns}/pods`, {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'checkout-7d9c-x2x', labels: { app: 'checkout', 'app.kubernetes.io/part-of': 'shop' }, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'checkout-7d9c', uid: rs.metadata.uid, controller: true }] },
+      spec: { containers: [{ name: 'c', image: 'registry.example/checkout:1' }] },
+    });
+    const out = new CaptureSink('stdout');
+    await start(`namespaces: [${ns}]\nmaxEventAgeSeconds: 600\n`, [out]);
+    await writer.create(ns, { reason: 'BackOff', type: 'Warning', objectName: 'checkout-7d9c-x2x' });
+    await writer.create(ns, { reason: 'FailedMount', type: 'Warning', objectName: 'gone-pod' });
+    await eventually('two lines', () => out.lines.length >= 2);
+    const pod = out.lines.find((l) => l.involvedObject.name === 'checkout-7d9c-x2x')!;
+    expect(pod.involvedObject.workload).toEqual({ kind: 'Deployment', name: 'checkout' });
+    expect(pod.involvedObject.labels).toEqual({ app: 'checkout', 'app.kubernetes.io/part-of': 'shop' });
+    expect(pod.involvedObject.ownerReferences?.[0]).toMatchObject({ kind: 'ReplicaSet', name: 'checkout-7d9c' });
+    const missing = out.lines.find((l) => l.involvedObject.name === 'gone-pod')!;
+    expect(missing.involvedObject.deleted).toBe(true);
+  });
+});

@@ -1,0 +1,54 @@
+import { describe, expect, test } from 'vitest';
+import { compilePattern, PatternError, patternProblem } from '../../src/config/pattern.js';
+
+describe('config patterns (JavaScript RegExp with Go habits translated)', () => {
+  test('patterns are unanchored: "Pod" also matches "PodDisruptionBudget"', () => {
+    expect(compilePattern('Pod').test('PodDisruptionBudget')).toBe(true);
+    expect(compilePattern('^Pod$').test('PodDisruptionBudget')).toBe(false);
+    expect(compilePattern('^Pod$').test('Pod')).toBe(true);
+  });
+
+  test.each([
+    ['(?i)disk pressure', 'Node has DISK Pressure', true],
+    ['disk pressure', 'Node has DISK Pressure', false],
+    ['(?s)a.b', 'a\nb', true],
+    ['a.b', 'a\nb', false],
+    ['(?m)^b$', 'a\nb\nc', true],
+    ['^b$', 'a\nb\nc', false],
+    ['(?is)^x.Y$', 'X\ny', true],
+  ])('leading Go flag group %j becomes a JavaScript flag (%j → %s)', (pattern, input, expected) => {
+    expect(compilePattern(pattern).test(input)).toBe(expected);
+  });
+
+  test('Go \\A and \\z anchor at the text ends instead of matching the letters A and z', () => {
+    expect(compilePattern('\\Akube-').test('kube-system')).toBe(true);
+    expect(compilePattern('\\Akube-').test('A kube-system')).toBe(false);
+    expect(compilePattern('system\\z').test('kube-system')).toBe(true);
+    expect(compilePattern('system\\z').test('kube-systemz')).toBe(false);
+  });
+
+  test('Go named groups (?P<name>…) and \\Q…\\E literals are translated', () => {
+    expect(compilePattern('(?P<kind>Pod|Node)').exec('a Node')?.groups?.kind).toBe('Node');
+    expect(compilePattern('\\Qa.b*c\\E$').test('xa.b*c')).toBe(true);
+    expect(compilePattern('\\Qa.b*c\\E$').test('xaxbbc')).toBe(false);
+  });
+
+  test.each([
+    ['*test*', 'invalid regular expression "*test*": Nothing to repeat'],
+    ['(?i:disk)', 'only supported as a prefix of the whole pattern'],
+    ['abc(?i)def', 'only supported as a prefix of the whole pattern'],
+    ['(?U)a+', 'flag "U" in (?U) is not supported'],
+    ['[[:alpha:]]+', 'POSIX class [:alpha:] is not supported'],
+    ['\\pL', 'Unicode classes'],
+    ['[]a]', "a ']' right after '[' is a literal in Go"],
+    ['end\\Z', '\\Z is not a valid escape'],
+  ])('rejects %j with a clear reason', (pattern, reason) => {
+    expect(() => compilePattern(pattern)).toThrow(PatternError);
+    expect(patternProblem(pattern)).toContain(reason);
+  });
+
+  test('a valid pattern has no problem', () => {
+    expect(patternProblem('^(BackOff|Failed)$')).toBeUndefined();
+    expect(patternProblem('[a-z]+\\.example\\.com')).toBeUndefined();
+  });
+});
