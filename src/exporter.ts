@@ -193,9 +193,10 @@ export class Exporter {
         this.s.metrics.sinkErrors.inc({ receiver: name });
         throw err;
       }
-      this.s.metrics.routeMatches.inc({ receiver: name });
-      this.s.metrics.linesWritten.inc({ level, receiver: name });
-      this.s.metrics.occurrencesWritten.inc({ level, receiver: name }, seen.delta);
+      const written = this.s.metrics.written(level, name);
+      written.routeMatches.inc();
+      written.lines.inc();
+      written.occurrences.inc(seen.delta);
     }
     if (receivers.length) this.s.metrics.lastEventTime.set(Date.parse(line.time) / 1000);
     tracker.record(uid, count, now);

@@ -90,10 +90,6 @@ export class SimulatedApiServer {
     }
   }
 
-  get openWatchCount(): number {
-    return this.watches.size;
-  }
-
   async close(): Promise<void> {
     clearInterval(this.bookmarkTimer);
     for (const watch of [...this.watches]) watch.end();

@@ -1,5 +1,12 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 
+/** The counters touched for every line, resolved once per (level, receiver): the hot path skips label hashing. */
+export interface WrittenCounters {
+  lines: { inc(value?: number): void };
+  occurrences: { inc(value?: number): void };
+  routeMatches: { inc(value?: number): void };
+}
+
 /** Everything the exporter counts about itself, registered on one registry served at /metrics. */
 export class ExporterMetrics {
   readonly registry = new Registry();
@@ -14,6 +21,22 @@ export class ExporterMetrics {
   readonly trackedEvents: Gauge;
   readonly enrichmentLookups: Counter<'result'>;
   readonly sinkErrors: Counter<'receiver'>;
+
+  private readonly writtenChildren = new Map<string, WrittenCounters>();
+
+  written(level: string, receiver: string): WrittenCounters {
+    const key = `${level}\u0000${receiver}`;
+    let children = this.writtenChildren.get(key);
+    if (!children) {
+      children = {
+        lines: this.linesWritten.labels(level, receiver),
+        occurrences: this.occurrencesWritten.labels(level, receiver),
+        routeMatches: this.routeMatches.labels(receiver),
+      };
+      this.writtenChildren.set(key, children);
+    }
+    return children;
+  }
 
   constructor(prefix = 'kube_eventline_', withProcessMetrics = true) {
     const r = [this.registry];

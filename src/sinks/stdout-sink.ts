@@ -1,6 +1,6 @@
 import pino from 'pino';
 import type { EventLine } from '../line/event-line.js';
-import { LineLogger } from './line-logger.js';
+import { BATCHING, LineLogger } from './line-logger.js';
 import type { Sink } from './sink.js';
 import { deDotLine } from './de-dot.js';
 
@@ -10,7 +10,7 @@ export interface StdoutSinkOptions {
 
 /** The default receiver: one JSON line per occurrence on stdout, which carries nothing else. */
 export function createStdoutSink(name: string, options: StdoutSinkOptions = {}, fd = 1): Sink {
-  const destination = pino.destination({ dest: fd, sync: false, minLength: 0 });
+  const destination = pino.destination({ dest: fd, sync: false, ...BATCHING });
   const lines = new LineLogger(destination);
   return {
     name,
