@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
@@ -10,6 +10,7 @@ import { runExporter, type RunningExporter } from '../../src/run.js';
 import { harness, type Harness } from '../harness/index.js';
 import { CaptureSink, eventually, occurrenceLedger } from '../support/capture-sink.js';
 import { EventWriter } from '../support/kube-events.js';
+import { repoPath } from '../support/real-events.js';
 
 const quiet = pino({ level: 'warn' }, pino.destination(2));
 const fastWatch = { minBackoffMs: 100, maxBackoffMs: 1000, timeoutSeconds: 60 };
@@ -215,5 +216,37 @@ describe('exporter against the real API server', () => {
     expect(pod.involvedObject.ownerReferences?.[0]).toMatchObject({ kind: 'ReplicaSet', name: 'checkout-7d9c' });
     const missing = out.lines.find((l) => l.involvedObject.name === 'gone-pod')!;
     expect(missing.involvedObject.deleted).toBe(true);
+  });
+
+  it('routes as kubernetes-event-exporter does with one of its configs used unchanged', async () => {
+    const keeConfig = readFileSync(repoPath('test', 'fixtures', 'configs', 'kee', 'stdout-drop-kube-system.yaml'), 'utf8');
+    const ns = await writer.namespace('kee');
+    const dump = new CaptureSink('dump');
+    const nodes = new CaptureSink('nodes');
+    await start(keeConfig, [dump, nodes]);
+    const tag = ns.slice(-8);
+    const made = {
+      backoff: await writer.create(ns, { reason: 'BackOff', type: 'Warning', objectName: `api-${tag}` }),
+      pulled: await writer.create(ns, { reason: 'Pulled', objectName: `api-${tag}` }),
+      started: await writer.create(ns, { reason: 'Started', objectName: `api-${tag}` }),
+      systemWarning: await writer.create('kube-system', { reason: 'BackOff', type: 'Warning', objectName: `coredns-${tag}` }),
+      nodeWarning: await writer.create('default', { reason: 'NodeNotReady', type: 'Warning', kind: 'Node', objectName: `node-${tag}`, source: { component: 'node-controller' } }),
+      systemNode: await writer.create('kube-system', { reason: 'Rebooted', type: 'Warning', kind: 'Node', objectName: `node-${tag}` }),
+      nodeNormal: await writer.create('default', { reason: 'NodeReady', kind: 'Node', objectName: `node-${tag}` }),
+    };
+    // Expected from KEE's rules by hand: route 1 drops kube-system and Normal Pulled, then sends
+    // Warnings to dump; route 2 sends every Node Event to nodes (no drop there).
+    const expectDump = [made.backoff, made.nodeWarning];
+    const expectNodes = [made.nodeWarning, made.systemNode, made.nodeNormal];
+    const ours = new Set(Object.values(made).map((e) => e.metadata.uid));
+    const mine = (sink: CaptureSink) => sink.lines.filter((l) => ours.has(l.metadata.uid)).map((l) => l.metadata.uid).sort();
+    await eventually('routed lines', () => mine(dump).length >= expectDump.length && mine(nodes).length >= expectNodes.length);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(mine(dump)).toEqual(expectDump.map((e) => e.metadata.uid).sort());
+    expect(mine(nodes)).toEqual(expectNodes.map((e) => e.metadata.uid).sort());
+    const nodeLine = nodes.lines.find((l) => l.metadata.uid === made.nodeWarning.metadata.uid)!;
+    expect(nodeLine.clusterName).toBe('staging');
+    expect(nodeLine.namespace).toBe('_cluster');
+    expect(nodeLine.level).toBe('error');
   });
 });
