@@ -1,0 +1,52 @@
+// Runs the built command (npm test builds dist/ before vitest) the way a user does.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { repoPath } from '../support/real-events.js';
+
+const cli = repoPath('dist', 'cli.js');
+
+function run(args: string[], env: NodeJS.ProcessEnv = {}) {
+  if (!existsSync(cli)) throw new Error(`${cli} is missing: run \`npm run build\` first (npm test does)`);
+  return spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env: { PATH: process.env.PATH, ...env }, timeout: 30_000 });
+}
+
+describe('kube-eventline command', () => {
+  it('check-config prints the route tree of a valid file', () => {
+    const r = run(['check-config', repoPath('test', 'fixtures', 'configs', 'kee', 'stdout-drop-kube-system.yaml')]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('valid');
+    expect(r.stdout).toContain('dump');
+    expect(r.stdout).toContain('nodes');
+  });
+
+  it('a bad config names file, line, path and problem, exits 2, and shows no stack trace', () => {
+    const file = repoPath('test', 'fixtures', 'configs', 'bad', 'invalid-regex.yaml');
+    const r = run(['check-config', file]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(`invalid-regex.yaml:6:`);
+    expect(r.stderr).toContain('route.routes[1].drop[0].namespace: invalid regular expression "*test*"');
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(r.stdout).toBe('');
+  });
+
+  it('running with a bad config fails before connecting anywhere', () => {
+    const r = run(['--config', repoPath('test', 'fixtures', 'configs', 'bad', 'unknown-receiver.yaml')], { KUBECONFIG: '/nonexistent' });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('unknown receiver');
+    expect(r.stdout).toBe('');
+  });
+
+  it('an undefined ${ENV} is named', () => {
+    const r = run(['check-config', repoPath('test', 'fixtures', 'configs', 'bad', 'undefined-env.yaml')]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/undefined-env\.yaml:\d+:\d+: .*\$\{?[A-Z_]+/);
+  });
+
+  it('an unknown command or flag is a usage error', () => {
+    expect(run(['frobnicate']).status).toBe(2);
+    const r = run(['--nope']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('Usage:');
+  });
+});
