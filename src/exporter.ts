@@ -41,6 +41,8 @@ const ALL_NAMESPACES = '*';
 export class Exporter {
   private readonly trackers = new Map<string, OccurrenceTracker>();
   private readonly listedScopes = new Set<string>();
+  /** Lists in progress, by scope: the uids seen so far, for forgetting the Events that are gone. */
+  private readonly listing = new Map<string, { relist: boolean; uids: string[]; firstStart: boolean }>();
   private readonly abort = new AbortController();
   private loops: Promise<void>[] = [];
   private checkpointTimer: NodeJS.Timeout | undefined;
@@ -77,7 +79,9 @@ export class Exporter {
           maxBackoffMs: this.s.watch?.maxBackoffMs ?? 30_000,
         },
         {
-          onList: (items, relist) => this.onList(scope, items, relist),
+          onListStart: (relist) => this.onListStart(scope, relist),
+          onListPage: (items) => this.onListPage(scope, items),
+          onListEnd: () => this.onListEnd(scope),
           onEvent: (type, event) => this.onEvent(scope, type, event),
           onRestart: (reason, error) => {
             this.s.metrics.watchRestarts.inc({ reason });
@@ -126,24 +130,32 @@ export class Exporter {
     return this.trackers.get(scope)!;
   }
 
-  private async onList(scope: string, items: RawEvent[], relist: boolean): Promise<void> {
+  private onListStart(scope: string, relist: boolean): void {
+    this.listing.set(scope, { relist, uids: [], firstStart: !relist && !this.hadCheckpoint });
+  }
+
+  private async onListPage(scope: string, items: RawEvent[]): Promise<void> {
+    const listing = this.listing.get(scope)!;
     const tracker = this.tracker(scope);
-    const listed = new Set<string>();
-    // Oldest first, so the lines of a relist come out in the order things happened.
+    // Oldest first within the page, so a relist's lines come out roughly in the order things happened.
     const ordered = items.slice().sort((a, b) => (occurrenceTimeMs(a) || 0) - (occurrenceTimeMs(b) || 0));
-    const firstStart = !relist && !this.hadCheckpoint;
     for (const event of ordered) {
       const uid = event.metadata?.uid;
       if (!uid) continue;
-      listed.add(uid);
+      listing.uids.push(uid);
       this.s.metrics.eventsReceived.inc({ type: 'LISTED' });
-      await this.process(tracker, event, firstStart);
+      await this.process(tracker, event, listing.firstStart);
     }
+  }
+
+  private onListEnd(scope: string): void {
+    const listing = this.listing.get(scope)!;
+    this.listing.delete(scope);
     // Events gone from the list were deleted while no watch was open.
-    tracker.retainOnly(listed);
+    this.tracker(scope).retainOnly(listing.uids);
     this.s.metrics.trackedEvents.set(this.trackedCount());
     this.listedScopes.add(scope);
-    this.s.log.info({ scope, events: items.length, relist }, relist ? 'relisted Events after the watch expired' : 'listed Events');
+    this.s.log.info({ scope, events: listing.uids.length, relist: listing.relist }, listing.relist ? 'relisted Events after the watch expired' : 'listed Events');
   }
 
   private async onEvent(scope: string, type: WatchType, event: RawEvent): Promise<void> {

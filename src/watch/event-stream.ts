@@ -13,9 +13,11 @@ export function eventsPath(namespace: string | undefined): string {
   return namespace ? `/api/v1/namespaces/${encodeURIComponent(namespace)}/events` : '/api/v1/events';
 }
 
-/** Lists every Event in pages, returning them with the list's resourceVersion to watch from. */
-export async function listEvents(api: KubeHttp, namespace: string | undefined, pageSize: number, signal?: AbortSignal): Promise<EventListPage> {
-  const items: RawEvent[] = [];
+/**
+ * Lists Events one page at a time, so a relist of a large cluster never holds every Event in
+ * memory at once. The last page carries the resourceVersion to watch from.
+ */
+export async function* listEventPages(api: KubeHttp, namespace: string | undefined, pageSize: number, signal?: AbortSignal): AsyncGenerator<EventListPage> {
   let continueToken: string | undefined;
   let resourceVersion = '';
   do {
@@ -24,12 +26,11 @@ export async function listEvents(api: KubeHttp, namespace: string | undefined, p
       { limit: pageSize, continue: continueToken },
       signal,
     );
-    for (const item of page.items ?? []) items.push(item);
     continueToken = page.metadata?.continue || undefined;
-    // The first page's resourceVersion is the snapshot all pages belong to.
+    // Every page of one list belongs to the first page's snapshot.
     if (!resourceVersion) resourceVersion = page.metadata?.resourceVersion ?? '';
+    yield { items: page.items ?? [], resourceVersion };
   } while (continueToken);
-  return { items, resourceVersion };
 }
 
 export type WatchMessage =

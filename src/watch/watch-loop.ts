@@ -1,10 +1,13 @@
 import type { RawEvent } from '../line/event-line.js';
 import { KubeApiError, type KubeHttp } from './kube-http.js';
-import { listEvents, watchEvents, WatchExpiredError, type WatchType } from './event-stream.js';
+import { listEventPages, watchEvents, WatchExpiredError, type WatchType } from './event-stream.js';
 
 export interface WatchLoopHandlers {
-  /** A complete list: the first one (`relist` false) or one after the watch history was lost. */
-  onList(items: RawEvent[], relist: boolean): Promise<void>;
+  /** A list starts: the first one (`relist` false) or one after the watch history was lost. */
+  onListStart(relist: boolean): void;
+  onListPage(items: RawEvent[]): Promise<void>;
+  /** The list is complete: every Event that exists was in one of its pages. */
+  onListEnd(): void;
   onEvent(type: WatchType, event: RawEvent): Promise<void>;
   /** Why the watch restarts: 'expired' (410 Gone → relist), 'closed' (server ended it), 'error'. */
   onRestart(reason: 'expired' | 'closed' | 'error', error?: unknown): void;
@@ -33,10 +36,15 @@ export async function runWatchLoop(options: WatchLoopOptions, handlers: WatchLoo
   while (!signal.aborted) {
     try {
       if (resourceVersion === undefined) {
-        const list = await listEvents(api, namespace, options.pageSize, signal);
-        await handlers.onList(list.items, listedBefore);
+        handlers.onListStart(listedBefore);
+        let listedAt = '';
+        for await (const page of listEventPages(api, namespace, options.pageSize, signal)) {
+          await handlers.onListPage(page.items);
+          listedAt = page.resourceVersion;
+        }
+        handlers.onListEnd();
         listedBefore = true;
-        resourceVersion = list.resourceVersion;
+        resourceVersion = listedAt;
       }
       // A little jitter so many exporters do not reconnect in step.
       const timeout = options.watchTimeoutSeconds + Math.floor(Math.random() * 30);
