@@ -42,7 +42,7 @@ export async function runDemo(options: { speed: number }): Promise<number> {
     say('MISMATCH: the exporter did not write every occurrence exactly once.');
     return 1;
   }
-  say('Every occurrence was written exactly once. Try: npm run demo | jq -c "{level, reason, delta, count, object: .involvedObject.name}"');
+  say('Every occurrence was written exactly once. Try: npm run --silent demo | jq -c "{level, reason, delta, count, object: .involvedObject.name}"');
   return 0;
 }
 
