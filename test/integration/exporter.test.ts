@@ -231,11 +231,12 @@ describe('exporter against the real API server', () => {
       started: await writer.create(ns, { reason: 'Started', objectName: `api-${tag}` }),
       systemWarning: await writer.create('kube-system', { reason: 'BackOff', type: 'Warning', objectName: `coredns-${tag}` }),
       nodeWarning: await writer.create('default', { reason: 'NodeNotReady', type: 'Warning', kind: 'Node', objectName: `node-${tag}`, source: { component: 'node-controller' } }),
-      systemNode: await writer.create('kube-system', { reason: 'Rebooted', type: 'Warning', kind: 'Node', objectName: `node-${tag}` }),
+      // A namespaced custom resource whose kind contains "Node": KEE patterns are unanchored.
+      systemNode: await writer.create('kube-system', { reason: 'Updated', type: 'Warning', kind: 'NodeFeature', objectName: `nf-${tag}` }),
       nodeNormal: await writer.create('default', { reason: 'NodeReady', kind: 'Node', objectName: `node-${tag}` }),
     };
     // Expected from KEE's rules by hand: route 1 drops kube-system and Normal Pulled, then sends
-    // Warnings to dump; route 2 sends every Node Event to nodes (no drop there).
+    // Warnings to dump; route 2 sends every Event whose kind contains "Node" to nodes (no drop there).
     const expectDump = [made.backoff, made.nodeWarning];
     const expectNodes = [made.nodeWarning, made.systemNode, made.nodeNormal];
     const ours = new Set(Object.values(made).map((e) => e.metadata.uid));

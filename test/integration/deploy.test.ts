@@ -1,0 +1,266 @@
+/**
+ * The bundle against the harness's real kube-apiserver: rendered by a real kustomize (the
+ * harness kubectl), accepted by `kubectl apply --dry-run=server`, and the exporter's RBAC checked
+ * with a token of the bundle's own ServiceAccount.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { CoordinationV1Api, CoreV1Api, KubeConfig, Watch } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { harness, type Harness } from '../harness/index.js';
+import {
+  BUNDLE_HARDENING,
+  find,
+  hardeningProblems,
+  imageProblem,
+  images,
+  podSpecs,
+  rbacProblems,
+  REPO,
+  type K8sObject,
+  type SourcedObject,
+} from '../unit/deploy-checks.js';
+
+const run = promisify(execFile);
+const NS = 'kube-eventline';
+const SA = 'kube-eventline';
+const CHECKPOINT = 'kube-eventline-checkpoint';
+const LEASE = 'kube-eventline';
+
+let h: Harness;
+let work: string;
+const rendered = new Map<string, SourcedObject[]>();
+
+async function kubectl(args: string[], kubeconfig?: string): Promise<{ stdout: string; stderr: string }> {
+  const full = kubeconfig ? [...args, `--kubeconfig=${kubeconfig}`] : args;
+  try {
+    return await run(h.kube.kubectl, full, { cwd: REPO, maxBuffer: 64 * 1024 * 1024 });
+  } catch (err) {
+    const e = err as { stderr?: string; stdout?: string; message: string };
+    throw new Error(`kubectl ${full.join(' ')} failed:\n${e.stderr || e.stdout || e.message}`);
+  }
+}
+
+async function render(dir: string): Promise<SourcedObject[]> {
+  const cached = rendered.get(dir);
+  if (cached) return cached;
+  const { stdout } = await kubectl(['kustomize', dir]);
+  const objects = parseAllDocuments(stdout)
+    .map((d) => d.toJS() as K8sObject | null)
+    .filter((o): o is K8sObject => o !== null)
+    .map((obj) => ({ obj, file: `kustomize ${dir}` }));
+  rendered.set(dir, objects);
+  return objects;
+}
+
+function writeObjects(name: string, objects: K8sObject[]): string {
+  const file = join(work, name);
+  // JSON documents: YAML 1.2 (the yaml package) leaves strings like "off" unquoted, which
+  // kubectl's YAML 1.1 reader would take for booleans.
+  writeFileSync(file, objects.map((o) => `---\n${JSON.stringify(o)}\n`).join(''));
+  return file;
+}
+
+/** HTTP status of a client-node call: 200 when it resolved, else the ApiException's code. */
+async function status(call: Promise<unknown>): Promise<number> {
+  try {
+    await call;
+    return 200;
+  } catch (err) {
+    const code = (err as { code?: number }).code;
+    if (typeof code !== 'number') throw err;
+    return code;
+  }
+}
+
+beforeAll(async () => {
+  h = await harness();
+  work = mkdtempSync(join(tmpdir(), 'kube-eventline-deploy-'));
+});
+
+describe('kustomize renders the bundle and the quickstart (harness kubectl)', () => {
+  it.each(['fluent-bit', 'deploy', 'deploy/quickstart', '.'])('kubectl kustomize %s', async (dir) => {
+    const objects = await render(dir);
+    expect(objects.length).toBeGreaterThan(0);
+    for (const { obj } of objects) {
+      if (obj.kind !== 'Namespace' && !obj.kind.startsWith('Cluster')) expect(obj.metadata.namespace, `${obj.kind}/${obj.metadata.name}`).toBe(NS);
+    }
+  });
+
+  it('generated ConfigMaps get hashed names and every reference to them is rewritten', async () => {
+    const objects = await render('.');
+    const configMaps = new Set(objects.filter(({ obj }) => obj.kind === 'ConfigMap').map(({ obj }) => obj.metadata.name as string));
+    for (const base of ['kube-eventline-config', 'kube-eventline-fluent-bit', 'kube-eventline-loki', 'kube-eventline-loki-rules', 'kube-eventline-dashboards']) {
+      expect([...configMaps].some((n) => new RegExp(`^${base}-[a-z0-9]{10}$`).test(n)), base).toBe(true);
+    }
+    for (const { id, spec } of podSpecs(objects)) {
+      for (const volume of spec.volumes ?? []) {
+        if (volume.configMap) expect(configMaps.has(volume.configMap.name), `${id} volume ${volume.name} -> ${volume.configMap.name}`).toBe(true);
+      }
+    }
+    const dashboards = objects.find(({ obj }) => obj.kind === 'ConfigMap' && obj.metadata.name.startsWith('kube-eventline-dashboards-'))!.obj;
+    expect(Object.keys(dashboards.data).sort()).toEqual(
+      ['daily-failures.json', 'events-overview.json', 'node-problems.json', 'object-history.json', 'pod-lifecycle.json', 'rollouts-images.json'],
+    );
+  });
+
+  it('the real render passes the same checks: hardening, RBAC, pinned images', async () => {
+    const objects = await render('.');
+    const ownPods = podSpecs(objects).filter(({ spec }) => !(spec.containers ?? []).some((c: K8sObject) => /node-problem-detector/.test(c.image)));
+    expect(ownPods.map((p) => p.id).sort()).toEqual([
+      'DaemonSet/kube-eventline-fluent-bit',
+      'Deployment/grafana',
+      'Deployment/kube-eventline',
+      'Deployment/loki',
+    ]);
+    for (const { id, spec } of ownPods) expect(hardeningProblems(id, spec, BUNDLE_HARDENING), id).toEqual([]);
+    expect(rbacProblems(objects)).toEqual([]);
+    expect(images(objects).flatMap(({ where, image }) => (imageProblem(image) ? [`${where}: ${imageProblem(image)}`] : []))).toEqual([]);
+  });
+});
+
+describe('the API server accepts the bundle', () => {
+  it('kubectl apply --dry-run=server accepts every object of deploy/ and of the quickstart', async () => {
+    const namespace = find(await render('deploy'), 'Namespace', NS)!;
+    await kubectl(['apply', '--server-side', '-f', writeObjects('namespace.yaml', [namespace])], h.kube.adminKubeconfigPath);
+    for (const dir of ['deploy', '.']) {
+      const objects = (await render(dir)).map(({ obj }) => obj);
+      const file = writeObjects(`${dir === '.' ? 'quickstart' : dir}.yaml`, objects);
+      const { stdout } = await kubectl(['apply', '--server-side', '--dry-run=server', '--force-conflicts', '-f', file], h.kube.adminKubeconfigPath);
+      const applied = stdout.split('\n').filter((l) => /serverside-applied|created|configured|unchanged/.test(l));
+      expect(applied.length, stdout).toBe(objects.length);
+    }
+  });
+});
+
+describe("the exporter's ServiceAccount (RBAC applied for real)", () => {
+  let sa: KubeConfig;
+  let admin: KubeConfig;
+  const cleanup: Array<() => Promise<unknown>> = [];
+
+  beforeAll(async () => {
+    const objects = await render('deploy');
+    const wanted = objects
+      .map(({ obj }) => obj)
+      .filter(
+        (o) =>
+          (o.kind === 'Namespace' && o.metadata.name === NS) ||
+          (o.kind === 'ServiceAccount' && o.metadata.name === SA) ||
+          (['ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding'].includes(o.kind) && o.metadata.name === 'kube-eventline'),
+      );
+    expect(wanted.map((o) => o.kind).sort()).toEqual(['ClusterRole', 'ClusterRoleBinding', 'Namespace', 'Role', 'RoleBinding', 'ServiceAccount']);
+    await kubectl(['apply', '--server-side', '--force-conflicts', '-f', writeObjects('rbac.yaml', wanted)], h.kube.adminKubeconfigPath);
+    sa = new KubeConfig();
+    sa.loadFromFile(await h.kube.serviceAccountKubeconfig(NS, SA));
+    admin = h.kube.kubeConfig();
+  });
+
+  afterAll(async () => {
+    // Leave no checkpoint or Lease behind for the exporter tests that run after this file.
+    for (const undo of cleanup.reverse()) await undo().catch(() => undefined);
+  });
+
+  it('can list Events in every namespace and watch them', async () => {
+    const core = sa.makeApiClient(CoreV1Api);
+    const list = await core.listEventForAllNamespaces();
+    const adminCore = admin.makeApiClient(CoreV1Api);
+    const name = `deploy-test-${process.pid}-${Date.now()}`;
+    const seen = new Promise<string>((resolveSeen, reject) => {
+      const timer = setTimeout(() => reject(new Error('no ADDED event from the watch within 60 s')), 60_000);
+      let controller: AbortController | undefined;
+      new Watch(sa)
+        .watch(
+          '/api/v1/events',
+          { resourceVersion: list.metadata?.resourceVersion },
+          (phase, obj) => {
+            if (phase === 'ADDED' && obj?.metadata?.name === name) {
+              clearTimeout(timer);
+              controller?.abort();
+              resolveSeen(`${obj.metadata.namespace}/${obj.metadata.name}`);
+            }
+          },
+          (err) => {
+            if (err && (err as Error).name !== 'AbortError') {
+              clearTimeout(timer);
+              reject(err);
+            }
+          },
+        )
+        .then((c) => (controller = c), reject);
+    });
+    // In another namespace than the ServiceAccount's own: the grant is cluster-wide.
+    await adminCore.createNamespacedEvent({
+      namespace: 'default',
+      body: {
+        metadata: { name, namespace: 'default' },
+        involvedObject: { kind: 'Pod', namespace: 'default', name: 'nobody', apiVersion: 'v1' },
+        reason: 'DeployTest',
+        message: 'watch check',
+        type: 'Normal',
+        source: { component: 'deploy-test' },
+        firstTimestamp: new Date(),
+        lastTimestamp: new Date(),
+        count: 1,
+      },
+    });
+    cleanup.push(() => adminCore.deleteNamespacedEvent({ name, namespace: 'default' }));
+    expect(await seen).toBe(`default/${name}`);
+  });
+
+  it('is forbidden (403) to read Secrets, anywhere', async () => {
+    const core = sa.makeApiClient(CoreV1Api);
+    expect(await status(core.listSecretForAllNamespaces())).toBe(403);
+    expect(await status(core.listNamespacedSecret({ namespace: NS }))).toBe(403);
+    expect(await status(core.readNamespacedSecret({ name: 'anything', namespace: NS }))).toBe(403);
+    expect(await status(core.readNamespacedSecret({ name: 'anything', namespace: 'kube-system' }))).toBe(403);
+  });
+
+  it('may create, read and update the checkpoint ConfigMap, and is forbidden to read or change any other', async () => {
+    const core = sa.makeApiClient(CoreV1Api);
+    const adminCore = admin.makeApiClient(CoreV1Api);
+    const other = `not-the-checkpoint-${process.pid}`;
+    await adminCore.createNamespacedConfigMap({ namespace: NS, body: { metadata: { name: other }, data: { a: '1' } } });
+    cleanup.push(() => adminCore.deleteNamespacedConfigMap({ name: other, namespace: NS }));
+
+    // Positive control: the token works, and the checkpoint is writable.
+    await adminCore.deleteNamespacedConfigMap({ name: CHECKPOINT, namespace: NS }).catch(() => undefined);
+    expect(await status(core.createNamespacedConfigMap({ namespace: NS, body: { metadata: { name: CHECKPOINT }, data: { rv: '1' } } }))).toBe(200);
+    cleanup.push(() => adminCore.deleteNamespacedConfigMap({ name: CHECKPOINT, namespace: NS }));
+    const checkpoint = await core.readNamespacedConfigMap({ name: CHECKPOINT, namespace: NS });
+    expect(await status(core.replaceNamespacedConfigMap({ name: CHECKPOINT, namespace: NS, body: { ...checkpoint, data: { rv: '2' } } }))).toBe(200);
+
+    // Another ConfigMap in the same namespace: no get, no update, no patch, no delete.
+    const current = await adminCore.readNamespacedConfigMap({ name: other, namespace: NS });
+    expect(await status(core.readNamespacedConfigMap({ name: other, namespace: NS }))).toBe(403);
+    expect(await status(core.replaceNamespacedConfigMap({ name: other, namespace: NS, body: { ...current, data: { a: '2' } } }))).toBe(403);
+    expect(await status(core.deleteNamespacedConfigMap({ name: other, namespace: NS }))).toBe(403);
+    await expect(
+      kubectl(['patch', 'configmap', other, '-n', NS, '--type=merge', '-p', '{"data":{"a":"3"}}'], await h.kube.serviceAccountKubeconfig(NS, SA)),
+    ).rejects.toThrow(/forbidden/i);
+    expect((await adminCore.readNamespacedConfigMap({ name: other, namespace: NS })).data).toEqual({ a: '1' });
+    // And no ConfigMaps elsewhere.
+    expect(await status(core.readNamespacedConfigMap({ name: 'kube-root-ca.crt', namespace: 'default' }))).toBe(403);
+  });
+
+  it('may get (not list) the objects enrichment reads, and take only its own Lease', async () => {
+    const core = sa.makeApiClient(CoreV1Api);
+    expect(await status(core.readNamespacedPod({ name: 'no-such-pod', namespace: 'default' }))).toBe(404);
+    expect(await status(core.readNode({ name: 'no-such-node' }))).toBe(404);
+    expect(await status(core.listPodForAllNamespaces())).toBe(403);
+
+    const coordination = sa.makeApiClient(CoordinationV1Api);
+    const adminCoordination = admin.makeApiClient(CoordinationV1Api);
+    await adminCoordination.deleteNamespacedLease({ name: LEASE, namespace: NS }).catch(() => undefined);
+    const body = { metadata: { name: LEASE, namespace: NS }, spec: { holderIdentity: 'deploy-test', leaseDurationSeconds: 15 } };
+    expect(await status(coordination.createNamespacedLease({ namespace: NS, body }))).toBe(200);
+    cleanup.push(() => adminCoordination.deleteNamespacedLease({ name: LEASE, namespace: NS }));
+    const lease = await coordination.readNamespacedLease({ name: LEASE, namespace: NS });
+    expect(await status(coordination.replaceNamespacedLease({ name: LEASE, namespace: NS, body: { ...lease, spec: { ...lease.spec, holderIdentity: 'other' } } }))).toBe(200);
+    expect(await status(coordination.readNamespacedLease({ name: 'some-other-lease', namespace: NS }))).toBe(403);
+    expect(await status(coordination.listNamespacedLease({ namespace: NS }))).toBe(403);
+  });
+});
