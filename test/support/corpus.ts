@@ -123,6 +123,7 @@ const WORKLOADS = [
   { namespace: 'batch', kind: 'CronJob', name: 'report', rs: 'report-28911', image: 'registry.example/batch/report:0.9' },
 ];
 const NODES = ['node-1', 'node-2', 'node-3', 'node-4'];
+const POD_SUFFIXES = ['x2x4q', 'm8kzt', 'p9wld'];
 
 /**
  * Builds a corpus over (end - hours, end). Deterministic for a seed, a cluster and an end time.
@@ -166,7 +167,7 @@ export function makeCorpus(opts: { cluster: string; seed?: number; end: Date; ho
   const pods: Array<{ w: (typeof WORKLOADS)[number]; pod: string; node: string }> = [];
   for (const w of WORKLOADS) {
     for (let i = 0; i < 3; i++) {
-      const pod = w.kind === 'StatefulSet' ? `${w.name}-${i}` : `${w.rs}-${hex(r, 5).replace(/[0-9]/g, (d) => 'bcdfghjklm'[Number(d)]!)}`;
+      const pod = w.kind === 'StatefulSet' ? `${w.name}-${i}` : `${w.rs}-${POD_SUFFIXES[i]}`;
       pods.push({ w, pod, node: NODES[(i + w.name.length) % NODES.length]! });
     }
   }
@@ -249,7 +250,8 @@ export function makeCorpus(opts: { cluster: string; seed?: number; end: Date; ho
   ];
   for (const [reason, type, component, message] of npd) {
     for (let k = 0; k < int(1, 3); k++) {
-      const node = pick(NODES);
+      // The first OOM kill hits node-1, where pods of every namespace run.
+      const node = reason === 'OOMKilling' && k === 0 ? 'node-1' : pick(NODES);
       specs.push({ kind: 'Node', namespace: '', name: node, reason, type, component, host: node, message, observations: observations(at(), int(1, 3), 5) });
     }
   }
