@@ -8,7 +8,9 @@ import { ConfigError } from './config/config-error.js';
 import { loadConfig, loadConfigFile } from './config/load.js';
 import { describeRoute } from './route/describe-route.js';
 import { createDiagnostics } from './diagnostics.js';
-import { runExporter } from './run.js';
+import { runExporter, type RunningExporter } from './run.js';
+import { startHttpServer } from './serve/http-server.js';
+import { ExporterMetrics } from './serve/metrics.js';
 import { runDemo } from './demo/run-demo.js';
 import { LeaseElector } from './leader/lease-elector.js';
 import { KubeHttp } from './watch/kube-http.js';
@@ -88,6 +90,15 @@ async function run(configFile: string | undefined, kubeconfigFile: string | unde
     process.once('SIGINT', () => stop('SIGINT'));
     stopping.signal.addEventListener('abort', () => resolve(), { once: true });
   });
+  // Probes and metrics are served from the start, also while a replica waits for the lease:
+  // alive all along, ready once it leads (when elected) and has listed every Event.
+  const metrics = new ExporterMetrics(config.metricsNamePrefix);
+  let running: RunningExporter | undefined;
+  const http = await startHttpServer(config.metrics.address, config.metrics.port, metrics.registry, {
+    live: () => true,
+    ready: () => running?.exporter.ready ?? false,
+  });
+  log.info({ address: config.metrics.address, port: http.port }, 'serving /metrics, /healthz, /readyz');
   let elector: LeaseElector | undefined;
   if (config.leaderElection.enabled) {
     elector = new LeaseElector(
@@ -105,10 +116,11 @@ async function run(configFile: string | undefined, kubeconfigFile: string | unde
     try {
       await elector.acquire(stopping.signal);
     } catch {
+      await http.close();
       return 0; // asked to stop while waiting
     }
   }
-  const running = await runExporter(config, kubeConfig, log);
+  running = await runExporter(config, kubeConfig, log, { serveHttp: false, metrics });
   log.info({ server: kubeConfig.getCurrentCluster()?.server, namespaces: config.namespaces.length ? config.namespaces : 'all' }, 'watching Events');
   elector?.keepRenewing(() => {
     // Another replica may take over now; stop writing and let the Pod restart as a candidate.
@@ -119,6 +131,9 @@ async function run(configFile: string | undefined, kubeconfigFile: string | unde
   await stopped;
   elector?.stop();
   await running.stop();
+  // Hand the lease over at once, after the checkpoint is saved, so the next leader starts from it.
+  if (elector && exitCode === 0) await elector.release();
+  await http.close();
   log.info('stopped');
   return exitCode;
 }

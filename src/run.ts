@@ -28,12 +28,14 @@ export interface RunOptions {
   /** Replace the configured sinks (tests capture lines). */
   sinks?: Map<string, Sink>;
   watch?: ConstructorParameters<typeof Exporter>[0]['watch'];
+  /** Metrics created by the caller, e.g. to serve probes before this exporter exists. */
+  metrics?: ExporterMetrics;
 }
 
 /** Builds the exporter from a loaded config and starts it. */
 export async function runExporter(config: Config, kubeConfig: KubeConfig, log: Logger, options: RunOptions = {}): Promise<RunningExporter> {
   const api = new KubeHttp(kubeConfig);
-  const metrics = new ExporterMetrics(config.metricsNamePrefix);
+  const metrics = options.metrics ?? new ExporterMetrics(config.metricsNamePrefix);
   const route = compileRoute(config.route, config.receivers.map((r) => r.name));
   const sinks = options.sinks ?? createSinks(config.receivers);
   const enricher = config.enrichment.enabled

@@ -76,6 +76,19 @@ export class LeaseElector {
     this.renewTimer.unref();
   }
 
+  /** Gives the lease up (holder cleared) so a waiting replica takes over without waiting for expiry. */
+  async release(): Promise<void> {
+    if (!this.lease) return;
+    try {
+      const current = await this.api.getJson<Lease>(this.path);
+      if (current.spec.holderIdentity !== this.options.identity) return;
+      await this.api.sendJson('PUT', this.path, { ...current, spec: { ...current.spec, holderIdentity: '', renewTime: microTime(this.now()) } });
+      this.log.info('released the leader lease');
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'could not release the leader lease; it expires by itself');
+    }
+  }
+
   stop(): void {
     if (this.renewTimer) clearInterval(this.renewTimer);
     this.renewTimer = undefined;

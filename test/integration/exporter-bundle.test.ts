@@ -1,0 +1,196 @@
+// The built command, run as the bundle runs it: deploy/exporter/config.yaml, the bundle's own
+// ServiceAccount and RBAC (applied for real), the ConfigMap checkpoint and the Lease.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { parseAllDocuments } from 'yaml';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EventLine, RawEvent } from '../../src/line/event-line.js';
+import { KubeApiError } from '../../src/watch/kube-http.js';
+import { harness, type Harness } from '../harness/index.js';
+import { eventually, occurrenceLedger } from '../support/capture-sink.js';
+import { EventWriter } from '../support/kube-events.js';
+import { repoPath } from '../support/real-events.js';
+
+const run = promisify(execFile);
+const NS = 'kube-eventline';
+const RBAC_KINDS = new Set(['Namespace', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding']);
+
+let h: Harness;
+let writer: EventWriter;
+let saKubeconfig: string;
+let configFile: string;
+let metricsPort: number;
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** One exporter process: its stdout parsed line by line, its stderr kept. */
+class ExporterProcess {
+  readonly lines: EventLine[] = [];
+  readonly badStdout: string[] = [];
+  stderr = '';
+  private readonly child: ChildProcess;
+  readonly exited: Promise<number | null>;
+
+  constructor() {
+    this.child = spawn(process.execPath, [repoPath('dist', 'cli.js'), '--config', configFile, '--kubeconfig', saKubeconfig], {
+      env: { PATH: process.env.PATH, CLUSTER_NAME: 'e2e', POD_NAME: 'kube-eventline-test', POD_NAMESPACE: NS },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let pending = '';
+    this.child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+      pending += chunk;
+      let nl: number;
+      while ((nl = pending.indexOf('\n')) >= 0) {
+        const text = pending.slice(0, nl);
+        pending = pending.slice(nl + 1);
+        try {
+          const parsed = JSON.parse(text) as EventLine;
+          if (typeof parsed.delta === 'number' && parsed.metadata?.uid) this.lines.push(parsed);
+          else this.badStdout.push(text);
+        } catch {
+          this.badStdout.push(text);
+        }
+      }
+    });
+    this.child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (this.stderr += chunk));
+    this.exited = new Promise((resolve) => this.child.on('exit', (code) => resolve(code)));
+  }
+
+  async ready(): Promise<void> {
+    await eventually(`exporter ready on :${metricsPort}/readyz\n${this.stderr}`, async () => {
+      try {
+        return (await fetch(`http://127.0.0.1:${metricsPort}/readyz`)).status === 200;
+      } catch {
+        return false;
+      }
+    }, 60_000);
+  }
+
+  async stop(): Promise<number | null> {
+    this.child.kill('SIGTERM');
+    return this.exited;
+  }
+}
+
+beforeAll(async () => {
+  h = await harness();
+  writer = new EventWriter(h.kube.kubeConfig());
+  // The bundle's Namespace, ServiceAccount and RBAC, rendered by kustomize and applied for real.
+  const { stdout } = await run(h.kube.kubectl, ['kustomize', repoPath('deploy')], { maxBuffer: 64 * 1024 * 1024 });
+  const rbac = parseAllDocuments(stdout)
+    .map((d) => d.toJS() as { kind: string })
+    .filter((o) => RBAC_KINDS.has(o.kind));
+  const dir = mkdtempSync(join(tmpdir(), 'eventline-bundle-'));
+  const rbacFile = join(dir, 'rbac.json');
+  writeFileSync(rbacFile, JSON.stringify({ apiVersion: 'v1', kind: 'List', items: rbac }));
+  await run(h.kube.kubectl, ['--kubeconfig', h.kube.adminKubeconfigPath, 'apply', '--server-side', '--force-conflicts', '-f', rbacFile]);
+  saKubeconfig = await h.kube.serviceAccountKubeconfig(NS, 'kube-eventline');
+  // The bundle's config file, unchanged but for the metrics port (2112 may be taken on a test machine).
+  metricsPort = await freePort();
+  configFile = join(dir, 'config.yaml');
+  const bundleConfig = readFileSync(repoPath('deploy', 'exporter', 'config.yaml'), 'utf8');
+  expect(bundleConfig).toMatch(/port: 2112/);
+  writeFileSync(configFile, bundleConfig.replace('port: 2112', `port: ${metricsPort}`));
+  for (const path of [`/api/v1/namespaces/${NS}/configmaps/kube-eventline-checkpoint`, `/apis/coordination.k8s.io/v1/namespaces/${NS}/leases/kube-eventline`]) {
+    await writer.api.sendJson('DELETE', path, {}).catch((err: unknown) => {
+      if (!(err instanceof KubeApiError && err.statusCode === 404)) throw err;
+    });
+  }
+});
+
+const processes: ExporterProcess[] = [];
+afterAll(async () => {
+  for (const p of processes) await p.stop();
+});
+
+describe('the exporter as the bundle deploys it', () => {
+  it('runs with least privilege, writes only event lines on stdout, and resumes from its ConfigMap checkpoint', async () => {
+    const ns = await writer.namespace('bundle');
+    const first = new ExporterProcess();
+    processes.push(first);
+    await first.ready();
+    const crash = await writer.create(ns, { reason: 'BackOff', type: 'Warning', objectName: 'api-1' });
+    const other = await writer.create(ns, { reason: 'Scheduled', objectName: 'api-2' });
+    await writer.bump(crash, 3);
+    const mine = (p: ExporterProcess) => p.lines.filter((l) => l.metadata.namespace === ns);
+    await eventually('first lines', () => occurrenceLedger(mine(first)).byUid.get(crash.metadata.uid!) === 4);
+
+    // It holds the Lease and wrote its checkpoint with the bundle's RBAC.
+    const lease = await writer.api.getJson<{ spec: { holderIdentity: string } }>(`/apis/coordination.k8s.io/v1/namespaces/${NS}/leases/kube-eventline`);
+    expect(lease.spec.holderIdentity).toMatch(/^kube-eventline-test_/);
+    const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    expect(metrics).toMatch(/kube_eventline_occurrences_written_total\{level="warning",receiver="stdout"\} [4-9]/);
+
+    expect(await first.stop()).toBe(0);
+    expect(first.badStdout).toEqual([]);
+    expect(first.stderr).toContain('"component":"kube-eventline"');
+    expect(first.stderr).not.toMatch(/forbidden|403/i);
+    const checkpoint = await writer.api.getJson<{ data: Record<string, string> }>(`/api/v1/namespaces/${NS}/configmaps/kube-eventline-checkpoint`);
+    expect(Object.keys(checkpoint.data)).toHaveLength(1);
+    const released = await writer.api.getJson<{ spec: { holderIdentity?: string } }>(`/apis/coordination.k8s.io/v1/namespaces/${NS}/leases/kube-eventline`);
+    expect(released.spec.holderIdentity ?? '').toBe('');
+
+    // While it is away: one Event grows by 2, one is new.
+    await writer.bump(crash, 2);
+    const born = await writer.create(ns, { reason: 'OOMKilling', type: 'Warning', objectName: 'api-3' });
+
+    const second = new ExporterProcess();
+    processes.push(second);
+    await second.ready();
+    await eventually('lines after restart', () => mine(second).length >= 2);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(mine(second).map((l) => [l.metadata.uid, l.count, l.delta]).sort()).toEqual(
+      [
+        [crash.metadata.uid, 6, 2],
+        [born.metadata.uid, 1, 1],
+      ].sort(),
+    );
+    const all = occurrenceLedger([...mine(first), ...mine(second)]);
+    expect(all.repeatedPairs).toEqual([]);
+    expect(all.byUid.get(other.metadata.uid!)).toBe(1);
+    expect(all.byUid.get(crash.metadata.uid!)).toBe(6);
+    expect(await second.stop()).toBe(0);
+    expect(second.badStdout).toEqual([]);
+  });
+
+  it('a second replica waits for the Lease and is alive but not ready meanwhile', async () => {
+    const leader = new ExporterProcess();
+    processes.push(leader);
+    await leader.ready();
+    const leaderPort = metricsPort;
+    metricsPort = await freePort();
+    writeFileSync(configFile, readFileSync(configFile, 'utf8').replace(`port: ${leaderPort}`, `port: ${metricsPort}`));
+    const candidate = new ExporterProcess();
+    processes.push(candidate);
+    await eventually('candidate serving probes', async () => {
+      try {
+        return (await fetch(`http://127.0.0.1:${metricsPort}/healthz`)).status === 200;
+      } catch {
+        return false;
+      }
+    });
+    expect((await fetch(`http://127.0.0.1:${metricsPort}/readyz`)).status).toBe(503);
+    const ns = await writer.namespace('standby');
+    const e: RawEvent = await writer.create(ns, { reason: 'BackOff', type: 'Warning' });
+    await eventually('leader writes', () => leader.lines.some((l) => l.metadata.uid === e.metadata.uid));
+    expect(candidate.lines.filter((l) => l.metadata.uid === e.metadata.uid)).toEqual([]);
+    // The leader leaves; the candidate takes over from the checkpoint without repeating the line.
+    expect(await leader.stop()).toBe(0);
+    await candidate.ready();
+    await writer.bump(e, 1);
+    await eventually('candidate writes the next occurrence', () => candidate.lines.some((l) => l.metadata.uid === e.metadata.uid));
+    expect(candidate.lines.filter((l) => l.metadata.uid === e.metadata.uid).map((l) => [l.count, l.delta])).toEqual([[2, 1]]);
+  });
+});
