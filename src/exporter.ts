@@ -143,7 +143,7 @@ export class Exporter {
       const uid = event.metadata?.uid;
       if (!uid) continue;
       listing.uids.push(uid);
-      this.s.metrics.eventsReceived.inc({ type: 'LISTED' });
+      this.s.metrics.received('LISTED').inc();
       await this.process(tracker, event, listing.firstStart);
     }
   }
@@ -159,7 +159,7 @@ export class Exporter {
   }
 
   private async onEvent(scope: string, type: WatchType, event: RawEvent): Promise<void> {
-    this.s.metrics.eventsReceived.inc({ type });
+    this.s.metrics.received(type).inc();
     const tracker = this.tracker(scope);
     const uid = event.metadata?.uid;
     if (!uid) return;
@@ -178,29 +178,30 @@ export class Exporter {
     const seen = tracker.observe(uid, count);
     if (seen.kind === 'unchanged') {
       tracker.touch(uid, now);
-      this.s.metrics.eventsDropped.inc({ why: 'unchanged' });
+      this.s.metrics.dropped('unchanged').inc();
       return;
     }
     if (seen.kind === 'shrank') {
       tracker.record(uid, count, now);
-      this.s.metrics.eventsDropped.inc({ why: 'count_decreased' });
+      this.s.metrics.dropped('count_decreased').inc();
       return;
     }
     if (seen.kind === 'new' && firstStart && now - occurrenceTimeMs(event) > this.s.maxEventAgeSeconds * 1000) {
       tracker.record(uid, count, now);
-      this.s.metrics.eventsDropped.inc({ why: 'too_old' });
+      this.s.metrics.dropped('too_old').inc();
       return;
     }
     const level = this.s.grade(event);
     const enrichment = this.s.enricher ? await this.s.enricher.enrich(event) : undefined;
     const line = buildLine(event, level, seen.delta, { clusterName: this.s.clusterName, maxMessageBytes: this.s.maxMessageBytes }, enrichment, now);
     const receivers = this.s.route(line);
-    if (receivers.length === 0) this.s.metrics.eventsDropped.inc({ why: 'no_route' });
+    if (receivers.length === 0) this.s.metrics.dropped('no_route').inc();
     for (const name of receivers) {
       const sink = this.s.sinks.get(name);
       if (!sink) continue;
       try {
-        await sink.write(line);
+        const pending = sink.write(line);
+        if (pending) await pending; // only when the sink asks to slow down
       } catch (err) {
         this.s.metrics.sinkErrors.inc({ receiver: name });
         throw err;

@@ -66,8 +66,8 @@ export interface LineInvolvedObject {
 }
 
 /**
- * One written line: a superset of kubernetes-event-exporter's JSON. Documented in docs/event-line.md;
- * the order of keys here is the order on the wire.
+ * One written line: a superset of kubernetes-event-exporter's JSON, documented in docs/event-line.md.
+ * Keys go on the wire in this order, except that the optional Event fields follow involvedObject.
  */
 export interface EventLine {
   level: Level;

@@ -24,6 +24,21 @@ export class ExporterMetrics {
 
   private readonly writtenChildren = new Map<string, WrittenCounters>();
 
+  private readonly receivedChildren = new Map<string, { inc(value?: number): void }>();
+  private readonly droppedChildren = new Map<string, { inc(value?: number): void }>();
+
+  received(type: string): { inc(value?: number): void } {
+    let child = this.receivedChildren.get(type);
+    if (!child) this.receivedChildren.set(type, (child = this.eventsReceived.labels(type)));
+    return child;
+  }
+
+  dropped(why: 'unchanged' | 'too_old' | 'no_route' | 'count_decreased'): { inc(value?: number): void } {
+    let child = this.droppedChildren.get(why);
+    if (!child) this.droppedChildren.set(why, (child = this.eventsDropped.labels(why)));
+    return child;
+  }
+
   written(level: string, receiver: string): WrittenCounters {
     const key = `${level}\u0000${receiver}`;
     let children = this.writtenChildren.get(key);
