@@ -12,15 +12,7 @@ export interface RawEvent {
     creationTimestamp?: string | null;
     [k: string]: unknown;
   };
-  involvedObject?: {
-    kind?: string;
-    namespace?: string;
-    name?: string;
-    uid?: string;
-    apiVersion?: string;
-    resourceVersion?: string;
-    fieldPath?: string;
-  };
+  involvedObject?: ObjectReference;
   reason?: string;
   message?: string;
   source?: { component?: string; host?: string };
@@ -49,8 +41,8 @@ export interface OwnerReference {
   controller?: boolean;
 }
 
-/** involvedObject as written: the Event's own fields plus optional enrichment. */
-export interface LineInvolvedObject {
+/** The Event's involvedObject as the API server sends it. */
+export interface ObjectReference {
   kind?: string;
   namespace?: string;
   name?: string;
@@ -58,6 +50,10 @@ export interface LineInvolvedObject {
   apiVersion?: string;
   resourceVersion?: string;
   fieldPath?: string;
+}
+
+/** involvedObject as written: the Event's own fields plus optional enrichment. */
+export interface LineInvolvedObject extends ObjectReference {
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
   ownerReferences?: OwnerReference[];

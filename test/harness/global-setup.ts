@@ -39,7 +39,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const kube = (kubeResult as PromiseFulfilledResult<RunningKube>).value;
   const loki = (lokiResult as PromiseFulfilledResult<RunningLoki>).value;
   const control = await startControlServer(kube);
-  console.log(`[harness] kube-apiserver ${kube.info.server} and Loki ${loki.info.url} ready in ${Date.now() - startedAt} ms; logs in ${runDir}`);
+  console.log(
+    `[harness] kube-apiserver ${kube.info.server} and Loki ${loki.info.url} ready in ${Date.now() - startedAt} ms ` +
+      `(kube: build/cache check ${kube.startupMs.build} ms, etcd ${kube.startupMs.etcd} ms, apiserver ${kube.startupMs.apiServer} ms); logs in ${runDir}`,
+  );
 
   project.provide('harness', { kube: kube.info, loki: loki.info, control: control.info, runDir });
 

@@ -33,6 +33,8 @@ export interface RunningKube {
   restartApiServer(): Promise<void>;
   compact(): Promise<{ revision: number }>;
   cutProxy(): number;
+  /** How long the last start took, build included, in ms (reported by the global setup). */
+  startupMs: { build: number; etcd: number; apiServer: number };
   /** Servers that exited without being asked to (for the end-of-run report). */
   unexpectedExits(): ServerProcess[];
   stop(): Promise<void>;
@@ -90,7 +92,9 @@ async function etcdPost(etcdUrl: string, path: string, body: unknown): Promise<a
  * `workDir`, plus a cut-able TCP proxy in front of the API server.
  */
 export async function startKube(opts: { workDir: string }): Promise<RunningKube> {
+  const buildStarted = Date.now();
   const { binary, kubectl } = await buildKubeHarness();
+  const startupMs = { build: Date.now() - buildStarted, etcd: 0, apiServer: 0 };
   const workDir = resolve(opts.workDir);
   const pkiDir = join(workDir, 'pki');
   const etcdDataDir = join(workDir, 'etcd-data');
@@ -145,6 +149,9 @@ export async function startKube(opts: { workDir: string }): Promise<RunningKube>
     // resourceVersion older than an etcd compaction then gets 410 Gone at once, as the
     // exporter must handle, instead of whenever the cache's window moves on.
     '--watch-cache-sizes=events#0,events.events.k8s.io#0',
+    // The "kubernetes" Service cannot point at a loopback address; without this the
+    // API server logs a sync error every few seconds and holds a lease to clean up.
+    '--endpoint-reconciler-type=none',
     '--profiling=false',
     '--v=1',
   ];
@@ -172,6 +179,7 @@ export async function startKube(opts: { workDir: string }): Promise<RunningKube>
   };
 
   try {
+    const etcdStarted = Date.now();
     await waitUntilReady(
       etcd,
       `${etcdUrl}/health`,
@@ -182,7 +190,10 @@ export async function startKube(opts: { workDir: string }): Promise<RunningKube>
       },
       READY_TIMEOUT_MS,
     );
+    startupMs.etcd = Date.now() - etcdStarted;
+    const apiServerStarted = Date.now();
     await startApiServer();
+    startupMs.apiServer = Date.now() - apiServerStarted;
     proxy = await startCutProxy({ host: '127.0.0.1', port: apiPort });
   } catch (err) {
     await stopAll();
@@ -248,17 +259,34 @@ export async function startKube(opts: { workDir: string }): Promise<RunningKube>
         }
         return { revision };
       }),
+    startupMs,
     cutProxy: () => proxy?.cut() ?? 0,
     unexpectedExits: () => started.filter((s) => s.diedUnexpectedly()),
     stop: stopAll,
   };
 }
 
-/** Removes old run folders (etcd data, certs, logs), keeping the newest `keep`. */
+/**
+ * Removes old run folders (etcd data, certs, logs), keeping the newest `keep`.
+ * A folder whose runner (the pid ending its name) is still alive is never removed:
+ * several engineers may run integration tests on one machine at once.
+ */
 export function pruneRunDirs(root: string, keep: number): void {
   if (!existsSync(root)) return;
   const runs = readdirSync(root).filter((e) => e.startsWith('run-')).sort();
   for (const old of runs.slice(0, Math.max(0, runs.length - keep))) {
+    const pid = Number(/-(\d+)$/.exec(old)?.[1]);
+    if (Number.isInteger(pid) && isAlive(pid)) continue;
     rmSync(join(root, old), { recursive: true, force: true });
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: it exists but belongs to someone else.
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

@@ -204,5 +204,10 @@ describe('Kubernetes harness (real kube-apiserver + etcd)', () => {
     expect(namespace.metadata?.name).toBe(NAMESPACE);
     const events = await core.listNamespacedEvent({ namespace: NAMESPACE });
     expect(events.items.map((e) => e.metadata?.name)).toEqual(expect.arrayContaining(['created-1', 'after-cut']));
+    // The proxy forwards to the same address, so its clients work again too.
+    const viaProxy = new KubeConfig();
+    viaProxy.loadFromFile(h.kube.proxy.kubeconfigPath);
+    const proxied = await viaProxy.makeApiClient(CoreV1Api).readNamespace({ name: NAMESPACE });
+    expect(proxied.metadata?.uid).toBe(namespace.metadata?.uid);
   });
 });
