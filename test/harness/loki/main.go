@@ -32,6 +32,7 @@ func fail(stage string, err error) {
 }
 
 func main() {
+	exitWithParent()
 	started := time.Now()
 
 	var config loki.ConfigWrapper
