@@ -211,7 +211,7 @@ export class Exporter {
       written.lines.inc();
       written.occurrences.inc(seen.delta);
     }
-    if (receivers.length) this.s.metrics.lastEventTime.set(Date.parse(line.time) / 1000);
+    if (receivers.length) this.s.metrics.lastEventTimeMs = Math.max(this.s.metrics.lastEventTimeMs, Date.parse(line.time));
     tracker.record(uid, count, now);
   }
 

@@ -1,10 +1,23 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 
-/** The counters touched for every line, resolved once per (level, receiver): the hot path skips label hashing. */
+/**
+ * A count the hot path bumps as a plain number; prom-client reads it when /metrics is scraped.
+ * Per-line counting through prom-client's label hashing cost a few percent of the pipeline.
+ */
+export class Tally {
+  value = 0;
+  inc(by = 1): void {
+    this.value += by;
+  }
+}
+
+type Tallies = Map<string, { labels: Record<string, string>; tally: Tally }>;
+
+/** The counters touched for every line, resolved once per (level, receiver). */
 export interface WrittenCounters {
-  lines: { inc(value?: number): void };
-  occurrences: { inc(value?: number): void };
-  routeMatches: { inc(value?: number): void };
+  lines: Tally;
+  occurrences: Tally;
+  routeMatches: Tally;
 }
 
 /** Everything the exporter counts about itself, registered on one registry served at /metrics. */
@@ -22,21 +35,35 @@ export class ExporterMetrics {
   readonly enrichmentLookups: Counter<'result'>;
   readonly sinkErrors: Counter<'receiver'>;
 
+  private readonly tallies = new Map<string, Tallies>();
   private readonly writtenChildren = new Map<string, WrittenCounters>();
+  /** Newest occurrence time written, in ms; read at scrape time. */
+  lastEventTimeMs = 0;
 
-  private readonly receivedChildren = new Map<string, { inc(value?: number): void }>();
-  private readonly droppedChildren = new Map<string, { inc(value?: number): void }>();
-
-  received(type: string): { inc(value?: number): void } {
-    let child = this.receivedChildren.get(type);
-    if (!child) this.receivedChildren.set(type, (child = this.eventsReceived.labels(type)));
-    return child;
+  private tally(metric: string, labels: Record<string, string>): Tally {
+    const key = Object.values(labels).join('\u0000');
+    const entries = this.tallies.get(metric)!;
+    let entry = entries.get(key);
+    if (!entry) entries.set(key, (entry = { labels, tally: new Tally() }));
+    return entry.tally;
   }
 
-  dropped(why: 'unchanged' | 'too_old' | 'no_route' | 'count_decreased'): { inc(value?: number): void } {
-    let child = this.droppedChildren.get(why);
-    if (!child) this.droppedChildren.set(why, (child = this.eventsDropped.labels(why)));
-    return child;
+  /** collect() for a counter fed by tallies: prom-client calls it on every scrape. */
+  private fromTallies(metric: string): () => void {
+    const entries: Tallies = new Map();
+    this.tallies.set(metric, entries);
+    return function (this: Counter<string>) {
+      this.reset();
+      for (const { labels, tally } of entries.values()) if (tally.value > 0) this.inc(labels, tally.value);
+    };
+  }
+
+  received(type: string): Tally {
+    return this.tally('received', { type });
+  }
+
+  dropped(why: 'unchanged' | 'too_old' | 'no_route' | 'count_decreased'): Tally {
+    return this.tally('dropped', { why });
   }
 
   written(level: string, receiver: string): WrittenCounters {
@@ -44,9 +71,9 @@ export class ExporterMetrics {
     let children = this.writtenChildren.get(key);
     if (!children) {
       children = {
-        lines: this.linesWritten.labels(level, receiver),
-        occurrences: this.occurrencesWritten.labels(level, receiver),
-        routeMatches: this.routeMatches.labels(receiver),
+        lines: this.tally('lines', { level, receiver }),
+        occurrences: this.tally('occurrences', { level, receiver }),
+        routeMatches: this.tally('routeMatches', { receiver }),
       };
       this.writtenChildren.set(key, children);
     }
@@ -55,14 +82,16 @@ export class ExporterMetrics {
 
   constructor(prefix = 'kube_eventline_', withProcessMetrics = true) {
     const r = [this.registry];
-    this.eventsReceived = new Counter({ name: `${prefix}events_received_total`, help: 'Watch and list notifications received, by type (ADDED, MODIFIED, DELETED, LISTED).', labelNames: ['type'], registers: r });
-    this.linesWritten = new Counter({ name: `${prefix}lines_written_total`, help: 'Event lines written, by level and receiver.', labelNames: ['level', 'receiver'], registers: r });
-    this.occurrencesWritten = new Counter({ name: `${prefix}occurrences_written_total`, help: 'Event occurrences written (sum of delta), by level and receiver.', labelNames: ['level', 'receiver'], registers: r });
-    this.eventsDropped = new Counter({ name: `${prefix}events_dropped_total`, help: 'Event notifications that wrote no line, by why: unchanged (count did not grow), too_old (older than maxEventAgeSeconds at first start), no_route (no receiver matched), count_decreased.', labelNames: ['why'], registers: r });
+    this.eventsReceived = new Counter({ name: `${prefix}events_received_total`, help: 'Watch and list notifications received, by type (ADDED, MODIFIED, DELETED, LISTED).', labelNames: ['type'], registers: r, collect: this.fromTallies('received') });
+    this.linesWritten = new Counter({ name: `${prefix}lines_written_total`, help: 'Event lines written, by level and receiver.', labelNames: ['level', 'receiver'], registers: r, collect: this.fromTallies('lines') });
+    this.occurrencesWritten = new Counter({ name: `${prefix}occurrences_written_total`, help: 'Event occurrences written (sum of delta), by level and receiver.', labelNames: ['level', 'receiver'], registers: r, collect: this.fromTallies('occurrences') });
+    this.eventsDropped = new Counter({ name: `${prefix}events_dropped_total`, help: 'Event notifications that wrote no line, by why: unchanged (count did not grow), too_old (older than maxEventAgeSeconds at first start), no_route (no receiver matched), count_decreased.', labelNames: ['why'], registers: r, collect: this.fromTallies('dropped') });
     this.watchRestarts = new Counter({ name: `${prefix}watch_restarts_total`, help: 'Watches restarted, by reason: closed, expired (410 Gone), error.', labelNames: ['reason'], registers: r });
     this.relists = new Counter({ name: `${prefix}relists_total`, help: 'Full lists after the first one (after 410 Gone).', registers: r });
-    this.routeMatches = new Counter({ name: `${prefix}route_matches_total`, help: 'Lines routed to each receiver.', labelNames: ['receiver'], registers: r });
-    this.lastEventTime = new Gauge({ name: `${prefix}last_event_timestamp_seconds`, help: 'Occurrence time of the newest line written, in seconds since the epoch.', registers: r });
+    this.routeMatches = new Counter({ name: `${prefix}route_matches_total`, help: 'Lines routed to each receiver.', labelNames: ['receiver'], registers: r, collect: this.fromTallies('routeMatches') });
+    this.lastEventTime = new Gauge({ name: `${prefix}last_event_timestamp_seconds`, help: 'Occurrence time of the newest line written, in seconds since the epoch.', registers: r, collect: () => {
+      if (this.lastEventTimeMs > 0) this.lastEventTime.set(this.lastEventTimeMs / 1000);
+    } });
     this.trackedEvents = new Gauge({ name: `${prefix}tracked_events`, help: 'Events whose written occurrence count is remembered.', registers: r });
     this.enrichmentLookups = new Counter({ name: `${prefix}enrichment_lookups_total`, help: 'Involved-object lookups, by result: hit, miss, not_found, error, throttled.', labelNames: ['result'], registers: r });
     this.sinkErrors = new Counter({ name: `${prefix}sink_errors_total`, help: 'Write errors by receiver.', labelNames: ['receiver'], registers: r });
