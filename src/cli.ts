@@ -99,43 +99,48 @@ async function run(configFile: string | undefined, kubeconfigFile: string | unde
     ready: () => running?.exporter.ready ?? false,
   });
   log.info({ address: config.metrics.address, port: http.port }, 'serving /metrics, /healthz, /readyz');
-  let elector: LeaseElector | undefined;
-  if (config.leaderElection.enabled) {
-    elector = new LeaseElector(
-      new KubeHttp(kubeConfig),
-      {
-        namespace: config.leaderElection.namespace ?? process.env.POD_NAMESPACE ?? 'kube-eventline',
-        name: config.leaderElection.leaderElectionID,
-        identity: `${process.env.POD_NAME ?? hostname()}_${randomUUID().slice(0, 8)}`,
-        leaseDurationSeconds: 15,
-        retryPeriodMs: 2000,
-      },
-      log,
-    );
-    log.info('waiting to become leader');
-    try {
-      await elector.acquire(stopping.signal);
-    } catch {
-      await http.close();
-      return 0; // asked to stop while waiting
+  try {
+    let elector: LeaseElector | undefined;
+    if (config.leaderElection.enabled) {
+      elector = new LeaseElector(
+        new KubeHttp(kubeConfig),
+        {
+          namespace: config.leaderElection.namespace ?? process.env.POD_NAMESPACE ?? 'kube-eventline',
+          name: config.leaderElection.leaderElectionID,
+          identity: `${process.env.POD_NAME ?? hostname()}_${randomUUID().slice(0, 8)}`,
+          leaseDurationSeconds: 15,
+          renewDeadlineMs: 10_000,
+          retryPeriodMs: 2000,
+        },
+        log,
+      );
+      log.info('waiting to become leader');
+      try {
+        await elector.acquire(stopping.signal);
+      } catch {
+        return 0; // asked to stop while waiting
+      }
     }
+    running = await runExporter(config, kubeConfig, log, { serveHttp: false, metrics });
+    log.info({ server: kubeConfig.getCurrentCluster()?.server, namespaces: config.namespaces.length ? config.namespaces : 'all' }, 'watching Events');
+    elector?.keepRenewing(() => {
+      // Another replica may take over now; stop writing and let the Pod restart as a candidate.
+      log.error('lost the leader lease');
+      exitCode = 1;
+      stopping.abort();
+    });
+    await stopped;
+    elector?.stop();
+    // After losing the lease the checkpoint belongs to the new leader: do not overwrite it.
+    await running.stop({ saveCheckpoint: exitCode === 0 });
+    // Hand the lease over at once, after the checkpoint is saved, so the next leader starts from it.
+    if (elector && exitCode === 0) await elector.release();
+    log.info('stopped');
+    return exitCode;
+  } finally {
+    // Also when starting failed: a process that cannot export must not look alive.
+    await http.close();
   }
-  running = await runExporter(config, kubeConfig, log, { serveHttp: false, metrics });
-  log.info({ server: kubeConfig.getCurrentCluster()?.server, namespaces: config.namespaces.length ? config.namespaces : 'all' }, 'watching Events');
-  elector?.keepRenewing(() => {
-    // Another replica may take over now; stop writing and let the Pod restart as a candidate.
-    log.error('lost the leader lease');
-    exitCode = 1;
-    stopping.abort();
-  });
-  await stopped;
-  elector?.stop();
-  await running.stop();
-  // Hand the lease over at once, after the checkpoint is saved, so the next leader starts from it.
-  if (elector && exitCode === 0) await elector.release();
-  await http.close();
-  log.info('stopped');
-  return exitCode;
 }
 
 class UsageError extends Error {}
@@ -155,6 +160,8 @@ main(process.argv.slice(2)).then(
     } else {
       process.stderr.write(`kube-eventline: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
       process.exitCode = 1;
+      // Exit now: a half-started exporter may still hold timers or sockets open.
+      process.exit(1);
     }
   },
 );

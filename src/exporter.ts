@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Checkpoint, CheckpointStore } from './checkpoint/checkpoint.js';
+import { type Checkpoint, CheckpointUnreadableError, type CheckpointStore } from './checkpoint/checkpoint.js';
 import type { Enricher } from './enrich/enricher.js';
 import type { Level } from './grade/levels.js';
 import { buildLine } from './line/build-line.js';
@@ -47,7 +47,10 @@ export class Exporter {
   private loops: Promise<void>[] = [];
   private checkpointTimer: NodeJS.Timeout | undefined;
   private maintenanceTimer: NodeJS.Timeout | undefined;
-  private hadCheckpoint = false;
+  /** Scopes whose state came from the checkpoint: their first list is a resumption, not a first start. */
+  private readonly restoredScopes = new Set<string>();
+  /** Checkpoint saves run one after another, so an older snapshot never lands after a newer one. */
+  private saving: Promise<void> = Promise.resolve();
   private readonly now: () => number;
 
   constructor(private readonly s: ExporterSettings) {
@@ -105,14 +108,18 @@ export class Exporter {
     }
   }
 
-  /** Graceful stop: end the watches, flush every sink, save the checkpoint last. */
-  async stop(): Promise<void> {
+  /**
+   * Graceful stop: end the watches, flush every sink, save the checkpoint last. After a lost
+   * lease, `saveCheckpoint: false`: the new leader owns the checkpoint now.
+   */
+  async stop(options: { saveCheckpoint?: boolean } = {}): Promise<void> {
     this.abort.abort();
     await Promise.allSettled(this.loops);
     if (this.checkpointTimer) clearInterval(this.checkpointTimer);
     if (this.maintenanceTimer) clearInterval(this.maintenanceTimer);
     for (const sink of this.s.sinks.values()) await sink.flush();
-    if (this.s.checkpoint) await this.saveCheckpoint();
+    await this.saving.catch(() => {}); // a periodic save in flight finishes first
+    if (this.s.checkpoint && options.saveCheckpoint !== false) await this.saveCheckpoint();
     for (const sink of this.s.sinks.values()) await sink.close();
   }
 
@@ -131,7 +138,7 @@ export class Exporter {
   }
 
   private onListStart(scope: string, relist: boolean): void {
-    this.listing.set(scope, { relist, uids: [], firstStart: !relist && !this.hadCheckpoint });
+    this.listing.set(scope, { relist, uids: [], firstStart: !relist && !this.restoredScopes.has(scope) });
   }
 
   private async onListPage(scope: string, items: RawEvent[]): Promise<void> {
@@ -182,7 +189,8 @@ export class Exporter {
       return;
     }
     if (seen.kind === 'shrank') {
-      tracker.record(uid, count, now);
+      // Written again with a lower count (recreated under the same uid): count from here on.
+      tracker.reset(uid, count, now);
       this.s.metrics.dropped('count_decreased').inc();
       return;
     }
@@ -222,23 +230,36 @@ export class Exporter {
   }
 
   private async restoreCheckpoint(store: CheckpointStore): Promise<void> {
-    const checkpoint = await store.load();
+    let checkpoint: Checkpoint | undefined;
+    try {
+      checkpoint = await store.load();
+    } catch (err) {
+      if (!(err instanceof CheckpointUnreadableError)) throw err;
+      // Better to start as on a first start (maxEventAgeSeconds bounds any repeat) than to crash-loop.
+      this.s.log.warn({ err: err.message }, 'ignoring an unreadable checkpoint');
+    }
     if (!checkpoint) {
       this.s.log.info({ checkpoint: store.description }, 'no checkpoint yet: first start');
       return;
     }
-    this.hadCheckpoint = true;
     let restored = 0;
     for (const [scope, entries] of Object.entries(checkpoint.scopes)) {
       const tracker = this.trackers.get(scope);
-      if (!tracker) continue; // the watched namespaces changed: that scope starts afresh
+      if (!tracker) continue; // no longer watched
       tracker.restore(entries);
+      this.restoredScopes.add(scope);
       restored += entries.length;
     }
     this.s.log.info({ checkpoint: store.description, savedAt: checkpoint.savedAt, events: restored }, 'restored checkpoint');
   }
 
-  async saveCheckpoint(): Promise<void> {
+  saveCheckpoint(): Promise<void> {
+    const next = this.saving.catch(() => {}).then(() => this.writeCheckpoint());
+    this.saving = next;
+    return next;
+  }
+
+  private async writeCheckpoint(): Promise<void> {
     if (!this.s.checkpoint) return;
     // Snapshot first, then flush: every occurrence the snapshot calls written has then
     // reached the operating system before the checkpoint says so.

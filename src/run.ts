@@ -18,8 +18,8 @@ export interface RunningExporter {
   exporter: Exporter;
   metrics: ExporterMetrics;
   metricsPort: number | undefined;
-  /** Graceful stop: watches end, sinks flush, the checkpoint is saved. */
-  stop(): Promise<void>;
+  /** Graceful stop: watches end, sinks flush, the checkpoint is saved (unless told not to). */
+  stop(options?: { saveCheckpoint?: boolean }): Promise<void>;
 }
 
 export interface RunOptions {
@@ -79,8 +79,8 @@ export async function runExporter(config: Config, kubeConfig: KubeConfig, log: L
     exporter,
     metrics,
     metricsPort: http?.port,
-    async stop() {
-      await exporter.stop();
+    async stop(stopOptions) {
+      await exporter.stop(stopOptions);
       await http?.close();
     },
   };

@@ -22,16 +22,21 @@ export function encodeCheckpoint(checkpoint: Checkpoint): string {
   return gzipSync(JSON.stringify(checkpoint)).toString('base64');
 }
 
+/** The stored checkpoint cannot be decoded: treated as no checkpoint, with a warning. */
+export class CheckpointUnreadableError extends Error {
+  override name = 'CheckpointUnreadableError';
+}
+
 export function decodeCheckpoint(encoded: string, where: string): Checkpoint {
   let parsed: unknown;
   try {
     parsed = JSON.parse(gunzipSync(Buffer.from(encoded, 'base64')).toString('utf8'));
   } catch (err) {
-    throw new Error(`checkpoint in ${where} is unreadable: ${(err as Error).message}`);
+    throw new CheckpointUnreadableError(`checkpoint in ${where} is unreadable: ${(err as Error).message}`);
   }
   const cp = parsed as Partial<Checkpoint>;
   if (cp.version !== 1 || typeof cp.scopes !== 'object' || cp.scopes === null) {
-    throw new Error(`checkpoint in ${where} has an unknown format (version ${String(cp.version)})`);
+    throw new CheckpointUnreadableError(`checkpoint in ${where} has an unknown format (version ${String(cp.version)})`);
   }
   return cp as Checkpoint;
 }

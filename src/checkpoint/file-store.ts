@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { type Checkpoint, type CheckpointStore, decodeCheckpoint, encodeCheckpoint } from './checkpoint.js';
 
@@ -24,7 +24,14 @@ export class FileCheckpointStore implements CheckpointStore {
   async save(checkpoint: Checkpoint): Promise<void> {
     mkdirSync(dirname(this.path), { recursive: true });
     const partial = `${this.path}.partial`;
-    writeFileSync(partial, encodeCheckpoint(checkpoint));
+    // fsync before the rename: after a node crash the file is the old one or the new one, never torn.
+    const fd = openSync(partial, 'w');
+    try {
+      writeSync(fd, encodeCheckpoint(checkpoint));
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
     renameSync(partial, this.path);
   }
 }

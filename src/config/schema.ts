@@ -218,7 +218,7 @@ const leaderElectionSchema = z.strictObject({
 
 const metricsSchema = z.strictObject({
   address: text.default('0.0.0.0'),
-  port: z.number().int().min(1).max(65535).default(2112),
+  port: z.number().int().min(0).max(65535).default(2112), // 0: any free port (tests)
 });
 
 /** KEE's zerolog level names map onto ours. */

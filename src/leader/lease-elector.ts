@@ -6,6 +6,8 @@ export interface LeaseElectorOptions {
   name: string;
   identity: string;
   leaseDurationSeconds: number;
+  /** The leader gives up if it could not renew for this long; shorter than the lease, so it stops before anyone may take over. */
+  renewDeadlineMs: number;
   /** How often the holder renews, and how often a candidate tries. */
   retryPeriodMs: number;
 }
@@ -37,6 +39,10 @@ export class LeaseElector {
   private lease: Lease | undefined;
   private renewTimer: NodeJS.Timeout | undefined;
   private lastRenewMs = 0;
+  private renewing = false;
+  /** The other holder's record as last seen, and when (our clock): expiry is judged on our clock only, so clock skew between nodes cannot hand the lease to two replicas. */
+  private observedRecord = '';
+  private observedAtMs = 0;
 
   constructor(
     private readonly api: KubeHttp,
@@ -62,16 +68,18 @@ export class LeaseElector {
     throw new Error('stopped before becoming leader');
   }
 
-  /** Keeps renewing; calls `onLost` once if the lease cannot be renewed within its duration. */
+  /** Keeps renewing; calls `onLost` once if the lease could not be renewed within the renew deadline. */
   keepRenewing(onLost: () => void): void {
     this.renewTimer = setInterval(() => {
-      void this.tryAcquireOrRenew().then((held) => {
-        if (held) return;
-        if (this.now() - this.lastRenewMs > this.options.leaseDurationSeconds * 1000) {
-          this.stop();
-          onLost();
-        }
-      });
+      // Checked on every tick, also while a renewal hangs, so a stuck request cannot keep a stale leader writing.
+      if (this.now() - this.lastRenewMs > this.options.renewDeadlineMs) {
+        this.stop();
+        onLost();
+        return;
+      }
+      if (this.renewing) return;
+      this.renewing = true;
+      void this.tryAcquireOrRenew().finally(() => (this.renewing = false));
     }, this.options.retryPeriodMs);
     this.renewTimer.unref();
   }
@@ -117,8 +125,12 @@ export class LeaseElector {
       }
       const spec = current.spec;
       const held = spec.holderIdentity === identity;
-      const renewedAt = spec.renewTime ? Date.parse(spec.renewTime) : 0;
-      const expired = !spec.holderIdentity || now > renewedAt + (spec.leaseDurationSeconds ?? leaseDurationSeconds) * 1000;
+      const record = `${spec.holderIdentity ?? ''}/${spec.renewTime ?? ''}/${current.metadata.resourceVersion ?? ''}`;
+      if (record !== this.observedRecord) {
+        this.observedRecord = record;
+        this.observedAtMs = now;
+      }
+      const expired = !spec.holderIdentity || now - this.observedAtMs > (spec.leaseDurationSeconds ?? leaseDurationSeconds) * 1000;
       if (!held && !expired) return false;
       const next: Lease = {
         ...current,

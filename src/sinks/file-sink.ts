@@ -22,6 +22,7 @@ export function createFileSink(name: string, options: FileSinkOptions): Sink {
   const destination = pino.destination({ dest: options.path, sync: false, mkdir: true, append: true, ...BATCHING });
   const lines = new LineLogger(destination);
   let rotateAt = maxBytes;
+  let rotating: Promise<void> | undefined;
 
   async function rotate(): Promise<void> {
     await lines.flush();
@@ -40,7 +41,11 @@ export function createFileSink(name: string, options: FileSinkOptions): Sink {
     name,
     async write(line: EventLine) {
       await lines.write(options.deDot ? deDotLine(line) : line);
-      if (maxBytes > 0 && lines.written >= rotateAt) await rotate();
+      if (maxBytes > 0 && lines.written >= rotateAt) {
+        // Several watch loops share a sink: one rotation at a time, and only one per crossing.
+        rotating ??= rotate().finally(() => (rotating = undefined));
+        await rotating;
+      }
     },
     flush: () => lines.flush(),
     close: () => lines.close(),

@@ -83,6 +83,18 @@ export class OccurrenceTracker {
     this.generations[slot] = this.generation;
   }
 
+  /** Overwrites the written count of `uid`: for an Event whose count went down (it was recreated or rewritten). */
+  reset(uid: string, count: number, nowMs: number): void {
+    this.advanceClock(nowMs);
+    const slot = this.find(hashUid(uid, this.scratch));
+    if (slot < 0) {
+      this.record(uid, count, nowMs);
+      return;
+    }
+    this.counts[slot] = Math.min(count, 0xffffffff);
+    this.generations[slot] = this.generation;
+  }
+
   /** Refreshes the sighting time of an unchanged Event so that age eviction keeps it. */
   touch(uid: string, nowMs: number): void {
     this.advanceClock(nowMs);
@@ -105,10 +117,14 @@ export class OccurrenceTracker {
     let removed = 0;
     for (let slot = 0; slot < this.capacity; slot++) {
       if (this.states[slot] === LIVE && keep[slot] === 0) {
-        this.remove(slot);
+        // Tombstone without remove(): a rebuild in the middle would move slots under `keep`.
+        this.states[slot] = TOMBSTONE;
+        this.live--;
+        this.tombstones++;
         removed++;
       }
     }
+    if (this.tombstones * 4 > this.capacity) this.rebuild(this.capacity);
     return removed;
   }
 
@@ -225,15 +241,24 @@ export class OccurrenceTracker {
     for (let slot = 0; slot < this.capacity; slot++) {
       if (this.states[slot] === LIVE) perAge[Math.min(this.age(slot), GENERATIONS_PER_TTL)]!++;
     }
+    // Drop whole generations, oldest first, but never the newest one: when everything was seen
+    // this generation (a relist touches every Event), ages cannot tell entries apart.
     let keepBelow = GENERATIONS_PER_TTL + 1;
     let remaining = this.live;
     while (keepBelow > 1 && remaining > target) remaining -= perAge[--keepBelow]!;
     const before = this.live;
     this.rebuild(this.capacity, keepBelow);
-    if (this.live >= this.options.maxEntries) {
-      // Everything was seen in this very generation: start a new one so the oldest can go next time.
-      this.generation = (this.generation + 1) & 0xffff;
-      this.rebuild(this.capacity, 1);
+    if (this.live > target) {
+      // Still too many, all of one age: drop just enough, in table order (arbitrary but bounded).
+      let excess = this.live - target;
+      for (let slot = 0; slot < this.capacity && excess > 0; slot++) {
+        if (this.states[slot] !== LIVE) continue;
+        this.states[slot] = TOMBSTONE;
+        this.live--;
+        this.tombstones++;
+        excess--;
+      }
+      this.rebuild(this.capacity);
     }
     this.evictedBySize += before - this.live;
   }

@@ -14,8 +14,8 @@ export function eventsPath(namespace: string | undefined): string {
 }
 
 /**
- * Lists Events one page at a time, so a relist of a large cluster never holds every Event in
- * memory at once. The last page carries the resourceVersion to watch from.
+ * Lists Events one page at a time, so a relist of a large cluster holds one page of Events in
+ * memory at a time (and the uids listed so far, to forget the Events that are gone). The last page carries the resourceVersion to watch from.
  */
 export async function* listEventPages(api: KubeHttp, namespace: string | undefined, pageSize: number, signal?: AbortSignal): AsyncGenerator<EventListPage> {
   let continueToken: string | undefined;
@@ -62,7 +62,8 @@ export async function* watchEvents(
     res = await api.open(
       eventsPath(namespace),
       { watch: 1, resourceVersion, allowWatchBookmarks: true, timeoutSeconds },
-      signal,
+      // The server ends the watch after timeoutSeconds; silence well past that is a dead connection.
+      { ...(signal ? { signal } : {}), idleTimeoutMs: (timeoutSeconds + 60) * 1000 },
     );
   } catch (err) {
     if (err instanceof KubeApiError && err.statusCode === 410) throw new WatchExpiredError(err.message);

@@ -48,7 +48,10 @@ export async function runWatchLoop(options: WatchLoopOptions, handlers: WatchLoo
       }
       // A little jitter so many exporters do not reconnect in step.
       const timeout = options.watchTimeoutSeconds + Math.floor(Math.random() * 30);
+      const watchStartedMs = Date.now();
+      let messages = 0;
       for await (const message of watchEvents(api, namespace, resourceVersion, timeout, signal)) {
+        messages++;
         if (message.type === 'BOOKMARK') {
           if (message.resourceVersion) resourceVersion = message.resourceVersion;
           continue;
@@ -58,7 +61,14 @@ export async function runWatchLoop(options: WatchLoopOptions, handlers: WatchLoo
         if (rv) resourceVersion = rv;
         backoffMs = options.minBackoffMs;
       }
-      if (!signal.aborted) handlers.onRestart('closed');
+      if (!signal.aborted) {
+        handlers.onRestart('closed');
+        // A watch closed at once and empty (a proxy or load balancer cutting it) must not become a hot loop.
+        if (messages === 0 && Date.now() - watchStartedMs < 1000) {
+          await sleep(backoffMs, signal);
+          backoffMs = Math.min(backoffMs * 2, options.maxBackoffMs);
+        }
+      }
     } catch (err) {
       if (signal.aborted) break;
       if (err instanceof WatchExpiredError || (err instanceof KubeApiError && err.statusCode === 410)) {

@@ -1,6 +1,8 @@
 // Runs the built command (npm test builds dist/ before vitest) the way a user does.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { repoPath } from '../support/real-events.js';
 
@@ -48,5 +50,19 @@ describe('kube-eventline command', () => {
     const r = run(['--nope']);
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('Usage:');
+  });
+
+  it('exits when it cannot start, instead of staying up and looking alive', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'eventline-cli-'));
+    const kubeconfig = join(dir, 'kubeconfig');
+    // Nothing listens on port 1: reading the checkpoint ConfigMap fails at start.
+    writeFileSync(kubeconfig, 'apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "http://127.0.0.1:1", insecure-skip-tls-verify: true}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n');
+    const config = join(dir, 'config.yaml');
+    writeFileSync(config, 'metrics: {address: 127.0.0.1, port: 0}\ncheckpoint: {configMap: {namespace: ns, name: cp}}\n');
+    const r = run(['--config', config, '--kubeconfig', kubeconfig]);
+    expect(r.error).toBeUndefined(); // not killed by the 30 s timeout
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('ECONNREFUSED');
+    expect(r.stdout).toBe('');
   });
 });

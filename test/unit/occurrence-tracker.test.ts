@@ -85,3 +85,34 @@ describe('OccurrenceTracker', () => {
     expect(seen.size).toBe(100_000);
   });
 });
+
+describe('OccurrenceTracker under pressure', () => {
+  it('at maxEntries with every entry seen in the same generation, keeps most of them', () => {
+    const t = new OccurrenceTracker({ maxEntries: 1000, ttlMs: 8 * HOUR });
+    for (let i = 0; i < 1000; i++) t.record(`e${i}`, 5, 0); // a relist: all in one generation
+    t.record('newcomer', 1, 0);
+    expect(t.size).toBeGreaterThanOrEqual(900);
+    expect(t.size).toBeLessThanOrEqual(1000);
+    expect(t.observe('newcomer', 1).kind).toBe('unchanged');
+    const kept = Array.from({ length: 1000 }, (_, i) => t.observe(`e${i}`, 5).kind).filter((k) => k === 'unchanged').length;
+    expect(kept).toBe(t.size - 1);
+  });
+
+  it('after a count went down, counts growth from the lower count', () => {
+    const t = new OccurrenceTracker({ maxEntries: 100, ttlMs: HOUR });
+    t.record('a', 10, 0);
+    expect(t.observe('a', 3).kind).toBe('shrank');
+    t.reset('a', 3, 1);
+    expect(t.observe('a', 4)).toEqual({ kind: 'grew', delta: 1 });
+  });
+
+  it('retainOnly keeps every listed entry even when removals trigger a rebuild', () => {
+    const t = new OccurrenceTracker({ maxEntries: 100_000, ttlMs: HOUR });
+    const uids = Array.from({ length: 5000 }, () => randomUUID());
+    uids.forEach((u) => t.record(u, 2, 0));
+    const listed = uids.filter((_, i) => i % 5 === 0);
+    expect(t.retainOnly(listed)).toBe(4000);
+    expect(t.size).toBe(1000);
+    for (const u of listed) expect(t.observe(u, 2).kind).toBe('unchanged');
+  });
+});
