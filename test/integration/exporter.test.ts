@@ -5,7 +5,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import pino from 'pino';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
-import type { RawEvent } from '../../src/line/event-line.js';
+import type { EventLine, RawEvent } from '../../src/line/event-line.js';
 import { runExporter, type RunningExporter } from '../../src/run.js';
 import { harness, type Harness } from '../harness/index.js';
 import { CaptureSink, eventually, occurrenceLedger } from '../support/capture-sink.js';
@@ -249,5 +249,32 @@ describe('exporter against the real API server', () => {
     expect(nodeLine.clusterName).toBe('staging');
     expect(nodeLine.namespace).toBe('_cluster');
     expect(nodeLine.level).toBe('error');
+  });
+
+  it('a stalled sink stalls the pipeline instead of piling lines up, and loses nothing', async () => {
+    const ns = await writer.namespace('slow');
+    for (let i = 0; i < 60; i++) await writer.create(ns, { reason: 'Pulled', objectName: `p-${i}` });
+    // A receiver that takes the first line and then does not finish until released.
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    const slow = new (class extends CaptureSink {
+      calls = 0;
+      override write(line: EventLine): void | Promise<void> {
+        this.calls++;
+        super.write(line);
+        if (this.calls === 1) return released;
+      }
+    })('stdout');
+    const { config } = loadConfig(`namespaces: [${ns}]\nmaxEventAgeSeconds: 600\nenrichment: {enabled: false}\n`, 'test.yaml', {});
+    const exporter = await runExporter(config, kubeConfigAt(h.kube.proxy.kubeconfigPath), quiet, { serveHttp: false, sinks: new Map([['stdout', slow]]), watch: fastWatch });
+    running.push(exporter);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(slow.calls).toBe(1); // nothing else was taken on while the sink was busy
+    expect(exporter.exporter.ready).toBe(false);
+    release();
+    await eventually('all lines after release', () => slow.lines.length >= 60);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(slow.lines).toHaveLength(60);
+    expect(occurrenceLedger(slow.lines).repeatedPairs).toEqual([]);
   });
 });
