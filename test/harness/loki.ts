@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { buildGoBinary } from './build.js';
+import { freePort, tailFile } from './server-process.js';
 
 /** Where a running test Loki is; JSON-serialisable so vitest's provide/inject can carry it. */
 export interface LokiInfo {
@@ -60,24 +60,6 @@ const RULER_SYNC_TIMEOUT_MS = 30_000;
 const POLL_MS = 200;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Asks the kernel for a free loopback port (tiny race window accepted: nothing else binds here by number). */
-async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolvePort(port));
-    });
-  });
-}
-
-function tail(file: string, lines = 40): string {
-  if (!existsSync(file)) return `(no log at ${file})`;
-  return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
-}
 
 /**
  * The test Loki's configuration. Everything below "why" is a deviation from
@@ -191,7 +173,7 @@ async function waitUntilReady(url: string, child: ChildProcess, logFile: string)
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) {
       throw new Error(
-        `Loki exited (${child.exitCode ?? child.signalCode}) before it was ready; log ${logFile}:\n${tail(logFile)}`,
+        `Loki exited (${child.exitCode ?? child.signalCode}) before it was ready; log ${logFile}:\n${tailFile(logFile)}`,
       );
     }
     try {
@@ -204,7 +186,7 @@ async function waitUntilReady(url: string, child: ChildProcess, logFile: string)
     await sleep(POLL_MS);
   }
   throw new Error(
-    `Loki at ${url} not ready after ${READY_TIMEOUT_MS} ms (last /ready: ${last}); log ${logFile}:\n${tail(logFile)}`,
+    `Loki at ${url} not ready after ${READY_TIMEOUT_MS} ms (last /ready: ${last}); log ${logFile}:\n${tailFile(logFile)}`,
   );
 }
 
@@ -320,7 +302,7 @@ export function lokiClient(info: LokiInfo): LokiClient {
   const tenantRulesDir = join(info.rulesDir, info.tenant);
 
   function logHint(): string {
-    return info.logFile ? `\nLoki log tail (${info.logFile}):\n${tail(info.logFile, 15)}` : '';
+    return info.logFile ? `\nLoki log tail (${info.logFile}):\n${tailFile(info.logFile, 15)}` : '';
   }
 
   async function loadedGroups(): Promise<RuleGroupsData['groups']> {

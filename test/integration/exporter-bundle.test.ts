@@ -3,7 +3,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -12,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventLine, RawEvent } from '../../src/line/event-line.js';
 import { KubeApiError } from '../../src/watch/kube-http.js';
 import { harness, type Harness } from '../harness/index.js';
+import { freePort } from '../harness/server-process.js';
 import { eventually, occurrenceLedger } from '../support/capture-sink.js';
 import { EventWriter } from '../support/kube-events.js';
 import { repoPath } from '../support/real-events.js';
@@ -25,15 +25,6 @@ let writer: EventWriter;
 let saKubeconfig: string;
 let configFile: string;
 let metricsPort: number;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** One exporter process: its stdout parsed line by line, its stderr kept. */
 class ExporterProcess {
