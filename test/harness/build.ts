@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
 
@@ -52,5 +52,12 @@ export async function buildGoBinary(moduleDir: string, pkg: string, name: string
     throw new Error(`go build ${pkg} in ${moduleDir} failed:\n${e.stderr ?? e.message}`);
   }
   renameSync(partial, binary);
+  // Older builds of the same binary are stale (200 MB each); a process still running one keeps its copy.
+  const current = binary.slice(CACHE_ROOT.length + 1);
+  for (const entry of readdirSync(CACHE_ROOT)) {
+    if (entry.startsWith(`${name}-`) && entry !== current && /^[0-9a-f]{16}$/.test(entry.slice(name.length + 1))) {
+      rmSync(join(CACHE_ROOT, entry), { force: true });
+    }
+  }
   return binary;
 }
