@@ -73,7 +73,7 @@ async function main(argv: string[]): Promise<number> {
 
 async function run(configFile: string | undefined, kubeconfigFile: string | undefined): Promise<number> {
   const { config, warnings } = configFile ? loadConfigFile(configFile, process.env) : loadConfig('', '(defaults)', process.env);
-  const log = createDiagnostics(config.logLevel);
+  const log = createDiagnostics(config.logLevel, config.logFormat);
   for (const w of warnings) log.warn(w);
   const kubeConfig = new KubeConfig();
   if (kubeconfigFile) kubeConfig.loadFromFile(kubeconfigFile);

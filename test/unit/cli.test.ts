@@ -65,4 +65,19 @@ describe('kube-eventline command', () => {
     expect(r.stderr).toContain('ECONNREFUSED');
     expect(r.stdout).toBe('');
   });
+
+  it('logFormat: pretty writes readable diagnostics on stderr, json writes JSON', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'eventline-cli-'));
+    const kubeconfig = join(dir, 'kubeconfig');
+    writeFileSync(kubeconfig, 'apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "http://127.0.0.1:1", insecure-skip-tls-verify: true}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n');
+    const logs = (format: string) => {
+      const config = join(dir, `${format}.yaml`);
+      writeFileSync(config, `logFormat: ${format}\nmetrics: {address: 127.0.0.1, port: 0}\ncheckpoint: {configMap: {namespace: ns, name: cp}}\n`);
+      return run(['--config', config, '--kubeconfig', kubeconfig]).stderr.split('\n').find((l) => l.includes('serving /metrics')) ?? '';
+    };
+    expect(() => JSON.parse(logs('json'))).not.toThrow();
+    const pretty = logs('pretty');
+    expect(pretty).toMatch(/INFO.*serving \/metrics, \/healthz, \/readyz/);
+    expect(() => JSON.parse(pretty)).toThrow();
+  });
 });
