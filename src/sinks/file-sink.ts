@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { existsSync, renameSync, rmSync } from 'node:fs';
 import pino from 'pino';
 import type { EventLine } from '../line/event-line.js';
-import { BATCHING, LineLogger } from './line-logger.js';
+import { BATCHING, BUFFER_CONTENT, LineLogger } from './line-logger.js';
 import type { Sink } from './sink.js';
 import { deDotLine } from './de-dot.js';
 
@@ -19,8 +19,8 @@ export interface FileSinkOptions {
 export function createFileSink(name: string, options: FileSinkOptions): Sink {
   const maxBytes = options.maxBytes ?? 0;
   const maxFiles = Math.max(1, options.maxFiles ?? 3);
-  const destination = pino.destination({ dest: options.path, sync: false, mkdir: true, append: true, ...BATCHING });
-  const lines = new LineLogger(destination);
+  const destination = pino.destination({ dest: options.path, sync: false, mkdir: true, append: true, ...BATCHING, ...BUFFER_CONTENT });
+  const lines = new LineLogger(destination, { buffers: true });
   let rotateAt = maxBytes;
   let rotating: Promise<void> | undefined;
 

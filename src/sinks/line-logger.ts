@@ -14,7 +14,19 @@ type SonicBoom = ReturnType<typeof pino.destination>;
  */
 const FSYNC_UNSUPPORTED = new Set(['EINVAL', 'ENOTSUP', 'EROFS', 'EBADF']);
 
+/** Bytes sonic-boom holds that have not reached the operating system yet (its private `_len`). */
+function pendingBytes(destination: SonicBoom): number {
+  return (destination as unknown as { _len: number })._len;
+}
+
 export const BATCHING = { minLength: 8192, periodicFlush: 200 } as const;
+
+/**
+ * Destinations made with these options take each line as a Buffer (LineLogger's `buffers`):
+ * in its default utf8 mode sonic-boom measures the whole pending batch string (`Buffer.byteLength`)
+ * on every write, which cost more than encoding each line once.
+ */
+export const BUFFER_CONTENT = { contentMode: 'buffer' } as const;
 
 /**
  * Writes event lines through pino to a sonic-boom destination, and remembers whether the
@@ -27,13 +39,24 @@ export class LineLogger {
   /** Characters handed to the destination since creation; the file sink rotates on it. */
   written = 0;
 
-  constructor(readonly destination: SonicBoom) {
-    const tracked = {
-      write: (chunk: string) => {
-        this.written += chunk.length;
-        if (!destination.write(chunk)) this.needDrain = true;
-      },
-    };
+  /** `buffers`: the destination was made with BUFFER_CONTENT and takes Buffers, not strings. */
+  constructor(
+    readonly destination: SonicBoom,
+    options: { buffers?: boolean } = {},
+  ) {
+    const tracked = options.buffers
+      ? {
+          write: (chunk: string) => {
+            this.written += chunk.length;
+            if (!destination.write(Buffer.from(chunk, 'utf8') as unknown as string)) this.needDrain = true;
+          },
+        }
+      : {
+          write: (chunk: string) => {
+            this.written += chunk.length;
+            if (!destination.write(chunk)) this.needDrain = true;
+          },
+        };
     this.logger = pino<Level, true>(
       {
         customLevels: PINO_LEVELS,
@@ -65,14 +88,18 @@ export class LineLogger {
   async flush(): Promise<void> {
     // sonic-boom opens its file asynchronously; a flush before that has nothing to flush into.
     if ((this.destination as unknown as { fd: number }).fd < 0) await once(this.destination, 'ready');
-    await new Promise<void>((resolve, reject) => {
-      this.destination.flush((err?: NodeJS.ErrnoException | null) => {
-        // sonic-boom fsyncs after the last write; pipes and /dev/null cannot be fsynced, and
-        // their data was handed over all the same.
-        if (err && !FSYNC_UNSUPPORTED.has(err.code ?? '')) reject(err);
-        else resolve();
+    // One sonic-boom flush can end with up to minLength bytes still buffered (its 'drain' fires
+    // below minLength while a write was in flight), so flush until nothing is left.
+    do {
+      await new Promise<void>((resolve, reject) => {
+        this.destination.flush((err?: NodeJS.ErrnoException | null) => {
+          // sonic-boom fsyncs after the last write; pipes and /dev/null cannot be fsynced, and
+          // their data was handed over all the same.
+          if (err && !FSYNC_UNSUPPORTED.has(err.code ?? '')) reject(err);
+          else resolve();
+        });
       });
-    });
+    } while (pendingBytes(this.destination) > 0);
   }
 
   async close(): Promise<void> {

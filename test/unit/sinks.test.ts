@@ -56,3 +56,28 @@ describe('file sink', () => {
     }
   });
 });
+
+describe('stdout sink flush', () => {
+  it('resolves only when every line written so far has reached the file descriptor', async () => {
+    const { openSync, closeSync } = await import('node:fs');
+    const { createStdoutSink } = await import('../../src/sinks/stdout-sink.js');
+    const path = join(mkdtempSync(join(tmpdir(), 'eventline-flush-')), 'out.jsonl');
+    const fd = openSync(path, 'w');
+    const sink = createStdoutSink('stdout', {}, fd);
+    // Enough lines to start one write (past the 8 KiB batch), then two more that stay buffered
+    // while that write is in flight: the case where one sonic-boom flush returns too early.
+    const line = buildLine(realEvents()[0]!, 'info', 1, context);
+    const lineBytes = Buffer.byteLength(`${JSON.stringify(line)}\n`);
+    const total = Math.ceil(8192 / lineBytes) + 2;
+    for (let i = 0; i < total; i++) expect(sink.write(line)).toBeUndefined();
+    await sink.flush();
+    // Read at once: the checkpoint relies on flush() meaning "written".
+    expect(readFileSync(path, 'utf8').split('\n').filter((l) => l !== '')).toHaveLength(total);
+    await sink.close();
+    try {
+      closeSync(fd);
+    } catch {
+      // already closed by the sink
+    }
+  });
+});
