@@ -4,7 +4,7 @@ import { chmodSync, copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadMonitors, npdFixtures, pluginScript, runScript, type ScriptResult } from './npd-support.js';
+import { loadMonitors, npdFixtures, pluginScript, runScript, type ScriptResult, expectOneLine } from './npd-support.js';
 
 const script = pluginScript('check_clock.sh');
 // The script runs these as commands, so they must be executable: copy them with
@@ -27,13 +27,7 @@ function run(env: Record<string, string>): ScriptResult {
   return runScript(script, { CLOCK_CHRONYC: missing, CLOCK_TIMEDATECTL: missing, ...env });
 }
 
-function oneLine(r: ScriptResult): string {
-  expect(r.stdout.endsWith('\n')).toBe(true);
-  const line = r.stdout.slice(0, -1);
-  expect(line).not.toContain('\n');
-  expect(line.length).toBeLessThanOrEqual(maxOutput);
-  return line;
-}
+const oneLine = (r: ScriptResult): string => expectOneLine(r, maxOutput);
 
 describe('check_clock.sh', () => {
   it('OK (exit 0) when chrony reports a normal leap status', () => {

@@ -5,20 +5,14 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadMonitors, npdFixtures, pluginScript, runScript, type ScriptResult } from './npd-support.js';
+import { loadMonitors, npdFixtures, pluginScript, runScript, type ScriptResult, expectOneLine } from './npd-support.js';
 
 const script = pluginScript('check_dns.sh');
 const fake = join(npdFixtures, 'bin', 'fake-resolver.sh');
 const network = loadMonitors().find((m) => m.file === 'network-problem-monitor.json');
 const maxOutput = network?.kind === 'custom' ? network.config.pluginConfig.max_output_length : 80;
 
-function oneLine(r: ScriptResult): string {
-  expect(r.stdout.endsWith('\n')).toBe(true);
-  const line = r.stdout.slice(0, -1);
-  expect(line).not.toContain('\n');
-  expect(line.length).toBeLessThanOrEqual(maxOutput);
-  return line;
-}
+const oneLine = (r: ScriptResult): string => expectOneLine(r, maxOutput);
 
 describe('check_dns.sh', () => {
   const scratch = mkdtempSync(join(tmpdir(), 'npd-dns-'));

@@ -6,6 +6,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
+import { expect } from 'vitest';
 import { z } from 'zod';
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -235,6 +236,15 @@ export function emittedReasons(m: Monitor): string[] {
 export function npdMatches(pattern: string, bufferLines: readonly string[], bufferSize = 10): boolean {
   const kept = bufferLines.slice(-bufferSize);
   return new RegExp(`(?:${pattern})$`).test(kept.join('\n'));
+}
+
+/** NPD keeps one line of a plugin's stdout, cut to max_output_length: the script must fit. */
+export function expectOneLine(r: ScriptResult, maxOutput: number): string {
+  expect(r.stdout.endsWith('\n')).toBe(true);
+  const line = r.stdout.slice(0, -1);
+  expect(line).not.toContain('\n');
+  expect(line.length).toBeLessThanOrEqual(maxOutput);
+  return line;
 }
 
 export interface ScriptResult {
