@@ -34,6 +34,9 @@ export class ExporterMetrics {
   readonly trackedEvents: Gauge;
   readonly enrichmentLookups: Counter<'result'>;
   readonly sinkErrors: Counter<'receiver'>;
+  readonly ruleMatches: Counter<'rule' | 'kind'>;
+  /** The compiled route's per-rule hit counts, read at scrape time (see watchRouteRules). */
+  private routeRules: { rules: readonly { path: string; kind: string }[]; hits: readonly number[] } | undefined;
 
   private readonly tallies = new Map<string, Tallies>();
   private readonly writtenChildren = new Map<string, WrittenCounters>();
@@ -56,6 +59,11 @@ export class ExporterMetrics {
       this.reset();
       for (const { labels, tally } of entries.values()) if (tally.value > 0) this.inc(labels, tally.value);
     };
+  }
+
+  /** Exposes a compiled route's per-rule counters (it counts them itself, allocation-free). */
+  watchRouteRules(rules: readonly { path: string; kind: string }[], hits: readonly number[]): void {
+    this.routeRules = { rules, hits };
   }
 
   received(type: string): Tally {
@@ -95,6 +103,18 @@ export class ExporterMetrics {
     this.trackedEvents = new Gauge({ name: `${prefix}tracked_events`, help: 'Events whose written occurrence count is remembered.', registers: r });
     this.enrichmentLookups = new Counter({ name: `${prefix}enrichment_lookups_total`, help: 'Involved-object lookups, by result: hit, miss, not_found, error, throttled.', labelNames: ['result'], registers: r });
     this.sinkErrors = new Counter({ name: `${prefix}sink_errors_total`, help: 'Write errors by receiver.', labelNames: ['receiver'], registers: r });
+    this.ruleMatches = new Counter({
+      name: `${prefix}route_rule_matches_total`,
+      help: 'Lines each route rule matched, by the rule\'s config path and kind (drop or match).',
+      labelNames: ['rule', 'kind'],
+      registers: r,
+      collect: () => {
+        if (!this.routeRules) return;
+        this.ruleMatches.reset();
+        const { rules, hits } = this.routeRules;
+        rules.forEach((rule, i) => this.ruleMatches.inc({ rule: rule.path, kind: rule.kind }, hits[i] ?? 0));
+      },
+    });
     if (withProcessMetrics) collectDefaultMetrics({ register: this.registry, prefix });
   }
 }

@@ -123,6 +123,7 @@ describe('the exporter as the bundle deploys it', () => {
     expect(lease.spec.holderIdentity).toMatch(/^kube-eventline-test_/);
     const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
     expect(metrics).toMatch(/kube_eventline_occurrences_written_total\{level="warning",receiver="stdout"\} [4-9]/);
+    expect(metrics).toMatch(/kube_eventline_route_rule_matches_total\{rule="route\.routes\[0\]\.match\[0\]",kind="match"\} [1-9]/);
 
     expect(await first.stop()).toBe(0);
     expect(first.badStdout).toEqual([]);
