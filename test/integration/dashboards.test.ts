@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../jsonnet/render.mjs';
 import { harness, type Harness } from '../harness/index.js';
-import { makeCorpus, rows, toStreams, type Corpus, type Row } from '../support/corpus.js';
+import { makeCorpus, pushAndAwaitCorpus, rows, type Corpus, type Row } from '../support/corpus.js';
 import { dashboardQueries, substitute, type CollectedQuery, type Dashboard } from '../support/corpus-logql.js';
 import { compare, PANEL_SPECS, type Evaluation, type Vars } from '../support/corpus-oracle.js';
 
@@ -60,16 +60,7 @@ beforeAll(async () => {
   rs = rows(corpus.lines);
   evaluation = { start: end - HOURS * 3_600_000, end, stepSeconds: STEP_SECONDS, rangeSeconds: STEP_SECONDS };
   base = { datasource: 'loki', cluster, namespace: '.*', level: '.*', kind: '.*', reason: '.*', search: '', node: '.*', workload: '.*', name: '.*', pod: '.*' };
-  await h.loki.push(toStreams(corpus.lines));
-  // Wait until Loki answers with every occurrence.
-  const total = corpus.lines.reduce((a, l) => a + l.delta, 0);
-  const probe = `sum(sum_over_time({job="kube-eventline", cluster="${cluster}"} | json delta | unwrap delta [${HOURS + 1}h]))`;
-  for (let i = 0; ; i++) {
-    const r = await h.loki.queryInstant(probe, new Date(end));
-    if (Number(r.result[0]?.value?.[1] ?? 0) === total) break;
-    if (i > 300) throw new Error(`Loki does not show the corpus: ${JSON.stringify(r.result)} vs ${total}`);
-    await new Promise((res) => setTimeout(res, 200));
-  }
+  await pushAndAwaitCorpus(h.loki, corpus.lines, cluster, end, HOURS);
 });
 
 describe('the corpus', () => {

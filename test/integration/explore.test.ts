@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../jsonnet/render.mjs';
 import { harness, type Harness } from '../harness/index.js';
-import { aggregate, groupKey, makeCorpus, rows, toStreams, type Corpus, type Row } from '../support/corpus.js';
+import { aggregate, groupKey, makeCorpus, pushAndAwaitCorpus, rows, type Corpus, type Row } from '../support/corpus.js';
 import { logqlBlocks, logqlErrors } from '../support/corpus-logql.js';
 
 const HOURS = 26;
@@ -103,15 +103,7 @@ beforeAll(async () => {
   end = Math.floor(Date.now() / 60_000) * 60_000;
   corpus = makeCorpus({ cluster: `explore-${randomBytes(4).toString('hex')}`, seed: 11, end: new Date(end), hours: HOURS });
   rs = rows(corpus.lines);
-  await h.loki.push(toStreams(corpus.lines));
-  const total = corpus.lines.reduce((a, x) => a + x.delta, 0);
-  const probe = `sum(sum_over_time({job="kube-eventline", cluster="${corpus.cluster}"} | json delta | unwrap delta [${HOURS + 1}h]))`;
-  for (let i = 0; ; i++) {
-    const r = await h.loki.queryInstant(probe, new Date(end));
-    if (Number(r.result[0]?.value?.[1] ?? 0) === total) break;
-    if (i > 300) throw new Error(`Loki does not show the corpus: ${JSON.stringify(r.result)} vs ${total}`);
-    await new Promise((res) => setTimeout(res, 200));
-  }
+  await pushAndAwaitCorpus(h.loki, corpus.lines, corpus.cluster, end, HOURS);
 });
 
 describe('docs/explore.md', () => {

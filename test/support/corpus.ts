@@ -319,6 +319,28 @@ export function toStreams(lines: EventLine[], def: StreamsDefinition = STREAMS) 
   return [...streams.values()];
 }
 
+/**
+ * Pushes the lines to Loki and waits until Loki answers with every occurrence of `cluster`
+ * (ingestion is asynchronous), failing with what Loki shows after a minute.
+ */
+export async function pushAndAwaitCorpus(
+  loki: { push(streams: ReturnType<typeof toStreams>): Promise<void>; queryInstant(q: string, t?: Date): Promise<{ result: Array<{ value?: [number, string] }> }> },
+  lines: EventLine[],
+  cluster: string,
+  end: number,
+  hours: number,
+): Promise<void> {
+  await loki.push(toStreams(lines));
+  const total = lines.reduce((a, l) => a + l.delta, 0);
+  const probe = `sum(sum_over_time({job="kube-eventline", cluster="${cluster}"} | json delta | unwrap delta [${hours + 1}h]))`;
+  for (let i = 0; ; i++) {
+    const r = await loki.queryInstant(probe, new Date(end));
+    if (Number(r.result[0]?.value?.[1] ?? 0) === total) return;
+    if (i > 300) throw new Error(`Loki does not show the corpus: ${JSON.stringify(r.result)} vs ${total}`);
+    await new Promise((res) => setTimeout(res, 200));
+  }
+}
+
 // ---- oracle -----------------------------------------------------------------------------------
 
 /** What a query sees of a line: its labels and metadata merged, plus the raw line. */
