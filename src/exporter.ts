@@ -219,7 +219,8 @@ export class Exporter {
       written.lines.inc();
       written.occurrences.inc(seen.delta);
     }
-    if (receivers.length) this.s.metrics.lastEventTimeMs = Math.max(this.s.metrics.lastEventTimeMs, Date.parse(line.time));
+    // `time` is always ISO 8601 UTC with milliseconds, so string order is time order: no parse per line.
+    if (receivers.length && line.time > this.s.metrics.lastEventTime) this.s.metrics.lastEventTime = line.time;
     tracker.record(uid, count, now);
   }
 

@@ -30,7 +30,7 @@ export class ExporterMetrics {
   readonly watchRestarts: Counter<'reason'>;
   readonly relists: Counter;
   readonly routeMatches: Counter<'receiver'>;
-  readonly lastEventTime: Gauge;
+  readonly lastEventTimeGauge: Gauge;
   readonly trackedEvents: Gauge;
   readonly enrichmentLookups: Counter<'result'>;
   readonly sinkErrors: Counter<'receiver'>;
@@ -40,8 +40,8 @@ export class ExporterMetrics {
 
   private readonly tallies = new Map<string, Tallies>();
   private readonly writtenChildren = new Map<string, WrittenCounters>();
-  /** Newest occurrence time written, in ms; read at scrape time. */
-  lastEventTimeMs = 0;
+  /** Newest occurrence time written (ISO 8601), read at scrape time. */
+  lastEventTime = '';
 
   private tally(metric: string, labels: Record<string, string>): Tally {
     const key = Object.values(labels).join('\u0000');
@@ -97,8 +97,8 @@ export class ExporterMetrics {
     this.watchRestarts = new Counter({ name: `${prefix}watch_restarts_total`, help: 'Watches restarted, by reason: closed, expired (410 Gone), error.', labelNames: ['reason'], registers: r });
     this.relists = new Counter({ name: `${prefix}relists_total`, help: 'Full lists after the first one (after 410 Gone).', registers: r });
     this.routeMatches = new Counter({ name: `${prefix}route_matches_total`, help: 'Lines routed to each receiver.', labelNames: ['receiver'], registers: r, collect: this.fromTallies('routeMatches') });
-    this.lastEventTime = new Gauge({ name: `${prefix}last_event_timestamp_seconds`, help: 'Occurrence time of the newest line written, in seconds since the epoch.', registers: r, collect: () => {
-      if (this.lastEventTimeMs > 0) this.lastEventTime.set(this.lastEventTimeMs / 1000);
+    this.lastEventTimeGauge = new Gauge({ name: `${prefix}last_event_timestamp_seconds`, help: 'Occurrence time of the newest line written, in seconds since the epoch.', registers: r, collect: () => {
+      if (this.lastEventTime) this.lastEventTimeGauge.set(Date.parse(this.lastEventTime) / 1000);
     } });
     this.trackedEvents = new Gauge({ name: `${prefix}tracked_events`, help: 'Events whose written occurrence count is remembered.', registers: r });
     this.enrichmentLookups = new Counter({ name: `${prefix}enrichment_lookups_total`, help: 'Involved-object lookups, by result: hit, miss, not_found, error, throttled.', labelNames: ['result'], registers: r });

@@ -123,6 +123,8 @@ describe('the exporter as the bundle deploys it', () => {
     expect(lease.spec.holderIdentity).toMatch(/^kube-eventline-test_/);
     const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
     expect(metrics).toMatch(/kube_eventline_occurrences_written_total\{level="warning",receiver="stdout"\} [4-9]/);
+    const lastEvent = Number(/^kube_eventline_last_event_timestamp_seconds (\S+)$/m.exec(metrics)?.[1]);
+    expect(Math.abs(lastEvent - Date.now() / 1000)).toBeLessThan(3600); // the newest line's occurrence time
     expect(metrics).toMatch(/kube_eventline_route_rule_matches_total\{rule="route\.routes\[0\]\.match\[0\]",kind="match"\} [1-9]/);
 
     expect(await first.stop()).toBe(0);
