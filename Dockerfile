@@ -2,7 +2,8 @@
 #
 #   docker build -t ghcr.io/kube-eventline/kube-eventline:0.1.0 .
 #
-# Build stage: full dev dependencies, TypeScript compiled to dist/.
+# Build stage: full dev dependencies, TypeScript compiled to dist/ and bundled by esbuild into
+# dist/kube-eventline.mjs (scripts/bundle.mjs says why: memory).
 ARG NODE_IMAGE=node:20-alpine
 
 FROM ${NODE_IMAGE} AS build
@@ -12,21 +13,21 @@ COPY package.json package-lock.json ./
 # used by the dashboard build, which the exporter does not need (and which needs cmake).
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
+COPY scripts ./scripts
 COPY src ./src
 RUN npm run build
 
-# Runtime stage: production dependencies and dist/ only, run as uid/gid 65532.
+# Runtime stage: the bundle holds the exporter and every dependency, so there is no node_modules.
+# package.json gives --version; the source map and the third-party licences travel with the bundle.
+# Runs as uid/gid 65532.
 FROM ${NODE_IMAGE}
 ENV NODE_ENV=production
 WORKDIR /app
-COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
- && npm cache clean --force \
- && rm -rf /root/.npm /tmp/*
-COPY --from=build /src/dist ./dist
+COPY package.json ./
+COPY --from=build /src/dist/kube-eventline.mjs /src/dist/kube-eventline.mjs.map /src/dist/kube-eventline.mjs.licenses.txt ./dist/
 # `kube-eventline` on PATH, as the package's bin names it. `exec` replaces the shell with node,
 # so node is PID 1 and receives SIGTERM from the kubelet directly.
-RUN printf '#!/bin/sh\nexec node /app/dist/cli.js "$@"\n' > /usr/local/bin/kube-eventline \
+RUN printf '#!/bin/sh\nexec node /app/dist/kube-eventline.mjs "$@"\n' > /usr/local/bin/kube-eventline \
  && chmod 0755 /usr/local/bin/kube-eventline
 USER 65532:65532
 EXPOSE 2112

@@ -1,7 +1,9 @@
 // One benchmark run in its own process, so its peak RSS is its own. Prints one JSON object.
-// Usage: node bench/pipeline.mjs exporter|ceiling EVENTS
+// bench/run.mjs bundles this file the way scripts/bundle.mjs bundles the exporter, so the
+// process loads what the image's process loads.
+// Usage: node pipeline.mjs exporter|ceiling EVENTS EVENTS_FILE
 import { openSync, readFileSync } from 'node:fs';
-import { KubeConfig } from '@kubernetes/client-node';
+import { KubeConfig } from '@kubernetes/client-node/dist/config.js';
 import pino from 'pino';
 import { loadConfig } from '../dist/config/load.js';
 import { Exporter } from '../dist/exporter.js';
@@ -11,9 +13,8 @@ import { ExporterMetrics } from '../dist/serve/metrics.js';
 import { createStdoutSink } from '../dist/sinks/stdout-sink.js';
 import { KubeHttp } from '../dist/watch/kube-http.js';
 
-const [mode, eventsArg] = process.argv.slice(2);
-const total = Number(eventsArg ?? 1_000_000);
-const eventsFile = new URL('../../shared/events/real-events.jsonl', import.meta.url);
+const [mode, eventsArg, eventsFile] = process.argv.slice(2);
+const total = Number(eventsArg);
 
 // Watch notifications built from the real Events, each with a uid of its own: a million
 // distinct Events, produced on the fly so the input itself takes no memory.

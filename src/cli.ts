@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
-import { KubeConfig } from '@kubernetes/client-node';
+import { KubeConfig } from '@kubernetes/client-node/dist/config.js';
 import { ConfigError } from './config/config-error.js';
 import { loadConfig, loadConfigFile } from './config/load.js';
 import { describeRoute } from './route/describe-route.js';

@@ -41,8 +41,8 @@ const ALL_NAMESPACES = '*';
 export class Exporter {
   private readonly trackers = new Map<string, OccurrenceTracker>();
   private readonly listedScopes = new Set<string>();
-  /** Lists in progress, by scope: the uids seen so far, for forgetting the Events that are gone. */
-  private readonly listing = new Map<string, { relist: boolean; uids: string[]; firstStart: boolean }>();
+  /** Lists in progress, by scope. */
+  private readonly listing = new Map<string, { relist: boolean; listed: number; firstStart: boolean }>();
   private readonly abort = new AbortController();
   private loops: Promise<void>[] = [];
   private checkpointTimer: NodeJS.Timeout | undefined;
@@ -138,7 +138,8 @@ export class Exporter {
   }
 
   private onListStart(scope: string, relist: boolean): void {
-    this.listing.set(scope, { relist, uids: [], firstStart: !relist && !this.restoredScopes.has(scope) });
+    this.listing.set(scope, { relist, listed: 0, firstStart: !relist && !this.restoredScopes.has(scope) });
+    this.tracker(scope).beginList();
   }
 
   private async onListPage(scope: string, items: RawEvent[]): Promise<void> {
@@ -149,7 +150,7 @@ export class Exporter {
     for (const event of ordered) {
       const uid = event.metadata?.uid;
       if (!uid) continue;
-      listing.uids.push(uid);
+      listing.listed++;
       this.s.metrics.received('LISTED').inc();
       await this.process(tracker, event, listing.firstStart);
     }
@@ -158,11 +159,11 @@ export class Exporter {
   private onListEnd(scope: string): void {
     const listing = this.listing.get(scope)!;
     this.listing.delete(scope);
-    // Events gone from the list were deleted while no watch was open.
-    this.tracker(scope).retainOnly(listing.uids);
+    // Events the list did not see were deleted while no watch was open.
+    this.tracker(scope).endList();
     this.s.metrics.trackedEvents.set(this.trackedCount());
     this.listedScopes.add(scope);
-    this.s.log.info({ scope, events: listing.uids.length, relist: listing.relist }, listing.relist ? 'relisted Events after the watch expired' : 'listed Events');
+    this.s.log.info({ scope, events: listing.listed, relist: listing.relist }, listing.relist ? 'relisted Events after the watch expired' : 'listed Events');
   }
 
   private async onEvent(scope: string, type: WatchType, event: RawEvent): Promise<void> {

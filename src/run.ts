@@ -1,4 +1,4 @@
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node/dist/config.js';
 import type { Logger } from 'pino';
 import type { CheckpointStore } from './checkpoint/checkpoint.js';
 import { ConfigMapCheckpointStore } from './checkpoint/configmap-store.js';

@@ -1,4 +1,4 @@
-import { KubeConfig } from '@kubernetes/client-node';
+import { KubeConfig } from '@kubernetes/client-node/dist/config.js';
 import { loadConfig } from '../config/load.js';
 import { createDiagnostics } from '../diagnostics.js';
 import { runExporter } from '../run.js';

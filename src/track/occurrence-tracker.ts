@@ -4,10 +4,16 @@ import { hashUid, type UidHash } from './uid-hash.js';
  * Remembers, per Event uid, how many occurrences have already been written, so that every
  * ADDED, MODIFIED or relisted copy of an Event yields exactly the occurrences not yet written.
  *
- * Memory is flat and small: an open-addressing table in typed arrays keyed by a 64-bit uid
- * hash (about 24 bytes a slot). Entries leave when their Event is DELETED or missing from a
- * relist, when not seen for `ttlMs` (longer than the API server's event TTL, so a live Event is
- * never forgotten), and, oldest-seen first, when `maxEntries` is reached.
+ * Memory is flat and small: an open-addressing table (linear probing) in typed arrays keyed by
+ * a 64-bit uid hash, 15 bytes a slot, at most three quarters full. It grows by half, not double,
+ * so right after growing half its room is unused, not three quarters of it. Removal shifts the rest of the probe
+ * run back instead of leaving tombstones, so the arrays are reallocated only when the table
+ * grows: a table that is swept or evicted in place leaves no dead arrays for the garbage
+ * collector to find later, which is what kept the resident set high before.
+ *
+ * Entries leave when their Event is DELETED or missing from a relist, when not seen for `ttlMs`
+ * (longer than the API server's event TTL, so a live Event is never forgotten), and,
+ * oldest-seen first, when `maxEntries` is reached.
  */
 export interface TrackerOptions {
   ttlMs: number;
@@ -20,12 +26,12 @@ export type Observation =
   | { kind: 'unchanged' }
   | { kind: 'shrank'; previous: number };
 
+/** `marks` value of a free slot; a taken slot holds the list epoch it was last seen in (1–255). */
 const EMPTY = 0;
-const LIVE = 1;
-const TOMBSTONE = 2;
 /** Age is tracked in generations: a sighting stamps the current one; TTL spans this many. */
 const GENERATIONS_PER_TTL = 8;
 const MIN_CAPACITY = 1024;
+const MAX_LOAD = 0.75;
 
 const UNCHANGED: Observation = { kind: 'unchanged' };
 
@@ -35,13 +41,20 @@ export class OccurrenceTracker {
   private lo = new Uint32Array(MIN_CAPACITY);
   private counts = new Uint32Array(MIN_CAPACITY);
   private generations = new Uint16Array(MIN_CAPACITY);
-  private states = new Uint8Array(MIN_CAPACITY);
+  private marks = new Uint8Array(MIN_CAPACITY);
   private live = 0;
-  private tombstones = 0;
   private generation = 0;
   private generationStartedMs: number | undefined;
   private readonly generationMs: number;
-  private readonly scratch: UidHash = { hi: 0, lo: 0 };
+  /** Stamped on every entry written; a list marks what it saw by starting a new epoch. */
+  private epoch = 1;
+  private listing = false;
+  private readonly key: UidHash = { hi: 0, lo: 0 };
+  /** The last uid looked up and where: observe() then record() of one Event hash and probe once. */
+  private lastUid: string | undefined;
+  private lastSlot = -1;
+  /** Same-age evictions so far: each draws its sample with a different salt. */
+  private evictionRounds = 0;
   evictedByAge = 0;
   evictedBySize = 0;
 
@@ -55,7 +68,7 @@ export class OccurrenceTracker {
 
   /** What a sighting of `uid` with cumulative `count` means, without recording it. */
   observe(uid: string, count: number): Observation {
-    const slot = this.find(hashUid(uid, this.scratch));
+    const slot = this.lookup(uid);
     if (slot < 0) return { kind: 'new', delta: count };
     const known = this.counts[slot]!;
     if (count > known) return { kind: 'grew', delta: count - known };
@@ -66,74 +79,66 @@ export class OccurrenceTracker {
   /** Records that `count` occurrences of `uid` are accounted for (written or deliberately skipped). */
   record(uid: string, count: number, nowMs: number): void {
     this.advanceClock(nowMs);
-    const key = hashUid(uid, this.scratch);
-    let slot = this.find(key);
+    let slot = this.lookup(uid);
     if (slot < 0) {
       if (this.live >= this.options.maxEntries) this.evictOldestGenerations();
-      if ((this.live + this.tombstones + 1) * 2 > this.capacity) this.rebuild(this.capacity * 2);
-      slot = this.insertSlot(key);
-      this.hi[slot] = key.hi;
-      this.lo[slot] = key.lo;
+      if (this.live + 1 > this.capacity * MAX_LOAD) this.grow();
+      slot = this.insertSlot(this.key.hi, this.key.lo);
+      this.hi[slot] = this.key.hi;
+      this.lo[slot] = this.key.lo;
       this.counts[slot] = 0;
-      if (this.states[slot] === TOMBSTONE) this.tombstones--;
-      this.states[slot] = LIVE;
       this.live++;
+      this.lastSlot = slot;
     }
     this.counts[slot] = Math.max(this.counts[slot]!, Math.min(count, 0xffffffff));
-    this.generations[slot] = this.generation;
+    this.stamp(slot);
   }
 
   /** Overwrites the written count of `uid`: for an Event whose count went down (it was recreated or rewritten). */
   reset(uid: string, count: number, nowMs: number): void {
     this.advanceClock(nowMs);
-    const slot = this.find(hashUid(uid, this.scratch));
+    const slot = this.lookup(uid);
     if (slot < 0) {
       this.record(uid, count, nowMs);
       return;
     }
     this.counts[slot] = Math.min(count, 0xffffffff);
-    this.generations[slot] = this.generation;
+    this.stamp(slot);
   }
 
   /** Refreshes the sighting time of an unchanged Event so that age eviction keeps it. */
   touch(uid: string, nowMs: number): void {
     this.advanceClock(nowMs);
-    const slot = this.find(hashUid(uid, this.scratch));
-    if (slot >= 0) this.generations[slot] = this.generation;
+    const slot = this.lookup(uid);
+    if (slot >= 0) this.stamp(slot);
   }
 
   forget(uid: string): void {
-    const slot = this.find(hashUid(uid, this.scratch));
+    const slot = this.lookup(uid);
     if (slot >= 0) this.remove(slot);
   }
 
-  /** After a relist: Events that are no longer listed were deleted while no watch was open. */
-  retainOnly(listed: Iterable<string>): number {
-    const keep = new Uint8Array(this.capacity);
-    for (const uid of listed) {
-      const slot = this.find(hashUid(uid, this.scratch));
-      if (slot >= 0) keep[slot] = 1;
-    }
-    let removed = 0;
-    for (let slot = 0; slot < this.capacity; slot++) {
-      if (this.states[slot] === LIVE && keep[slot] === 0) {
-        // Tombstone without remove(): a rebuild in the middle would move slots under `keep`.
-        this.states[slot] = TOMBSTONE;
-        this.live--;
-        this.tombstones++;
-        removed++;
-      }
-    }
-    if (this.tombstones * 4 > this.capacity) this.rebuild(this.capacity);
-    return removed;
+  /**
+   * A list begins: from now on every Event recorded or touched counts as listed. The list
+   * itself need not be kept (a relist of a big cluster would hold every uid string).
+   */
+  beginList(): void {
+    this.epoch = (this.epoch % 255) + 1;
+    this.listing = true;
+  }
+
+  /** The list ended: Events it did not see were deleted while no watch was open. */
+  endList(): number {
+    if (!this.listing) return 0;
+    this.listing = false;
+    const epoch = this.epoch;
+    return this.sweep((slot) => this.marks[slot] !== epoch);
   }
 
   /** Drops entries not seen for a whole TTL; called periodically. */
   evictExpired(nowMs: number): number {
     this.advanceClock(nowMs);
-    const before = this.live;
-    this.rebuild(this.capacity, GENERATIONS_PER_TTL);
-    const removed = before - this.live;
+    const removed = this.sweep((slot) => this.age(slot) >= GENERATIONS_PER_TTL);
     this.evictedByAge += removed;
     return removed;
   }
@@ -142,26 +147,29 @@ export class OccurrenceTracker {
   snapshot(): Array<[number, number, number, number]> {
     const out: Array<[number, number, number, number]> = [];
     for (let slot = 0; slot < this.capacity; slot++) {
-      if (this.states[slot] === LIVE) out.push([this.hi[slot]!, this.lo[slot]!, this.counts[slot]!, this.age(slot)]);
+      if (this.marks[slot] !== EMPTY) out.push([this.hi[slot]!, this.lo[slot]!, this.counts[slot]!, this.age(slot)]);
     }
     return out.sort((a, b) => b[3] - a[3]);
   }
 
   restore(items: Iterable<readonly [number, number, number, number]>): void {
     for (const [hi, lo, count, age] of items) {
-      if (age >= GENERATIONS_PER_TTL) continue;
-      const key = { hi, lo };
-      if (this.find(key) >= 0) continue;
-      if ((this.live + this.tombstones + 1) * 2 > this.capacity) this.rebuild(this.capacity * 2);
-      const slot = this.insertSlot(key);
-      if (this.states[slot] === TOMBSTONE) this.tombstones--;
+      if (age >= GENERATIONS_PER_TTL || this.find(hi, lo) >= 0) continue;
+      if (this.live + 1 > this.capacity * MAX_LOAD) this.grow();
+      const slot = this.insertSlot(hi, lo);
       this.hi[slot] = hi;
       this.lo[slot] = lo;
       this.counts[slot] = count;
-      this.states[slot] = LIVE;
+      this.marks[slot] = this.epoch;
       this.generations[slot] = (this.generation - age) & 0xffff;
       this.live++;
     }
+    this.lastUid = undefined;
+  }
+
+  private stamp(slot: number): void {
+    this.generations[slot] = this.generation;
+    this.marks[slot] = this.epoch;
   }
 
   private age(slot: number): number {
@@ -179,59 +187,100 @@ export class OccurrenceTracker {
     }
   }
 
-  private home(key: UidHash): number {
-    return (key.lo ^ Math.imul(key.hi, 0x9e3779b1)) & (this.capacity - 1);
+  /** The slot of `uid`, or -1; leaves its hash in `this.key` for an insert that follows. */
+  private lookup(uid: string): number {
+    if (uid === this.lastUid) return this.lastSlot;
+    hashUid(uid, this.key);
+    this.lastUid = uid;
+    this.lastSlot = this.find(this.key.hi, this.key.lo);
+    return this.lastSlot;
   }
 
-  private find(key: UidHash): number {
-    const mask = this.capacity - 1;
-    for (let slot = this.home(key), probes = 0; probes < this.capacity; slot = (slot + 1) & mask, probes++) {
-      const state = this.states[slot];
-      if (state === EMPTY) return -1;
-      if (state === LIVE && this.lo[slot] === key.lo && this.hi[slot] === key.hi) return slot;
+  /** Where the probe for a key starts: the mixed hash scaled onto the table (any size, no modulo). */
+  private home(hi: number, lo: number): number {
+    return Math.floor(((lo ^ Math.imul(hi, 0x9e3779b1)) >>> 0) * this.capacity / 4294967296);
+  }
+
+  private next(slot: number): number {
+    return slot + 1 === this.capacity ? 0 : slot + 1;
+  }
+
+  private find(hi: number, lo: number): number {
+    for (let slot = this.home(hi, lo); this.marks[slot] !== EMPTY; slot = this.next(slot)) {
+      if (this.lo[slot] === lo && this.hi[slot] === hi) return slot;
     }
-    return -1;
+    return -1; // the table is never full, so an empty slot ends every probe
   }
 
-  private insertSlot(key: UidHash): number {
-    const mask = this.capacity - 1;
-    let slot = this.home(key);
-    while (this.states[slot] === LIVE) slot = (slot + 1) & mask;
+  private insertSlot(hi: number, lo: number): number {
+    let slot = this.home(hi, lo);
+    while (this.marks[slot] !== EMPTY) slot = this.next(slot);
     return slot;
   }
 
+  /**
+   * Frees `slot` and shifts later entries of its probe run back into the hole (Knuth's
+   * Algorithm R), so every entry stays reachable from its home without tombstones. Entries only
+   * ever move to slots at or after `slot` in probe order.
+   */
   private remove(slot: number): void {
-    this.states[slot] = TOMBSTONE;
+    let hole = slot;
+    this.marks[hole] = EMPTY;
     this.live--;
-    this.tombstones++;
-    if (this.tombstones * 4 > this.capacity) this.rebuild(this.capacity);
+    this.lastUid = undefined;
+    for (let next = this.next(hole); this.marks[next] !== EMPTY; next = this.next(next)) {
+      const home = this.home(this.hi[next]!, this.lo[next]!);
+      // The entry at `next` may fill the hole unless its home lies cyclically in (hole, next].
+      const staysPut = hole <= next ? hole < home && home <= next : hole < home || home <= next;
+      if (staysPut) continue;
+      this.hi[hole] = this.hi[next]!;
+      this.lo[hole] = this.lo[next]!;
+      this.counts[hole] = this.counts[next]!;
+      this.generations[hole] = this.generations[next]!;
+      this.marks[hole] = this.marks[next]!;
+      this.marks[next] = EMPTY;
+      hole = next;
+    }
   }
 
-  /** Re-inserts live entries younger than `maxAge` generations into fresh arrays of `capacity` slots. */
-  private rebuild(capacity: number, maxAge = 0xffff): void {
-    const { hi, lo, counts, generations, states } = this;
+  /**
+   * Removes, in place, every entry for which `doomed(slot)` holds; each entry is judged once.
+   * The scan starts after a free slot, so a probe run never wraps past the start and entries
+   * shifted by a removal always land where the scan has not yet judged them.
+   */
+  private sweep(doomed: (slot: number) => boolean): number {
+    let start = 0;
+    while (this.marks[start] !== EMPTY) start++;
+    let removed = 0;
+    for (let step = 1; step <= this.capacity; step++) {
+      const slot = (start + step) % this.capacity;
+      while (this.marks[slot] !== EMPTY && doomed(slot)) {
+        this.remove(slot);
+        removed++;
+      }
+    }
+    return removed;
+  }
+
+  private grow(): void {
+    const { hi, lo, counts, generations, marks } = this;
     const old = this.capacity;
-    this.capacity = Math.max(MIN_CAPACITY, capacity);
+    this.capacity = Math.ceil(old * 1.5);
     this.hi = new Uint32Array(this.capacity);
     this.lo = new Uint32Array(this.capacity);
     this.counts = new Uint32Array(this.capacity);
     this.generations = new Uint16Array(this.capacity);
-    this.states = new Uint8Array(this.capacity);
-    this.live = 0;
-    this.tombstones = 0;
-    const key: UidHash = { hi: 0, lo: 0 };
+    this.marks = new Uint8Array(this.capacity);
     for (let i = 0; i < old; i++) {
-      if (states[i] !== LIVE || ((this.generation - generations[i]!) & 0xffff) >= maxAge) continue;
-      key.hi = hi[i]!;
-      key.lo = lo[i]!;
-      const slot = this.insertSlot(key);
-      this.hi[slot] = key.hi;
-      this.lo[slot] = key.lo;
+      if (marks[i] === EMPTY) continue;
+      const slot = this.insertSlot(hi[i]!, lo[i]!);
+      this.hi[slot] = hi[i]!;
+      this.lo[slot] = lo[i]!;
       this.counts[slot] = counts[i]!;
       this.generations[slot] = generations[i]!;
-      this.states[slot] = LIVE;
-      this.live++;
+      this.marks[slot] = marks[i]!;
     }
+    this.lastUid = undefined;
   }
 
   /** At maxEntries: drop the oldest-seen generations until a tenth of the room is free. */
@@ -239,7 +288,7 @@ export class OccurrenceTracker {
     const target = Math.floor(this.options.maxEntries * 0.9);
     const perAge = new Array<number>(GENERATIONS_PER_TTL + 1).fill(0);
     for (let slot = 0; slot < this.capacity; slot++) {
-      if (this.states[slot] === LIVE) perAge[Math.min(this.age(slot), GENERATIONS_PER_TTL)]!++;
+      if (this.marks[slot] !== EMPTY) perAge[Math.min(this.age(slot), GENERATIONS_PER_TTL)]!++;
     }
     // Drop whole generations, oldest first, but never the newest one: when everything was seen
     // this generation (a relist touches every Event), ages cannot tell entries apart.
@@ -247,18 +296,15 @@ export class OccurrenceTracker {
     let remaining = this.live;
     while (keepBelow > 1 && remaining > target) remaining -= perAge[--keepBelow]!;
     const before = this.live;
-    this.rebuild(this.capacity, keepBelow);
-    if (this.live > target) {
-      // Still too many, all of one age: drop just enough, in table order (arbitrary but bounded).
-      let excess = this.live - target;
-      for (let slot = 0; slot < this.capacity && excess > 0; slot++) {
-        if (this.states[slot] !== LIVE) continue;
-        this.states[slot] = TOMBSTONE;
-        this.live--;
-        this.tombstones++;
-        excess--;
-      }
-      this.rebuild(this.capacity);
+    this.sweep((slot) => this.age(slot) >= keepBelow);
+    // Still too many, all of one age: drop about the excess, a sample drawn afresh each time from
+    // the hashes. Dropping in table order instead would empty one end of the table over and over
+    // and pack the other into one long probe run.
+    const excess = this.live - target;
+    if (excess > 0) {
+      const salt = Math.imul(++this.evictionRounds, 0x85ebca6b);
+      const below = Math.min(0xffffffff, Math.ceil((excess / this.live) * 4294967296));
+      this.sweep((slot) => Math.imul(this.lo[slot]! ^ salt, 0xc2b2ae35) >>> 0 < below);
     }
     this.evictedBySize += before - this.live;
   }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node/dist/config.js';
 
 /** An API error with the HTTP status, so callers can tell 410 Gone or 403 from a network fault. */
 export class KubeApiError extends Error {

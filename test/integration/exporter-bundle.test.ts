@@ -35,7 +35,7 @@ class ExporterProcess {
   readonly exited: Promise<number | null>;
 
   constructor() {
-    this.child = spawn(process.execPath, [repoPath('dist', 'cli.js'), '--config', configFile, '--kubeconfig', saKubeconfig], {
+    this.child = spawn(process.execPath, [repoPath('dist', 'kube-eventline.mjs'), '--config', configFile, '--kubeconfig', saKubeconfig], {
       env: { PATH: process.env.PATH, CLUSTER_NAME: 'e2e', POD_NAME: 'kube-eventline-test', POD_NAMESPACE: NS },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

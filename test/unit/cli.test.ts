@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { repoPath } from '../support/real-events.js';
 
-const cli = repoPath('dist', 'cli.js');
+const cli = repoPath('dist', 'kube-eventline.mjs'); // the bundle the image runs
 
 function run(args: string[], env: NodeJS.ProcessEnv = {}) {
   if (!existsSync(cli)) throw new Error(`${cli} is missing: run \`npm run build\` first (npm test does)`);

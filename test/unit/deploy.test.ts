@@ -322,17 +322,18 @@ describe('Dockerfile', () => {
     const runStage = instructions.slice(instructions.indexOf(stages[1]!));
     expect(buildStage.some((l) => /^RUN npm ci\b/.test(l))).toBe(true);
     expect(buildStage).toContain('RUN npm run build');
-    expect(runStage.some((l) => /^RUN npm ci --omit=dev\b/.test(l))).toBe(true);
-    expect(runStage.some((l) => /^COPY --from=build \S*dist \.\/dist$/.test(l))).toBe(true);
+    // The bundle carries every dependency: the runtime stage installs none.
+    expect(runStage.some((l) => /\bnpm (ci|install)\b/.test(l))).toBe(false);
+    expect(runStage).toContain('COPY --from=build /src/dist/kube-eventline.mjs /src/dist/kube-eventline.mjs.map /src/dist/kube-eventline.mjs.licenses.txt ./dist/');
   });
 
-  it('runs as uid 65532 with `kube-eventline` as the entrypoint, which runs dist/cli.js (package.json bin)', () => {
+  it('runs as uid 65532 with `kube-eventline` as the entrypoint, which runs the bundle (package.json bin)', () => {
     expect(instructions).toContain('USER 65532:65532');
     expect(instructions).toContain('ENTRYPOINT ["kube-eventline"]');
     const pkg = JSON.parse(readFileSync(repoPath('package.json'), 'utf8'));
-    expect(pkg.bin['kube-eventline']).toBe('dist/cli.js');
-    expect(text).toContain('exec node /app/dist/cli.js "$@"');
-    expect(text).toMatch(/WORKDIR \/app[\s\S]*COPY --from=build \/src\/dist \.\/dist/);
+    expect(pkg.bin['kube-eventline']).toBe('dist/kube-eventline.mjs');
+    expect(text).toContain('exec node /app/dist/kube-eventline.mjs "$@"');
+    expect(text).toMatch(/WORKDIR \/app[\s\S]*COPY --from=build \/src\/dist\/kube-eventline\.mjs /);
   });
 
   it('.dockerignore keeps the build context to what the Dockerfile copies', () => {

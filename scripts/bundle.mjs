@@ -1,0 +1,90 @@
+// Bundles the exporter into the one file the image runs: dist/kube-eventline.mjs.
+//
+// Why a bundle: a Node process pays in memory for every module it parses, used or not. The
+// unbundled exporter loads all of @kubernetes/client-node, whose KubeConfig module imports the
+// whole generated API (~870 modules) for two small helpers: that alone is ~60 MiB of the
+// resident set. esbuild keeps what is reachable, and with whitespace and syntax minified
+// (names are kept, so stack traces still read) the parsed source shrinks further.
+//
+//   node scripts/bundle.mjs                     dist/cli.js → dist/kube-eventline.mjs
+//   bundle({ entry, outfile })                  the benchmark bundles its driver the same way
+import { build } from 'esbuild';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * client-node's config.js imports `createConfiguration` and `ServerConfiguration` from its
+ * generated API's index, which evaluates every API and model class. Point that one import at
+ * the two modules that define them. If a client-node upgrade imports anything else from the
+ * index, esbuild fails with "No matching export", so this cannot go wrong silently.
+ */
+const kubeConfigWithoutGeneratedApi = {
+  name: 'kube-config-without-generated-api',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/gen\/index\.js$/ }, (args) => {
+      if (!/[\\/]@kubernetes[\\/]client-node[\\/]dist[\\/]config\.js$/.test(args.importer)) return undefined;
+      return { path: 'client-node-gen-subset', namespace: 'kube-eventline', pluginData: dirname(args.importer) };
+    });
+    b.onLoad({ filter: /^client-node-gen-subset$/, namespace: 'kube-eventline' }, (args) => ({
+      contents: "export { createConfiguration } from './gen/configuration.js';\nexport { ServerConfiguration } from './gen/servers.js';\n",
+      resolveDir: args.pluginData,
+      loader: 'js',
+    }));
+  },
+};
+
+/**
+ * Modules that dependencies require inside try/catch and run fine without (node-fetch's
+ * `encoding`, debug's `supports-color`); they are not installed, so they stay outside.
+ */
+export const optionalMissing = ['encoding', 'supports-color'];
+
+export async function bundle({ entry, outfile, sourcemap = true }) {
+  const result = await build({
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    minifyWhitespace: true,
+    minifySyntax: true,
+    sourcemap: sourcemap ? 'linked' : false,
+    legalComments: 'none', // the licences go whole into <outfile>.licenses.txt instead
+    metafile: true,
+    logLevel: 'warning',
+    plugins: [kubeConfigWithoutGeneratedApi],
+    external: optionalMissing,
+    // CommonJS dependencies (pino, prom-client…) call require() for Node's built-ins.
+    banner: { js: "import { createRequire as __kubeEventlineRequire } from 'node:module'; const require = __kubeEventlineRequire(import.meta.url);" },
+  });
+  writeFileSync(`${outfile}.licenses.txt`, licenceNotices(result.metafile));
+  // What went in and what stays outside, for the tests (test/unit/bundle.test.ts) and for anyone curious.
+  writeFileSync(`${outfile}.meta.json`, JSON.stringify(result.metafile));
+  return result.metafile;
+}
+
+/** The licence text of every package the bundle contains: shipping their code means shipping these. */
+function licenceNotices(metafile) {
+  const packages = new Map();
+  for (const input of Object.keys(metafile.inputs)) {
+    const match = /^(.*node_modules[\\/]((?:@[^\\/]+[\\/])?[^\\/]+))[\\/]/.exec(input);
+    if (match) packages.set(match[1], match[2]); // by directory: two versions of one package are two entries
+  }
+  const sections = [...packages].sort(([a, x], [b, y]) => x.localeCompare(y) || a.localeCompare(b)).map(([dir, name]) => {
+    const { version, license } = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+    const file = readdirSync(dir).find((f) => /^(licen[cs]e|copying)(\.|$)/i.test(f));
+    const text = file ? readFileSync(join(dir, file), 'utf8').trim() : `(no licence file in the package; package.json says ${license})`;
+    return `${name}@${version} (${license})\n\n${text}\n`;
+  });
+  return `Third-party software bundled in kube-eventline\n\n${sections.join(`\n${'-'.repeat(72)}\n\n`)}`;
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const root = new URL('..', import.meta.url);
+  await bundle({
+    entry: fileURLToPath(new URL('dist/cli.js', root)),
+    outfile: fileURLToPath(new URL('dist/kube-eventline.mjs', root)),
+  });
+}

@@ -1,0 +1,68 @@
+// The bundle the image runs (dist/kube-eventline.mjs, built by scripts/bundle.mjs; npm test builds it).
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+// @ts-expect-error: a plain ESM build script without type declarations
+import { optionalMissing } from '../../scripts/bundle.mjs';
+import { repoPath } from '../support/real-events.js';
+
+const bundlePath = repoPath('dist', 'kube-eventline.mjs');
+
+interface Metafile {
+  inputs: Record<string, unknown>;
+  outputs: Record<string, { imports: Array<{ path: string; external?: boolean }> }>;
+}
+
+function bundleMeta(): Metafile {
+  if (!existsSync(bundlePath)) throw new Error(`${bundlePath} is missing: run \`npm run build\` first (npm test does)`);
+  return JSON.parse(readFileSync(`${bundlePath}.meta.json`, 'utf8')) as Metafile;
+}
+
+describe('dist/kube-eventline.mjs', () => {
+  it('runs on its own: copied with package.json alone, no node_modules, it validates a config', () => {
+    bundleMeta();
+    const dir = mkdtempSync(join(tmpdir(), 'kube-eventline-bundle-'));
+    mkdirSync(join(dir, 'dist'));
+    copyFileSync(bundlePath, join(dir, 'dist', 'kube-eventline.mjs'));
+    copyFileSync(repoPath('package.json'), join(dir, 'package.json'));
+    const run = (args: string[]) => spawnSync(process.execPath, [join(dir, 'dist', 'kube-eventline.mjs'), ...args], { encoding: 'utf8', cwd: dir, env: { PATH: process.env.PATH }, timeout: 30_000 });
+    const version = run(['--version']);
+    expect(version.stderr).toBe('');
+    expect(version.stdout.trim()).toBe(JSON.parse(readFileSync(repoPath('package.json'), 'utf8')).version);
+    const check = run(['check-config', repoPath('test', 'fixtures', 'configs', 'kee', 'stdout-drop-kube-system.yaml')]);
+    expect(check.status, check.stderr).toBe(0);
+    expect(check.stdout).toContain('valid');
+  });
+
+  it('imports nothing but Node built-ins and the optional modules it is known to run without', () => {
+    const imports = Object.values(bundleMeta().outputs).flatMap((o) => o.imports);
+    expect(imports.length).toBeGreaterThan(0);
+    const builtins = new Set(builtinModules);
+    const outside = imports.filter((i) => !i.path.startsWith('node:') && !builtins.has(i.path)).map((i) => i.path);
+    expect([...new Set(outside)].sort()).toEqual([...optionalMissing].sort());
+  });
+
+  it("leaves out client-node's generated API, which the KubeConfig module would otherwise load whole", () => {
+    const inputs = Object.keys(bundleMeta().inputs).filter((p) => p.includes('@kubernetes/client-node/'));
+    const file = (p: string) => p.replace(/^.*@kubernetes\/client-node\//, '');
+    // What it keeps: KubeConfig and the two generated helpers it uses.
+    expect(inputs.map(file)).toEqual(expect.arrayContaining(['dist/config.js', 'dist/gen/configuration.js', 'dist/gen/servers.js']));
+    // What it leaves out: the API classes and models (~870 modules, ~60 MiB resident when loaded).
+    const generated = inputs.map(file).filter((p) => /^dist\/gen\/(apis|models|types)\/|^dist\/gen\/index\.js$/.test(p));
+    expect(generated).toEqual([]);
+  });
+
+  it('ships the licence of every bundled package next to it', () => {
+    const notices = readFileSync(`${bundlePath}.licenses.txt`, 'utf8');
+    // Each package directory, nested copies included (pino and pino-pretty bring different sonic-booms).
+    const dirs = new Set(Object.keys(bundleMeta().inputs).flatMap((p) => /^(.*node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(p)?.[1] ?? []));
+    expect(dirs).toContain('node_modules/@kubernetes/client-node');
+    for (const dir of dirs) {
+      const { name, version, license } = JSON.parse(readFileSync(repoPath(dir, 'package.json'), 'utf8'));
+      expect(notices, dir).toContain(`${name}@${version} (${license})`);
+    }
+  });
+});
