@@ -7,7 +7,7 @@ import type { EventLine, RawEvent } from './line/event-line.js';
 import { occurrenceCount, occurrenceTimeMs } from './line/occurrence.js';
 import type { ExporterMetrics } from './serve/metrics.js';
 import type { Sink } from './sinks/sink.js';
-import { OccurrenceTracker } from './track/occurrence-tracker.js';
+import { DEFAULT_TRACKER_OPTIONS, OccurrenceTracker } from './track/occurrence-tracker.js';
 import type { WatchType } from './watch/event-stream.js';
 import type { KubeHttp } from './watch/kube-http.js';
 import { runWatchLoop } from './watch/watch-loop.js';
@@ -56,7 +56,7 @@ export class Exporter {
   constructor(private readonly s: ExporterSettings) {
     this.now = s.now ?? Date.now;
     for (const scope of this.scopes()) {
-      this.trackers.set(scope, new OccurrenceTracker(s.tracker ?? { ttlMs: 2 * 3600_000, maxEntries: 500_000 }));
+      this.trackers.set(scope, new OccurrenceTracker(s.tracker ?? DEFAULT_TRACKER_OPTIONS));
     }
   }
 

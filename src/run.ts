@@ -58,6 +58,7 @@ export async function runExporter(config: Config, kubeConfig: KubeConfig, log: L
     namespaces: config.namespaces,
     maxEventAgeSeconds: config.maxEventAgeSeconds,
     maxMessageBytes: config.maxMessageBytes,
+    tracker: { maxEntries: config.tracking.maxEvents, ttlMs: config.tracking.ttlSeconds * 1000 },
     grade: compileGrader(config.levels),
     route: (line) => routeLine(route, line),
     sinks,

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { LEVELS } from '../grade/levels.js';
+import { DEFAULT_TRACKER_OPTIONS } from '../track/occurrence-tracker.js';
 import { patternProblem } from './pattern.js';
 import { checkCrossReferences } from './cross-references.js';
 
@@ -216,6 +217,11 @@ const leaderElectionSchema = z.strictObject({
   namespace: text.optional(),
 });
 
+const trackingSchema = z.strictObject({
+  maxEvents: positiveCount.default(DEFAULT_TRACKER_OPTIONS.maxEntries),
+  ttlSeconds: z.number().int().min(600, 'must be at least 600 (keep it above the API server\'s --event-ttl, 1h by default)').default(DEFAULT_TRACKER_OPTIONS.ttlMs / 1000),
+});
+
 const metricsSchema = z.strictObject({
   address: text.default('0.0.0.0'),
   port: z.number().int().min(0).max(65535).default(2112), // 0: any free port (tests)
@@ -251,6 +257,7 @@ const fileSchema = z
     cacheSize: positiveCount.optional(), // KEE: enrichment.cacheSize
     enrichment: enrichmentSchema.optional(),
     checkpoint: checkpointSchema.optional(),
+    tracking: trackingSchema.default({ maxEvents: DEFAULT_TRACKER_OPTIONS.maxEntries, ttlSeconds: DEFAULT_TRACKER_OPTIONS.ttlMs / 1000 }),
     leaderElection: leaderElectionSchema.default({ enabled: false, leaderElectionID: 'kube-eventline' }),
     metrics: metricsSchema.default({ address: '0.0.0.0', port: 2112 }),
     metricsNamePrefix: text
@@ -282,6 +289,7 @@ export const configSchema = fileSchema.transform((file) => {
     kubeBurst: file.kubeBurst,
     enrichment,
     checkpoint: file.checkpoint,
+    tracking: file.tracking,
     leaderElection: file.leaderElection,
     metrics: file.metrics,
     metricsNamePrefix: file.metricsNamePrefix,

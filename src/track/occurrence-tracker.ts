@@ -20,6 +20,12 @@ export interface TrackerOptions {
   maxEntries: number;
 }
 
+/**
+ * Two hours: longer than the API server's default `--event-ttl` (one hour), so an Event is
+ * forgotten only after the API server has deleted it. Half a million Events: about 10 MiB.
+ */
+export const DEFAULT_TRACKER_OPTIONS: TrackerOptions = { ttlMs: 2 * 3600_000, maxEntries: 500_000 };
+
 export type Observation =
   | { kind: 'new'; delta: number }
   | { kind: 'grew'; delta: number }

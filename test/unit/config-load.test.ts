@@ -286,6 +286,15 @@ describe('bad configs: every problem named with file:line:col and config path', 
     ]);
   });
 
+  test('tracking: defaults, overrides, and a TTL shorter than the API server keeps Events is refused', () => {
+    expect(loadConfig('{}\n', 'c.yaml', {}).config.tracking).toEqual({ maxEvents: 500_000, ttlSeconds: 7200 });
+    expect(loadConfig('tracking: { maxEvents: 2000000 }\n', 'c.yaml', {}).config.tracking).toEqual({ maxEvents: 2_000_000, ttlSeconds: 7200 });
+    expect(problemsOf(() => loadConfig('tracking:\n  maxEvents: 0\n  ttlSeconds: 60\n', 'c.yaml', {}))).toEqual([
+      'c.yaml:2:14: tracking.maxEvents: Too small: expected number to be >0',
+      "c.yaml:3:15: tracking.ttlSeconds: must be at least 600 (keep it above the API server's --event-ttl, 1h by default)",
+    ]);
+  });
+
   test('a missing file is a ConfigError naming it', () => {
     expect(problemsOf(() => loadConfigFile('/nonexistent/kube-eventline.yaml', {}))).toEqual([
       '/nonexistent/kube-eventline.yaml: cannot read the config: file not found',
