@@ -4,7 +4,11 @@
 // unbundled exporter loads all of @kubernetes/client-node, whose KubeConfig module imports the
 // whole generated API (~870 modules) for two small helpers: that alone is ~60 MiB of the
 // resident set. esbuild keeps what is reachable, and with whitespace and syntax minified
-// (names are kept, so stack traces still read) the parsed source shrinks further.
+// (identifiers are not shortened, so stack traces still read) the parsed source shrinks further.
+//
+// Not supported in the bundle: pino transports (thread-stream finds its worker files through
+// __dirname, which an ESM bundle lacks). The exporter uses none; one added later needs its files
+// shipped beside the bundle.
 //
 //   node scripts/bundle.mjs                     dist/cli.js → dist/kube-eventline.mjs
 //   bundle({ entry, outfile })                  the benchmark bundles its driver the same way

@@ -32,10 +32,17 @@ export type Observation =
   | { kind: 'unchanged' }
   | { kind: 'shrank'; previous: number };
 
-/** `marks` value of a free slot; a taken slot holds the list epoch it was last seen in (1–255). */
+/** `marks` value of a free slot; a taken slot holds the list epoch it was last seen in (1–MAX_EPOCH). */
 const EMPTY = 0;
-/** Age is tracked in generations: a sighting stamps the current one; TTL spans this many. */
+/**
+ * Age is tracked in generations: a sighting stamps the current one; TTL spans this many. An
+ * entry goes once its age passes GENERATIONS_PER_TTL (not when it reaches it), so it is kept for
+ * at least the TTL and at most one generation more, wherever in its generation it was seen.
+ */
 const GENERATIONS_PER_TTL = 8;
+const EXPIRED_AGE = GENERATIONS_PER_TTL + 1;
+/** List epochs run 1..MAX_EPOCH; on wrapping, every entry is set back to 1 and lists go on from 2. */
+const MAX_EPOCH = 255;
 const MIN_CAPACITY = 1024;
 const MAX_LOAD = 0.75;
 
@@ -129,7 +136,13 @@ export class OccurrenceTracker {
    * itself need not be kept (a relist of a big cluster would hold every uid string).
    */
   beginList(): void {
-    this.epoch = (this.epoch % 255) + 1;
+    if (this.epoch === MAX_EPOCH) {
+      // Lists that never ended (a failing receiver makes the list fail and start over) could
+      // otherwise bring an old epoch round again and pass unlisted Events off as listed.
+      for (let slot = 0; slot < this.capacity; slot++) if (this.marks[slot] !== EMPTY) this.marks[slot] = 1;
+      this.epoch = 1;
+    }
+    this.epoch++;
     this.listing = true;
   }
 
@@ -144,7 +157,7 @@ export class OccurrenceTracker {
   /** Drops entries not seen for a whole TTL; called periodically. */
   evictExpired(nowMs: number): number {
     this.advanceClock(nowMs);
-    const removed = this.sweep((slot) => this.age(slot) >= GENERATIONS_PER_TTL);
+    const removed = this.sweep((slot) => this.age(slot) >= EXPIRED_AGE);
     this.evictedByAge += removed;
     return removed;
   }
@@ -160,7 +173,7 @@ export class OccurrenceTracker {
 
   restore(items: Iterable<readonly [number, number, number, number]>): void {
     for (const [hi, lo, count, age] of items) {
-      if (age >= GENERATIONS_PER_TTL || this.find(hi, lo) >= 0) continue;
+      if (age >= EXPIRED_AGE || this.find(hi, lo) >= 0) continue;
       if (this.live + 1 > this.capacity * MAX_LOAD) this.grow();
       const slot = this.insertSlot(hi, lo);
       this.hi[slot] = hi;
@@ -292,22 +305,27 @@ export class OccurrenceTracker {
   /** At maxEntries: drop the oldest-seen generations until a tenth of the room is free. */
   private evictOldestGenerations(): void {
     const target = Math.floor(this.options.maxEntries * 0.9);
-    const perAge = new Array<number>(GENERATIONS_PER_TTL + 1).fill(0);
+    const perAge = new Array<number>(EXPIRED_AGE + 1).fill(0);
     for (let slot = 0; slot < this.capacity; slot++) {
-      if (this.marks[slot] !== EMPTY) perAge[Math.min(this.age(slot), GENERATIONS_PER_TTL)]!++;
+      if (this.marks[slot] !== EMPTY) perAge[Math.min(this.age(slot), EXPIRED_AGE)]!++;
     }
     // Drop whole generations, oldest first, but never the newest one: when everything was seen
     // this generation (a relist touches every Event), ages cannot tell entries apart.
-    let keepBelow = GENERATIONS_PER_TTL + 1;
+    let keepBelow = EXPIRED_AGE + 1;
     let remaining = this.live;
     while (keepBelow > 1 && remaining > target) remaining -= perAge[--keepBelow]!;
     const before = this.live;
     this.sweep((slot) => this.age(slot) >= keepBelow);
     // Still too many, all of one age: drop about the excess, a sample drawn afresh each time from
     // the hashes. Dropping in table order instead would empty one end of the table over and over
-    // and pack the other into one long probe run.
-    const excess = this.live - target;
-    if (excess > 0) {
+    // and pack the other into one long probe run. A sample can fall short (a small table), so
+    // draw again; a few rounds in, take the rest in table order.
+    for (let round = 0; this.live > target; round++) {
+      let excess = this.live - target;
+      if (round === 4) {
+        this.sweep(() => excess-- > 0);
+        break;
+      }
       const salt = Math.imul(++this.evictionRounds, 0x85ebca6b);
       const below = Math.min(0xffffffff, Math.ceil((excess / this.live) * 4294967296));
       this.sweep((slot) => Math.imul(this.lo[slot]! ^ salt, 0xc2b2ae35) >>> 0 < below);

@@ -52,10 +52,20 @@ describe('OccurrenceTracker', () => {
     t.touch('kept', 5 * HOUR);
     t.record('new', 1, 7 * HOUR);
     expect(t.evictExpired(7.5 * HOUR)).toBe(0);
-    expect(t.evictExpired(8.5 * HOUR)).toBe(1);
+    expect(t.evictExpired(8.5 * HOUR)).toBe(0); // kept for at least the TTL, at most a generation more
+    expect(t.evictExpired(9 * HOUR)).toBe(1);
     expect(t.observe('old', 1).kind).toBe('new');
     expect(t.observe('kept', 1).kind).toBe('unchanged');
     expect(t.size).toBe(2);
+  });
+
+  it('keeps an Event for the whole TTL even when it was seen late in a generation', () => {
+    const t = fresh(100_000, 8 * HOUR); // one generation per hour
+    t.record('clock', 1, 0);
+    t.record('late', 6, 0.9 * HOUR);
+    expect(t.evictExpired(8.1 * HOUR)).toBe(0); // 'late' was seen 7.2 h ago
+    expect(t.observe('late', 6).kind).toBe('unchanged');
+    expect(t.evictExpired(9.95 * HOUR)).toBe(2); // both past the TTL now
   });
 
   it('stays within maxEntries by dropping the oldest-seen first', () => {
@@ -123,6 +133,30 @@ describe('OccurrenceTracker under pressure', () => {
     const survivors = uids.filter((_, i) => i % 5 === 0 && i % 7 !== 1);
     expect(t.size).toBe(survivors.length);
     for (const u of survivors) expect(t.observe(u, 2).kind).toBe('unchanged');
+  });
+
+  it('lists that never end, hundreds in a row, do not make an unlisted Event look listed', () => {
+    // However many lists fail, the epoch 'gone' was stamped with must not come round as current.
+    for (let failed = 240; failed <= 520; failed++) {
+      const t = new OccurrenceTracker({ maxEntries: 100, ttlMs: HOUR });
+      t.beginList();
+      t.record('gone', 1, 0);
+      t.endList();
+      for (let i = 0; i < failed; i++) t.beginList(); // each fails before its end
+      t.record('listed', 1, 1);
+      if (t.endList() !== 1 || t.observe('gone', 1).kind !== 'new') expect.fail(`after ${failed} unfinished lists a deleted Event was kept`);
+      expect(t.observe('listed', 1).kind).toBe('unchanged');
+    }
+  });
+
+  it('at maxEntries, a small table still ends at or below nine tenths', () => {
+    for (const max of [10, 11, 50, 97]) {
+      const t = new OccurrenceTracker({ maxEntries: max, ttlMs: HOUR });
+      for (let i = 0; i < 20 * max; i++) {
+        t.record(`e${i}`, 1, 0);
+        if (t.size > max) expect.fail(`maxEntries ${max}: holds ${t.size} after ${i + 1} records`);
+      }
+    }
   });
 
   it('a list that never ended sweeps nothing; the next list decides', () => {
