@@ -58,6 +58,15 @@ export class Exporter {
     for (const scope of this.scopes()) {
       this.trackers.set(scope, new OccurrenceTracker(s.tracker ?? DEFAULT_TRACKER_OPTIONS));
     }
+    s.metrics.watchTrackers(() => {
+      const counts = { tracked: 0, size: 0, age: 0 };
+      for (const t of this.trackers.values()) {
+        counts.tracked += t.size;
+        counts.size += t.evictedBySize;
+        counts.age += t.evictedByAge;
+      }
+      return counts;
+    });
   }
 
   /** Ready once every watched scope has been listed and its Events written. */
@@ -98,7 +107,6 @@ export class Exporter {
     );
     this.maintenanceTimer = setInterval(() => {
       for (const tracker of this.trackers.values()) tracker.evictExpired(this.now());
-      this.s.metrics.trackedEvents.set(this.trackedCount());
     }, 60_000);
     this.maintenanceTimer.unref();
     if (this.s.checkpoint) {
@@ -161,7 +169,6 @@ export class Exporter {
     this.listing.delete(scope);
     // Events the list did not see were deleted while no watch was open.
     this.tracker(scope).endList();
-    this.s.metrics.trackedEvents.set(this.trackedCount());
     this.listedScopes.add(scope);
     this.s.log.info({ scope, events: listing.listed, relist: listing.relist }, listing.relist ? 'relisted Events after the watch expired' : 'listed Events');
   }
@@ -225,11 +232,6 @@ export class Exporter {
     tracker.record(uid, count, now);
   }
 
-  private trackedCount(): number {
-    let n = 0;
-    for (const t of this.trackers.values()) n += t.size;
-    return n;
-  }
 
   private async restoreCheckpoint(store: CheckpointStore): Promise<void> {
     let checkpoint: Checkpoint | undefined;

@@ -13,6 +13,13 @@ export class Tally {
 
 type Tallies = Map<string, { labels: Record<string, string>; tally: Tally }>;
 
+/** What the occurrence trackers hold (`tracked`) and have forgotten early, by reason. */
+export interface TrackerCounts {
+  tracked: number;
+  size: number;
+  age: number;
+}
+
 /** The counters touched for every line, resolved once per (level, receiver). */
 export interface WrittenCounters {
   lines: Tally;
@@ -32,6 +39,9 @@ export class ExporterMetrics {
   readonly routeMatches: Counter<'receiver'>;
   readonly lastEventTimeGauge: Gauge;
   readonly trackedEvents: Gauge;
+  readonly trackerEvictions: Counter<'reason'>;
+  /** Reads the trackers' eviction counts at scrape time (see watchTrackers). */
+  private trackerCounts: (() => TrackerCounts) | undefined;
   readonly enrichmentLookups: Counter<'result'>;
   readonly sinkErrors: Counter<'receiver'>;
   readonly ruleMatches: Counter<'rule' | 'kind'>;
@@ -64,6 +74,11 @@ export class ExporterMetrics {
   /** Exposes a compiled route's per-rule counters (it counts them itself, allocation-free). */
   watchRouteRules(rules: readonly { path: string; kind: string }[], hits: readonly number[]): void {
     this.routeRules = { rules, hits };
+  }
+
+  /** Exposes what the occurrence trackers hold and have evicted, which they count themselves. */
+  watchTrackers(counts: () => TrackerCounts): void {
+    this.trackerCounts = counts;
   }
 
   received(type: string): Tally {
@@ -100,7 +115,22 @@ export class ExporterMetrics {
     this.lastEventTimeGauge = new Gauge({ name: `${prefix}last_event_timestamp_seconds`, help: 'Occurrence time of the newest line written, in seconds since the epoch.', registers: r, collect: () => {
       if (this.lastEventTime) this.lastEventTimeGauge.set(Date.parse(this.lastEventTime) / 1000);
     } });
-    this.trackedEvents = new Gauge({ name: `${prefix}tracked_events`, help: 'Events whose written occurrence count is remembered.', registers: r });
+    this.trackedEvents = new Gauge({ name: `${prefix}tracked_events`, help: 'Events whose written occurrence count is remembered.', registers: r, collect: () => {
+      if (this.trackerCounts) this.trackedEvents.set(this.trackerCounts().tracked);
+    } });
+    this.trackerEvictions = new Counter({
+      name: `${prefix}tracker_evictions_total`,
+      help: 'Events forgotten before their deletion was seen, by reason: size (tracking.maxEvents was reached: if one of them changes again, it is written with its whole count) or age (not seen for tracking.ttlSeconds).',
+      labelNames: ['reason'],
+      registers: r,
+      collect: () => {
+        if (!this.trackerCounts) return;
+        const { size, age } = this.trackerCounts();
+        this.trackerEvictions.reset();
+        this.trackerEvictions.inc({ reason: 'size' }, size);
+        this.trackerEvictions.inc({ reason: 'age' }, age);
+      },
+    });
     this.enrichmentLookups = new Counter({ name: `${prefix}enrichment_lookups_total`, help: 'Involved-object lookups, by result: hit, miss, not_found, error, throttled.', labelNames: ['result'], registers: r });
     this.sinkErrors = new Counter({ name: `${prefix}sink_errors_total`, help: 'Write errors by receiver.', labelNames: ['receiver'], registers: r });
     this.ruleMatches = new Counter({

@@ -82,6 +82,19 @@ describe('exporter against the real API server', () => {
     expect(pulled.namespace).toBe(ns);
   });
 
+  it('tracking.maxEvents bounds what is remembered, and evictions by size are counted', async () => {
+    const ns = await writer.namespace('bounded');
+    const out = new CaptureSink('stdout');
+    const exporter = await start(`namespaces: [${ns}]\nmaxEventAgeSeconds: 600\nenrichment: {enabled: false}\ntracking: {maxEvents: 20}\n`, [out]);
+    for (let i = 0; i < 45; i++) await writer.create(ns, { reason: 'Pulled', type: 'Normal', objectName: `pod-${i}` });
+    await eventually('a line per created Event', () => out.lines.length >= 45);
+    expect(await metric(exporter, 'tracked_events')).toBeGreaterThan(0);
+    expect(await metric(exporter, 'tracked_events')).toBeLessThanOrEqual(20);
+    // 45 Events through a table of 20, each eviction leaving at most 18: at least 25 forgotten.
+    expect(await metric(exporter, 'tracker_evictions_total', { reason: 'size' })).toBeGreaterThanOrEqual(25);
+    expect(await metric(exporter, 'tracker_evictions_total', { reason: 'age' })).toBe(0);
+  });
+
   it('loses and repeats nothing across cut connections, a 410 Gone relist and an API server restart', async () => {
     const ns = await writer.namespace('faults');
     const out = new CaptureSink('stdout');
