@@ -12,6 +12,14 @@ import { compileRoute, routeLine } from '../dist/route/compile-route.js';
 import { ExporterMetrics } from '../dist/serve/metrics.js';
 import { createStdoutSink } from '../dist/sinks/stdout-sink.js';
 import { KubeHttp } from '../dist/watch/kube-http.js';
+// The rest of what the command bundles (CLI, HTTP server, leader election, diagnostics, demo),
+// referenced so the bundler keeps it: the process then parses as much code as the image's does.
+import { runDemo } from '../dist/demo/run-demo.js';
+import { createDiagnostics } from '../dist/diagnostics.js';
+import { LeaseElector } from '../dist/leader/lease-elector.js';
+import { runExporter } from '../dist/run.js';
+import { startHttpServer } from '../dist/serve/http-server.js';
+globalThis.kubeEventlineBenchKeep = [runDemo, createDiagnostics, LeaseElector, runExporter, startHttpServer];
 
 const [mode, eventsArg, eventsFile] = process.argv.slice(2);
 const total = Number(eventsArg);
