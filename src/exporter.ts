@@ -232,7 +232,6 @@ export class Exporter {
     tracker.record(uid, count, now);
   }
 
-
   private async restoreCheckpoint(store: CheckpointStore): Promise<void> {
     let checkpoint: Checkpoint | undefined;
     try {

@@ -40,7 +40,7 @@ export class ExporterMetrics {
   readonly lastEventTimeGauge: Gauge;
   readonly trackedEvents: Gauge;
   readonly trackerEvictions: Counter<'reason'>;
-  /** Reads the trackers' eviction counts at scrape time (see watchTrackers). */
+  /** Reads what the trackers hold and have evicted, at scrape time (see watchTrackers). */
   private trackerCounts: (() => TrackerCounts) | undefined;
   readonly enrichmentLookups: Counter<'result'>;
   readonly sinkErrors: Counter<'receiver'>;
