@@ -95,12 +95,7 @@ export class OccurrenceTracker {
     let slot = this.lookup(uid);
     if (slot < 0) {
       if (this.live >= this.options.maxEntries) this.evictOldestGenerations();
-      if (this.live + 1 > this.capacity * MAX_LOAD) this.grow();
-      slot = this.insertSlot(this.key.hi, this.key.lo);
-      this.hi[slot] = this.key.hi;
-      this.lo[slot] = this.key.lo;
-      this.counts[slot] = 0;
-      this.live++;
+      slot = this.add(this.key.hi, this.key.lo, 0, this.generation);
       this.lastSlot = slot;
     }
     this.counts[slot] = Math.max(this.counts[slot]!, Math.min(count, 0xffffffff));
@@ -174,16 +169,22 @@ export class OccurrenceTracker {
   restore(items: Iterable<readonly [number, number, number, number]>): void {
     for (const [hi, lo, count, age] of items) {
       if (age >= EXPIRED_AGE || this.find(hi, lo) >= 0) continue;
-      if (this.live + 1 > this.capacity * MAX_LOAD) this.grow();
-      const slot = this.insertSlot(hi, lo);
-      this.hi[slot] = hi;
-      this.lo[slot] = lo;
-      this.counts[slot] = count;
-      this.marks[slot] = this.epoch;
-      this.generations[slot] = (this.generation - age) & 0xffff;
-      this.live++;
+      this.add(hi, lo, count, (this.generation - age) & 0xffff);
     }
     this.lastUid = undefined;
+  }
+
+  /** Puts a key that is not in the table into a free slot, growing the table first if needed. */
+  private add(hi: number, lo: number, count: number, generation: number): number {
+    if (this.live + 1 > this.capacity * MAX_LOAD) this.grow();
+    const slot = this.insertSlot(hi, lo);
+    this.hi[slot] = hi;
+    this.lo[slot] = lo;
+    this.counts[slot] = count;
+    this.generations[slot] = generation;
+    this.marks[slot] = this.epoch;
+    this.live++;
+    return slot;
   }
 
   private stamp(slot: number): void {
