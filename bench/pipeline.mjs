@@ -71,7 +71,8 @@ if (mode === 'ceiling') {
   });
   for (let i = 0; i < total; i++) {
     const message = JSON.parse(watchLine(i));
-    await exporter.ingest(message.type, message.object);
+    const pending = exporter.ingest(message.type, message.object);
+    if (pending) await pending; // as the watch loop does
   }
   await sink.flush();
 }

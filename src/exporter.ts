@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { type Checkpoint, CheckpointUnreadableError, type CheckpointStore } from './checkpoint/checkpoint.js';
 import type { Enricher } from './enrich/enricher.js';
 import type { Level } from './grade/levels.js';
-import { buildLine } from './line/build-line.js';
+import { buildLine, type ObjectEnrichment } from './line/build-line.js';
 import type { EventLine, RawEvent } from './line/event-line.js';
 import { occurrenceCount, occurrenceTimeMs } from './line/occurrence.js';
 import type { ExporterMetrics } from './serve/metrics.js';
@@ -32,6 +32,16 @@ export interface ExporterSettings {
 }
 
 const ALL_NAMESPACES = '*';
+
+/** One Event's new occurrences on their way to the receivers, and what to record once written. */
+interface Occurrence {
+  tracker: OccurrenceTracker;
+  uid: string;
+  count: number;
+  now: number;
+  line: EventLine;
+  receivers: string[];
+}
 
 /**
  * The data flow: watch → track (which occurrences are new) → grade → enrich → build the line
@@ -133,11 +143,12 @@ export class Exporter {
 
   /**
    * Feeds one watch notification through the pipeline as if it came from the watch (the
-   * benchmark uses this to measure the pipeline without a network in the way).
+   * benchmark uses this to measure the pipeline without a network in the way). A Promise only
+   * when something must be waited for, as from the watch.
    */
-  ingest(type: WatchType, event: RawEvent): Promise<void> {
+  ingest(type: WatchType, event: RawEvent): void | Promise<void> {
     const scope = this.trackers.has(ALL_NAMESPACES) ? ALL_NAMESPACES : (event.metadata.namespace ?? '');
-    if (!this.trackers.has(scope)) return Promise.resolve();
+    if (!this.trackers.has(scope)) return;
     return this.onEvent(scope, type, event);
   }
 
@@ -173,7 +184,7 @@ export class Exporter {
     this.s.log.info({ scope, events: listing.listed, relist: listing.relist }, listing.relist ? 'relisted Events after the watch expired' : 'listed Events');
   }
 
-  private async onEvent(scope: string, type: WatchType, event: RawEvent): Promise<void> {
+  private onEvent(scope: string, type: WatchType, event: RawEvent): void | Promise<void> {
     this.s.metrics.received(type).inc();
     const tracker = this.tracker(scope);
     const uid = event.metadata?.uid;
@@ -182,11 +193,15 @@ export class Exporter {
       tracker.forget(uid);
       return;
     }
-    await this.process(tracker, event, false);
+    return this.process(tracker, event, false);
   }
 
-  /** Writes the occurrences of `event` not written yet, and records them. */
-  private async process(tracker: OccurrenceTracker, event: RawEvent, firstStart: boolean): Promise<void> {
+  /**
+   * Writes the occurrences of `event` not written yet, and records them. Returns a Promise only
+   * when something must be waited for (enrichment, a receiver slowing down): at tens of thousands
+   * of Events a second, two async frames per notification are a cost of their own.
+   */
+  private process(tracker: OccurrenceTracker, event: RawEvent, firstStart: boolean): void | Promise<void> {
     const uid = event.metadata.uid!;
     const count = occurrenceCount(event);
     const now = this.now();
@@ -208,28 +223,61 @@ export class Exporter {
       return;
     }
     const level = this.s.grade(event);
-    const enrichment = this.s.enricher ? await this.s.enricher.enrich(event) : undefined;
-    const line = buildLine(event, level, seen.delta, { clusterName: this.s.clusterName, maxMessageBytes: this.s.maxMessageBytes }, enrichment, now);
-    const receivers = this.s.route(line);
-    if (receivers.length === 0) this.s.metrics.dropped('no_route').inc();
-    for (const name of receivers) {
-      const sink = this.s.sinks.get(name);
-      if (!sink) continue;
-      try {
-        const pending = sink.write(line);
-        if (pending) await pending; // only when the sink asks to slow down
-      } catch (err) {
-        this.s.metrics.sinkErrors.inc({ receiver: name });
-        throw err;
-      }
-      const written = this.s.metrics.written(level, name);
-      written.routeMatches.inc();
-      written.lines.inc();
-      written.occurrences.inc(seen.delta);
+    const delta = seen.delta;
+    const occurrence = (enrichment: ObjectEnrichment | undefined): Occurrence => {
+      const line = buildLine(event, level, delta, { clusterName: this.s.clusterName, maxMessageBytes: this.s.maxMessageBytes }, enrichment, now);
+      return { tracker, uid, count, now, line, receivers: this.s.route(line) };
+    };
+    if (this.s.enricher) return this.s.enricher.enrich(event).then((enrichment) => this.writeOccurrence(occurrence(enrichment)));
+    return this.writeOccurrence(occurrence(undefined));
+  }
+
+  /** Hands the line to each receiver in turn; it is recorded as written once all have it. */
+  private writeOccurrence(o: Occurrence): void | Promise<void> {
+    if (o.receivers.length === 0) this.s.metrics.dropped('no_route').inc();
+    for (let i = 0; i < o.receivers.length; i++) {
+      const pending = this.writeTo(o.receivers[i]!, o);
+      if (pending) return this.writeRest(o, i + 1, pending);
     }
+    this.recordWritten(o);
+  }
+
+  /** The rest of writeOccurrence once a receiver asked to wait: the next receiver gets the line after it. */
+  private async writeRest(o: Occurrence, next: number, pending: Promise<void>): Promise<void> {
+    await pending;
+    for (let i = next; i < o.receivers.length; i++) await this.writeTo(o.receivers[i]!, o);
+    this.recordWritten(o);
+  }
+
+  /** Writes the line to one receiver and counts it; a Promise when that receiver asks to wait. */
+  private writeTo(name: string, o: Occurrence): void | Promise<void> {
+    const sink = this.s.sinks.get(name);
+    if (!sink) return;
+    const failed = (err: unknown): never => {
+      this.s.metrics.sinkErrors.inc({ receiver: name });
+      throw err;
+    };
+    let pending: void | Promise<void>;
+    try {
+      pending = sink.write(o.line);
+    } catch (err) {
+      return failed(err);
+    }
+    if (!pending) return this.countWritten(name, o);
+    return pending.then(() => this.countWritten(name, o), failed);
+  }
+
+  private countWritten(receiver: string, o: Occurrence): void {
+    const written = this.s.metrics.written(o.line.level, receiver);
+    written.routeMatches.inc();
+    written.lines.inc();
+    written.occurrences.inc(o.line.delta);
+  }
+
+  private recordWritten(o: Occurrence): void {
     // `time` is always ISO 8601 UTC with milliseconds, so string order is time order: no parse per line.
-    if (receivers.length && line.time > this.s.metrics.lastEventTime) this.s.metrics.lastEventTime = line.time;
-    tracker.record(uid, count, now);
+    if (o.receivers.length && o.line.time > this.s.metrics.lastEventTime) this.s.metrics.lastEventTime = o.line.time;
+    o.tracker.record(o.uid, o.count, o.now);
   }
 
   private async restoreCheckpoint(store: CheckpointStore): Promise<void> {

@@ -61,6 +61,13 @@ export class ExporterMetrics {
     return entry.tally;
   }
 
+  /** tally() for a one-label metric, keyed by the value alone: called per notification, it allocates nothing once the value was seen. */
+  private singleLabelTally(metric: string, labelName: string, value: string): Tally {
+    const entries = this.tallies.get(metric)!;
+    const entry = entries.get(value);
+    return entry ? entry.tally : this.tally(metric, { [labelName]: value });
+  }
+
   /** collect() for a counter fed by tallies: prom-client calls it on every scrape. */
   private fromTallies(metric: string): () => void {
     const entries: Tallies = new Map();
@@ -82,11 +89,11 @@ export class ExporterMetrics {
   }
 
   received(type: string): Tally {
-    return this.tally('received', { type });
+    return this.singleLabelTally('received', 'type', type);
   }
 
   dropped(why: 'unchanged' | 'too_old' | 'no_route' | 'count_decreased'): Tally {
-    return this.tally('dropped', { why });
+    return this.singleLabelTally('dropped', 'why', why);
   }
 
   written(level: string, receiver: string): WrittenCounters {

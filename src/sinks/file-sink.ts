@@ -37,15 +37,19 @@ export function createFileSink(name: string, options: FileSinkOptions): Sink {
     rotateAt = lines.written + maxBytes;
   }
 
+  /** Rotates once the file has grown past maxBytes; a Promise only then. */
+  function rotateIfDue(): void | Promise<void> {
+    if (maxBytes === 0 || lines.written < rotateAt) return;
+    // Several watch loops share a sink: one rotation at a time, and only one per crossing.
+    rotating ??= rotate().finally(() => (rotating = undefined));
+    return rotating;
+  }
+
   return {
     name,
-    async write(line: EventLine) {
-      await lines.write(options.deDot ? deDotLine(line) : line);
-      if (maxBytes > 0 && lines.written >= rotateAt) {
-        // Several watch loops share a sink: one rotation at a time, and only one per crossing.
-        rotating ??= rotate().finally(() => (rotating = undefined));
-        await rotating;
-      }
+    write(line: EventLine) {
+      const pending = lines.write(options.deDot ? deDotLine(line) : line);
+      return pending ? pending.then(rotateIfDue) : rotateIfDue();
     },
     flush: () => lines.flush(),
     close: () => lines.close(),

@@ -8,10 +8,6 @@ const PINO_LEVELS = Object.fromEntries(LEVELS.map((level, i) => [level, (i + 1) 
 
 type SonicBoom = ReturnType<typeof pino.destination>;
 
-/**
- * Lines are handed to the operating system in batches of about 8 KiB (one system call for many
- * lines) and at least every 200 ms, so a quiet cluster's lines are not held back.
- */
 const FSYNC_UNSUPPORTED = new Set(['EINVAL', 'ENOTSUP', 'EROFS', 'EBADF']);
 
 /** Bytes sonic-boom holds that have not reached the operating system yet (its private `_len`). */
@@ -19,14 +15,26 @@ function pendingBytes(destination: SonicBoom): number {
   return (destination as unknown as { _len: number })._len;
 }
 
+/**
+ * Lines are handed to the operating system in batches of about 8 KiB (one system call for many
+ * lines) and at least every 200 ms, so a quiet cluster's lines are not held back.
+ */
 export const BATCHING = { minLength: 8192, periodicFlush: 200 } as const;
 
 /**
- * Destinations made with these options take each line as a Buffer (LineLogger's `buffers`):
- * in its default utf8 mode sonic-boom measures the whole pending batch string (`Buffer.byteLength`)
- * on every write, which cost more than encoding each line once.
+ * Destinations made with these options take Buffers (LineLogger's `buffers`): in its default utf8
+ * mode sonic-boom measures the whole pending batch string (`Buffer.byteLength`) on every write.
  */
 export const BUFFER_CONTENT = { contentMode: 'buffer' } as const;
+
+/**
+ * Lines are gathered into one string and handed to the destination as one chunk once this many
+ * characters have gathered, or when the event loop next gets a turn: one call into sonic-boom, one
+ * Buffer and one write system call per chunk instead of per line or per 8 KiB, which took a tenth
+ * of the pipeline's time. A chunk is over sonic-boom's high-water mark (16 KiB), so after each one
+ * the writer waits for it to reach the operating system: at most two chunks are held.
+ */
+const CHUNK_CHARS = 32 * 1024;
 
 /**
  * Writes event lines through pino to a sonic-boom destination, and remembers whether the
@@ -35,7 +43,15 @@ export const BUFFER_CONTENT = { contentMode: 'buffer' } as const;
  */
 export class LineLogger {
   private readonly logger: Logger<Level, true>;
-  private needDrain = false;
+  /**
+   * Set when the destination went past its high-water mark, at that moment: a chunk handed over
+   * between two writes (setImmediate) could otherwise see its 'drain' go by before anyone waits.
+   */
+  private drained: Promise<void> | undefined;
+  /** Lines pino has written that the destination has not been given yet. */
+  private chunk = '';
+  private handOverScheduled = false;
+  private readonly toDestination: (chunk: string) => boolean;
   /** Characters handed to the destination since creation; the file sink rotates on it. */
   written = 0;
 
@@ -44,19 +60,9 @@ export class LineLogger {
     readonly destination: SonicBoom,
     options: { buffers?: boolean } = {},
   ) {
-    const tracked = options.buffers
-      ? {
-          write: (chunk: string) => {
-            this.written += chunk.length;
-            if (!destination.write(Buffer.from(chunk, 'utf8') as unknown as string)) this.needDrain = true;
-          },
-        }
-      : {
-          write: (chunk: string) => {
-            this.written += chunk.length;
-            if (!destination.write(chunk)) this.needDrain = true;
-          },
-        };
+    this.toDestination = options.buffers
+      ? (chunk) => destination.write(Buffer.from(chunk, 'utf8') as unknown as string)
+      : (chunk) => destination.write(chunk);
     this.logger = pino<Level, true>(
       {
         customLevels: PINO_LEVELS,
@@ -70,22 +76,46 @@ export class LineLogger {
         formatters: { level: (label) => ({ level: label }) },
         serializers: { level: () => undefined },
       },
-      tracked,
+      { write: (line: string) => this.gather(line) },
     );
+  }
+
+  private gather(line: string): void {
+    this.written += line.length;
+    this.chunk += line;
+    if (this.chunk.length >= CHUNK_CHARS) this.handOver();
+    else if (!this.handOverScheduled) {
+      this.handOverScheduled = true;
+      setImmediate(this.handOverLater);
+    }
+  }
+
+  private readonly handOverLater = (): void => {
+    this.handOverScheduled = false;
+    this.handOver();
+  };
+
+  private handOver(): void {
+    if (this.chunk === '') return;
+    const chunk = this.chunk;
+    this.chunk = '';
+    if (!this.toDestination(chunk) && !this.drained) {
+      const drained = once(this.destination, 'drain').then(() => {
+        this.drained = undefined;
+      });
+      drained.catch(() => {}); // a destination error reaches whoever waits; none may be waiting yet
+      this.drained = drained;
+    }
   }
 
   /** Writes one line; resolves immediately unless the destination asked to slow down. */
   write(line: EventLine): void | Promise<void> {
     this.logger[line.level](line);
-    if (this.needDrain) return this.waitForDrain();
-  }
-
-  private async waitForDrain(): Promise<void> {
-    await once(this.destination, 'drain');
-    this.needDrain = false;
+    return this.drained;
   }
 
   async flush(): Promise<void> {
+    this.handOver();
     // sonic-boom opens its file asynchronously; a flush before that has nothing to flush into.
     if ((this.destination as unknown as { fd: number }).fd < 0) await once(this.destination, 'ready');
     // One sonic-boom flush can end with up to minLength bytes still buffered (its 'drain' fires

@@ -8,7 +8,7 @@ export interface WatchLoopHandlers {
   onListPage(items: RawEvent[]): Promise<void>;
   /** The list is complete: every Event that exists was in one of its pages. */
   onListEnd(): void;
-  onEvent(type: WatchType, event: RawEvent): Promise<void>;
+  onEvent(type: WatchType, event: RawEvent): void | Promise<void>;
   /** Why the watch restarts: 'expired' (410 Gone → relist), 'closed' (server ended it), 'error'. */
   onRestart(reason: 'expired' | 'closed' | 'error', error?: unknown): void;
 }
@@ -56,7 +56,8 @@ export async function runWatchLoop(options: WatchLoopOptions, handlers: WatchLoo
           if (message.resourceVersion) resourceVersion = message.resourceVersion;
           continue;
         }
-        await handlers.onEvent(message.type, message.object);
+        const written = handlers.onEvent(message.type, message.object);
+        if (written) await written; // most notifications are written without waiting
         const rv = message.object.metadata?.resourceVersion;
         if (rv) resourceVersion = rv;
         backoffMs = options.minBackoffMs;

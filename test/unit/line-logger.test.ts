@@ -1,4 +1,8 @@
 import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { buildLine } from '../../src/line/build-line.js';
@@ -32,5 +36,34 @@ describe('LineLogger backpressure', () => {
     reader.stdin!.destroy();
     await new Promise((r) => reader.on('exit', r));
     expect(Number(counted.trim())).toBe(3000 * lineBytes);
+  });
+
+  it('hands gathered lines to the destination when the event loop gets a turn, without a flush', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'line-logger-')), 'lines');
+    // minLength 0: the destination writes whatever it is given at once, so the file shows what was handed over.
+    const logger = new LineLogger(pino.destination({ dest: path, sync: true, minLength: 0 }));
+    const line = buildLine(realEvents()[0]!, 'info', 1, { clusterName: 'c', maxMessageBytes: 4096 });
+    expect(logger.write(line)).toBeUndefined();
+    expect(readFileSync(path, 'utf8')).toBe(''); // gathered, not handed over yet
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(JSON.parse(readFileSync(path, 'utf8'))).toMatchObject({ level: 'info', delta: 1, metadata: { uid: line.metadata.uid } });
+    await logger.close();
+  });
+
+  it('a chunk handed over between writes that passes the high-water mark does not leave the next write waiting for a drain that went by', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'line-logger-')), 'lines');
+    // No periodic flush: nothing would ever emit another 'drain'.
+    const logger = new LineLogger(pino.destination({ dest: path, sync: false, minLength: 8192 }));
+    const big = buildLine({ ...realEvents()[0]!, message: 'x'.repeat(20_000) }, 'info', 1, { clusterName: 'c', maxMessageBytes: 64 * 1024 });
+    // 20 KB is less than a chunk, so it is handed over on the next turn, and is over the 16 KiB mark.
+    expect(logger.write(big)).toBeUndefined();
+    await sleep(100); // handed over, written, drained: all before the next write
+    // A small line: handed over, it stays below minLength, so no write (and no 'drain') follows it.
+    const small = buildLine(realEvents()[1]!, 'info', 1, { clusterName: 'c', maxMessageBytes: 4096 });
+    const next = logger.write(small);
+    const outcome = await Promise.race([Promise.resolve(next).then(() => 'written'), sleep(2000).then(() => 'stuck')]);
+    expect(outcome).toBe('written');
+    await logger.close();
+    expect(readFileSync(path, 'utf8').split('\n').filter(Boolean)).toHaveLength(2);
   });
 });
