@@ -11,7 +11,7 @@
 // shipped beside the bundle.
 //
 //   node scripts/bundle.mjs                     dist/cli.js → dist/kube-eventline.mjs
-//   bundle({ entry, outfile })                  the benchmark bundles its driver the same way
+//   bundle({ entry, outfile })                  the benchmarks bundle their drivers the same way
 import { build } from 'esbuild';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -44,7 +44,7 @@ const kubeConfigWithoutGeneratedApi = {
  */
 export const optionalMissing = ['encoding', 'supports-color'];
 
-export async function bundle({ entry, outfile, sourcemap = true }) {
+export async function bundle({ entry, outfile, sourcemap = true, plugins = [] }) {
   const result = await build({
     entryPoints: [entry],
     outfile,
@@ -58,7 +58,7 @@ export async function bundle({ entry, outfile, sourcemap = true }) {
     legalComments: 'none', // the licences go whole into <outfile>.licenses.txt instead
     metafile: true,
     logLevel: 'warning',
-    plugins: [kubeConfigWithoutGeneratedApi],
+    plugins: [kubeConfigWithoutGeneratedApi, ...plugins],
     external: optionalMissing,
     // CommonJS dependencies (pino, prom-client…) call require() for Node's built-ins.
     banner: { js: "import { createRequire as __kubeEventlineRequire } from 'node:module'; const require = __kubeEventlineRequire(import.meta.url);" },
