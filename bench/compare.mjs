@@ -8,7 +8,7 @@
 //
 // BASELINE_DIST and CANDIDATE_DIST are compiled trees (`tsc` output, like dist/); the candidate
 // defaults to dist/. A baseline from another commit:
-//   git worktree add /tmp/base <commit> && (cd /tmp/base && ln -s "$PWD/node_modules" . && npx tsc -p tsconfig.build.json)
+//   git worktree add /tmp/base <commit> && ln -s "$PWD/node_modules" /tmp/base/ && (cd /tmp/base && npx tsc -p tsconfig.build.json)
 //   npm run bench:compare -- /tmp/base/dist
 // Environment: COMPARE_CHUNK (Events per chunk, 20000), COMPARE_ROUNDS (41; the first is warm-up).
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -36,7 +36,8 @@ async function main() {
   const builds = { baseline: resolve(baselineArg), candidate: resolve(candidateArg) };
   for (const [name, dir] of Object.entries(builds)) {
     if (!existsSync(resolve(dir, 'exporter.js'))) throw new Error(`${name} ${dir}: no exporter.js there; give a compiled tree such as dist/`);
-    await bundle({ entry: here('workload.mjs'), outfile: here(`../.cache/compare/${name}.mjs`), sourcemap: false, plugins: [distAt(dir)] });
+    // A tree outside this checkout finds its packages in this checkout's node_modules.
+    await bundle({ entry: here('workload.mjs'), outfile: here(`../.cache/compare/${name}.mjs`), sourcemap: false, plugins: [distAt(dir)], nodePaths: [here('../node_modules')] });
   }
   const oneCore = spawnSync('taskset', ['-c', '0', 'true']).status === 0;
   const args = [...NODE_FLAGS, here('compare.mjs'), '--run'];

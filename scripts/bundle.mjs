@@ -44,7 +44,7 @@ const kubeConfigWithoutGeneratedApi = {
  */
 export const optionalMissing = ['encoding', 'supports-color'];
 
-export async function bundle({ entry, outfile, sourcemap = true, plugins = [] }) {
+export async function bundle({ entry, outfile, sourcemap = true, plugins = [], nodePaths = [] }) {
   const result = await build({
     entryPoints: [entry],
     outfile,
@@ -59,6 +59,7 @@ export async function bundle({ entry, outfile, sourcemap = true, plugins = [] })
     metafile: true,
     logLevel: 'warning',
     plugins: [kubeConfigWithoutGeneratedApi, ...plugins],
+    nodePaths,
     external: optionalMissing,
     // CommonJS dependencies (pino, prom-client…) call require() for Node's built-ins.
     banner: { js: "import { createRequire as __kubeEventlineRequire } from 'node:module'; const require = __kubeEventlineRequire(import.meta.url);" },

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { type Checkpoint, CheckpointUnreadableError, type CheckpointStore } from './checkpoint/checkpoint.js';
 import type { Enricher } from './enrich/enricher.js';
 import type { Level } from './grade/levels.js';
-import { buildLine, type ObjectEnrichment } from './line/build-line.js';
+import { buildLine, type LineContext, type ObjectEnrichment } from './line/build-line.js';
 import type { EventLine, RawEvent } from './line/event-line.js';
 import { occurrenceCount, occurrenceTimeMs } from './line/occurrence.js';
 import type { ExporterMetrics } from './serve/metrics.js';
@@ -62,9 +62,11 @@ export class Exporter {
   /** Checkpoint saves run one after another, so an older snapshot never lands after a newer one. */
   private saving: Promise<void> = Promise.resolve();
   private readonly now: () => number;
+  private readonly lineContext: LineContext;
 
   constructor(private readonly s: ExporterSettings) {
     this.now = s.now ?? Date.now;
+    this.lineContext = { clusterName: s.clusterName, maxMessageBytes: s.maxMessageBytes };
     for (const scope of this.scopes()) {
       this.trackers.set(scope, new OccurrenceTracker(s.tracker ?? DEFAULT_TRACKER_OPTIONS));
     }
@@ -223,13 +225,15 @@ export class Exporter {
       return;
     }
     const level = this.s.grade(event);
-    const delta = seen.delta;
-    const occurrence = (enrichment: ObjectEnrichment | undefined): Occurrence => {
-      const line = buildLine(event, level, delta, { clusterName: this.s.clusterName, maxMessageBytes: this.s.maxMessageBytes }, enrichment, now);
-      return { tracker, uid, count, now, line, receivers: this.s.route(line) };
-    };
-    if (this.s.enricher) return this.s.enricher.enrich(event).then((enrichment) => this.writeOccurrence(occurrence(enrichment)));
-    return this.writeOccurrence(occurrence(undefined));
+    if (this.s.enricher) {
+      return this.s.enricher.enrich(event).then((enrichment) => this.writeOccurrence(this.occurrence(tracker, event, level, seen.delta, now, enrichment)));
+    }
+    return this.writeOccurrence(this.occurrence(tracker, event, level, seen.delta, now, undefined));
+  }
+
+  private occurrence(tracker: OccurrenceTracker, event: RawEvent, level: Level, delta: number, now: number, enrichment: ObjectEnrichment | undefined): Occurrence {
+    const line = buildLine(event, level, delta, this.lineContext, enrichment, now);
+    return { tracker, uid: event.metadata.uid!, count: line.count, now, line, receivers: this.s.route(line) };
   }
 
   /** Hands the line to each receiver in turn; it is recorded as written once all have it. */

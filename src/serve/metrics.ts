@@ -49,7 +49,8 @@ export class ExporterMetrics {
   private routeRules: { rules: readonly { path: string; kind: string }[]; hits: readonly number[] } | undefined;
 
   private readonly tallies = new Map<string, Tallies>();
-  private readonly writtenChildren = new Map<string, WrittenCounters>();
+  /** By receiver, then level: no key string built per line. */
+  private readonly writtenChildren = new Map<string, Map<string, WrittenCounters>>();
   /** Newest occurrence time written (ISO 8601), read at scrape time. */
   lastEventTime = '';
 
@@ -97,15 +98,16 @@ export class ExporterMetrics {
   }
 
   written(level: string, receiver: string): WrittenCounters {
-    const key = `${level}\u0000${receiver}`;
-    let children = this.writtenChildren.get(key);
+    let byLevel = this.writtenChildren.get(receiver);
+    if (!byLevel) this.writtenChildren.set(receiver, (byLevel = new Map()));
+    let children = byLevel.get(level);
     if (!children) {
       children = {
         lines: this.tally('lines', { level, receiver }),
         occurrences: this.tally('occurrences', { level, receiver }),
         routeMatches: this.tally('routeMatches', { receiver }),
       };
-      this.writtenChildren.set(key, children);
+      byLevel.set(level, children);
     }
     return children;
   }
