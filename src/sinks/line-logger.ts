@@ -40,7 +40,15 @@ const CHUNK_CHARS = 32 * 1024;
  * Writes event lines through pino to a sonic-boom destination, and remembers whether the
  * destination's buffer passed its high-water mark, so the caller can wait for 'drain' instead
  * of letting a slow sink grow memory.
+ *
+ * Write errors reach the caller as a rejected write() and never crash the process. A line whose
+ * write() rejected was not taken (the caller writes it again later: no duplicate); bytes already
+ * taken stay in sonic-boom, which writes them again first on its next write.
  */
+function brokenPipe(): Error {
+  return new Error("the destination's reader went away (EPIPE): no more lines can be written to it");
+}
+
 export class LineLogger {
   private readonly logger: Logger<Level, true>;
   /**
@@ -48,10 +56,17 @@ export class LineLogger {
    * between two writes (setImmediate) could otherwise see its 'drain' go by before anyone waits.
    */
   private drained: Promise<void> | undefined;
+  /** Whether `drained` was given to a caller, who then hears of an error through it. */
+  private drainAwaited = false;
+  /** A write error that came while no caller was waiting: the next write() reports it. */
+  private unreported: Error | undefined;
+  /** Why the destination can take nothing more (destroyed, or its reader gone: EPIPE), if so. */
+  private broken: Error | undefined;
   /** Lines pino has written that the destination has not been given yet. */
   private chunk = '';
   private handOverScheduled = false;
-  private readonly toDestination: (chunk: string) => boolean;
+  /** sonic-boom's write: true, false past the high-water mark, undefined once pino has silenced it after EPIPE. */
+  private readonly toDestination: (chunk: string) => boolean | undefined;
   /** Characters handed to the destination since creation; the file sink rotates on it. */
   written = 0;
 
@@ -78,6 +93,10 @@ export class LineLogger {
       },
       { write: (line: string) => this.gather(line) },
     );
+    destination.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') this.broken ??= brokenPipe();
+      else this.unreported = err; // cleared if a caller waiting for 'drain' hears of it (nextDrain)
+    });
   }
 
   private gather(line: string): void {
@@ -99,23 +118,53 @@ export class LineLogger {
     if (this.chunk === '') return;
     const chunk = this.chunk;
     this.chunk = '';
-    if (!this.toDestination(chunk) && !this.drained) {
-      const drained = once(this.destination, 'drain').then(() => {
-        this.drained = undefined;
-      });
-      drained.catch(() => {}); // a destination error reaches whoever waits; none may be waiting yet
-      this.drained = drained;
+    let accepted: boolean | undefined;
+    try {
+      accepted = this.toDestination(chunk);
+    } catch (err) {
+      // sonic-boom throws only once destroyed, which is for good; the chunk stays with us.
+      this.chunk = chunk;
+      this.broken ??= err as Error;
+      return;
     }
+    if (accepted === undefined) this.broken ??= brokenPipe();
+    else if (!accepted && !this.drained) this.drained = this.nextDrain();
   }
 
-  /** Writes one line; resolves immediately unless the destination asked to slow down. */
+  private nextDrain(): Promise<void> {
+    const settled = () => {
+      this.drained = undefined;
+    };
+    // Cleared on an error too: a write error is reported once, and later writes go on.
+    this.drainAwaited = false;
+    const drained = once(this.destination, 'drain').then(settled, (err: unknown) => {
+      if (this.drainAwaited) this.unreported = undefined;
+      settled();
+      throw err;
+    });
+    drained.catch(() => {}); // the error reaches whoever waits; none may be waiting yet
+    return drained;
+  }
+
+  /**
+   * Writes one line; resolves immediately unless the destination asked to slow down. Rejects,
+   * without taking the line, when the destination failed since the last write.
+   */
   write(line: EventLine): void | Promise<void> {
+    const failure = this.broken ?? this.unreported;
+    if (failure) {
+      this.unreported = undefined;
+      return Promise.reject(failure);
+    }
     this.logger[line.level](line);
+    if (this.broken) return Promise.reject(this.broken); // by this very line's hand-over
+    if (this.drained) this.drainAwaited = true;
     return this.drained;
   }
 
   async flush(): Promise<void> {
     this.handOver();
+    if (this.broken) throw this.broken;
     // sonic-boom opens its file asynchronously; a flush before that has nothing to flush into.
     if ((this.destination as unknown as { fd: number }).fd < 0) await once(this.destination, 'ready');
     // One sonic-boom flush can end with up to minLength bytes still buffered (its 'drain' fires

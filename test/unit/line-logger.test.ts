@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -53,11 +54,12 @@ describe('LineLogger backpressure', () => {
   it('a chunk handed over between writes that passes the high-water mark does not leave the next write waiting for a drain that went by', async () => {
     const path = join(mkdtempSync(join(tmpdir(), 'line-logger-')), 'lines');
     // No periodic flush: nothing would ever emit another 'drain'.
-    const logger = new LineLogger(pino.destination({ dest: path, sync: false, minLength: 8192 }));
+    const destination = pino.destination({ dest: path, sync: false, minLength: 8192 });
+    const logger = new LineLogger(destination);
     const big = buildLine({ ...realEvents()[0]!, message: 'x'.repeat(20_000) }, 'info', 1, { clusterName: 'c', maxMessageBytes: 64 * 1024 });
     // 20 KB is less than a chunk, so it is handed over on the next turn, and is over the 16 KiB mark.
     expect(logger.write(big)).toBeUndefined();
-    await sleep(100); // handed over, written, drained: all before the next write
+    await once(destination, 'drain'); // handed over, written, drained: all before the next write
     // A small line: handed over, it stays below minLength, so no write (and no 'drain') follows it.
     const small = buildLine(realEvents()[1]!, 'info', 1, { clusterName: 'c', maxMessageBytes: 4096 });
     const next = logger.write(small);
@@ -65,5 +67,68 @@ describe('LineLogger backpressure', () => {
     expect(outcome).toBe('written');
     await logger.close();
     expect(readFileSync(path, 'utf8').split('\n').filter(Boolean)).toHaveLength(2);
+  });
+
+  describe('write errors', () => {
+    // Fault injection: the destination's descriptor is pointed at a closed one for one write, as a
+    // full disk would fail it; a real ENOSPC cannot be produced on demand here.
+    const failNextWrite = (destination: ReturnType<typeof pino.destination>) => {
+      const handle = destination as unknown as { fd: number };
+      const fd = handle.fd;
+      handle.fd = 1_000_000;
+      return () => (handle.fd = fd);
+    };
+    const line = (message: string, i: number) =>
+      buildLine({ ...realEvents()[i]!, message }, 'info', 1, { clusterName: 'c', maxMessageBytes: 64 * 1024 });
+    const linesIn = (path: string) => readFileSync(path, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l).message as string);
+
+    it('an error nobody waited for fails the next write without taking its line, and later writes go on; nothing is lost or doubled', async () => {
+      const path = join(mkdtempSync(join(tmpdir(), 'line-logger-')), 'lines');
+      const destination = pino.destination({ dest: path, sync: false, minLength: 8192 });
+      await once(destination, 'ready');
+      const logger = new LineLogger(destination);
+      const restore = failNextWrite(destination);
+      expect(logger.write(line('a'.repeat(20_000), 0))).toBeUndefined(); // handed over on the next turn; that write fails
+      await once(destination, 'error');
+      restore();
+      await expect(logger.write(line('b', 1))).rejects.toMatchObject({ code: 'EBADF' });
+      for (const [i, m] of ['b', 'c', 'd'].entries()) await logger.write(line(m, i + 1));
+      await logger.close();
+      expect(linesIn(path)).toEqual(['a'.repeat(20_000), 'b', 'c', 'd']);
+    });
+
+    it('an error reaches the caller waiting for drain, once; later writes go on', async () => {
+      const path = join(mkdtempSync(join(tmpdir(), 'line-logger-')), 'lines');
+      const destination = pino.destination({ dest: path, sync: false, minLength: 8192 });
+      await once(destination, 'ready');
+      const logger = new LineLogger(destination);
+      const restore = failNextWrite(destination);
+      // Over a chunk: handed over at once, over the high-water mark, so this write waits, and hears of the error.
+      await expect(logger.write(line('a'.repeat(40_000), 0))).rejects.toMatchObject({ code: 'EBADF' });
+      restore();
+      expect(await logger.write(line('b', 1))).toBeUndefined();
+      await logger.close();
+      // The waiting caller's line had been taken (the exporter writes it again: at-least-once on sink errors).
+      expect(linesIn(path)).toEqual(['a'.repeat(40_000), 'b']);
+    });
+
+    it('a reader that went away (EPIPE) fails writes and flush with a clear error instead of waiting for ever', async () => {
+      // The reader closes its end of the pipe at once and stays alive, so our end stays open.
+      const reader = spawn('sh', ['-c', 'exec 0<&-; sleep 30'], { stdio: ['pipe', 'ignore', 'ignore'] });
+      const fd = (reader.stdin as unknown as { _handle: { fd: number } })._handle.fd;
+      await sleep(200);
+      const logger = new LineLogger(pino.destination({ dest: fd, sync: false, minLength: 8192 }));
+      let failure: unknown;
+      for (let i = 0; i < 50 && !failure; i++) {
+        const outcome = await Promise.race([Promise.resolve(logger.write(line('x'.repeat(40_000), 0))).catch((err: unknown) => (failure = err)), sleep(2000).then(() => 'stuck')]);
+        expect(outcome).not.toBe('stuck');
+      }
+      expect(String(failure)).toMatch(/EPIPE/);
+      // From then on every write and flush fails at once, saying why.
+      await expect(logger.write(line('y', 1))).rejects.toThrow(/reader went away \(EPIPE\)/);
+      await expect(logger.flush()).rejects.toThrow(/reader went away \(EPIPE\)/);
+      reader.kill();
+      reader.stdin!.destroy();
+    });
   });
 });
