@@ -46,7 +46,8 @@ export function buildLine(
     count: occurrenceCount(event),
     type: event.type ?? '',
     eventTime: event.eventTime ?? null,
-    involvedObject: enrichment ? { ...involved, ...enrichment } : { ...involved },
+    // Shared with the Event, as `source` is: nothing changes a line once built (deDot makes a copy).
+    involvedObject: enrichment ? { ...involved, ...enrichment } : involved,
   };
   // Optional fields appear only when the Event has them, as in kubernetes-event-exporter's output.
   if (event.series) line.series = event.series;
