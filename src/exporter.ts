@@ -257,18 +257,22 @@ export class Exporter {
   private writeTo(name: string, o: Occurrence): void | Promise<void> {
     const sink = this.s.sinks.get(name);
     if (!sink) return;
-    const failed = (err: unknown): never => {
-      this.s.metrics.sinkErrors.inc({ receiver: name });
-      throw err;
-    };
     let pending: void | Promise<void>;
     try {
       pending = sink.write(o.line);
     } catch (err) {
-      return failed(err);
+      return this.sinkFailed(name, err);
     }
     if (!pending) return this.countWritten(name, o);
-    return pending.then(() => this.countWritten(name, o), failed);
+    return pending.then(
+      () => this.countWritten(name, o),
+      (err: unknown) => this.sinkFailed(name, err),
+    );
+  }
+
+  private sinkFailed(receiver: string, err: unknown): never {
+    this.s.metrics.sinkErrors.inc({ receiver });
+    throw err;
   }
 
   private countWritten(receiver: string, o: Occurrence): void {
