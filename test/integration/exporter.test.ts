@@ -290,4 +290,31 @@ describe('exporter against the real API server', () => {
     expect(slow.lines).toHaveLength(60);
     expect(occurrenceLedger(slow.lines).repeatedPairs).toEqual([]);
   });
+
+  it('a failing receiver is counted, the watch resumes, and once it works again every occurrence is written once', async () => {
+    const ns = await writer.namespace('failing');
+    // Fault injection: a receiver that fails as a full disk would, once by throwing and once by a
+    // rejected write; a real full disk cannot be produced on demand here.
+    const flaky = new (class extends CaptureSink {
+      failures: ('throw' | 'reject')[] = [];
+      override write(line: EventLine): void | Promise<void> {
+        const failure = this.failures.shift();
+        if (failure === 'throw') throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+        if (failure === 'reject') return Promise.reject(Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' }));
+        super.write(line);
+      }
+    })('stdout');
+    const exporter = await start(`namespaces: [${ns}]\nmaxEventAgeSeconds: 600\nenrichment: {enabled: false}\n`, [flaky]);
+    flaky.failures.push('throw', 'reject');
+    const created: RawEvent[] = [];
+    for (let i = 0; i < 5; i++) created.push(await writer.create(ns, { reason: 'BackOff', type: 'Warning', objectName: `disk-${i}` }));
+    await eventually('every Event written despite the failures', () => new Set(flaky.lines.map((l) => l.metadata.uid)).size >= 5);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(flaky.failures).toEqual([]); // both faults were hit
+    const { byUid, repeatedPairs } = occurrenceLedger(flaky.lines);
+    expect(repeatedPairs).toEqual([]);
+    for (const e of created) expect(byUid.get(e.metadata.uid!)).toBe(1);
+    expect(await metric(exporter, 'sink_errors_total', { receiver: 'stdout' })).toBe(2);
+    expect(await metric(exporter, 'watch_restarts_total', { reason: 'error' })).toBeGreaterThanOrEqual(1);
+  });
 });
