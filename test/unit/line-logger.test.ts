@@ -80,14 +80,16 @@ describe('LineLogger backpressure', () => {
     };
     const line = (message: string, i: number) =>
       buildLine({ ...realEvents()[i]!, message }, 'info', 1, { clusterName: 'c', maxMessageBytes: 64 * 1024 });
-    const linesIn = (path: string) => readFileSync(path, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l).message as string);
-
-    it('an error nobody waited for fails the next write without taking its line, and later writes go on; nothing is lost or doubled', async () => {
+    const fileLoggerFailingOnce = async () => {
       const path = join(mkdtempSync(join(tmpdir(), 'line-logger-')), 'lines');
       const destination = pino.destination({ dest: path, sync: false, minLength: 8192 });
       await once(destination, 'ready');
-      const logger = new LineLogger(destination);
-      const restore = failNextWrite(destination);
+      return { path, destination, logger: new LineLogger(destination), restore: failNextWrite(destination) };
+    };
+    const linesIn = (path: string) => readFileSync(path, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l).message as string);
+
+    it('an error nobody waited for fails the next write without taking its line, and later writes go on; nothing is lost or doubled', async () => {
+      const { path, destination, logger, restore } = await fileLoggerFailingOnce();
       expect(logger.write(line('a'.repeat(20_000), 0))).toBeUndefined(); // handed over on the next turn; that write fails
       await once(destination, 'error');
       restore();
@@ -98,11 +100,7 @@ describe('LineLogger backpressure', () => {
     });
 
     it('an error reaches the caller waiting for drain, once; later writes go on', async () => {
-      const path = join(mkdtempSync(join(tmpdir(), 'line-logger-')), 'lines');
-      const destination = pino.destination({ dest: path, sync: false, minLength: 8192 });
-      await once(destination, 'ready');
-      const logger = new LineLogger(destination);
-      const restore = failNextWrite(destination);
+      const { path, logger, restore } = await fileLoggerFailingOnce();
       // Over a chunk: handed over at once, over the high-water mark, so this write waits, and hears of the error.
       await expect(logger.write(line('a'.repeat(40_000), 0))).rejects.toMatchObject({ code: 'EBADF' });
       restore();
