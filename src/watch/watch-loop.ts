@@ -50,17 +50,19 @@ export async function runWatchLoop(options: WatchLoopOptions, handlers: WatchLoo
       const timeout = options.watchTimeoutSeconds + Math.floor(Math.random() * 30);
       const watchStartedMs = Date.now();
       let messages = 0;
-      for await (const message of watchEvents(api, namespace, resourceVersion, timeout, signal)) {
-        messages++;
-        if (message.type === 'BOOKMARK') {
-          if (message.resourceVersion) resourceVersion = message.resourceVersion;
-          continue;
+      for await (const batch of watchEvents(api, namespace, resourceVersion, timeout, signal)) {
+        for (const message of batch) {
+          messages++;
+          if (message.type === 'BOOKMARK') {
+            if (message.resourceVersion) resourceVersion = message.resourceVersion;
+            continue;
+          }
+          const written = handlers.onEvent(message.type, message.object);
+          if (written) await written; // most notifications are written without waiting
+          const rv = message.object.metadata?.resourceVersion;
+          if (rv) resourceVersion = rv;
+          backoffMs = options.minBackoffMs;
         }
-        const written = handlers.onEvent(message.type, message.object);
-        if (written) await written; // most notifications are written without waiting
-        const rv = message.object.metadata?.resourceVersion;
-        if (rv) resourceVersion = rv;
-        backoffMs = options.minBackoffMs;
       }
       if (!signal.aborted) {
         handlers.onRestart('closed');

@@ -28,7 +28,7 @@ async function serve(chunks: Buffer[]): Promise<KubeHttp> {
 
 async function collect(api: KubeHttp): Promise<WatchMessage[]> {
   const out: WatchMessage[] = [];
-  for await (const m of watchEvents(api, undefined, '1', 30)) out.push(m);
+  for await (const batch of watchEvents(api, undefined, '1', 30)) out.push(...batch);
   return out;
 }
 
@@ -59,9 +59,18 @@ describe('watch stream decoding', () => {
     const seen: WatchMessage[] = [];
     await expect(
       (async () => {
-        for await (const m of watchEvents(api, undefined, '1', 30)) seen.push(m);
+        for await (const batch of watchEvents(api, undefined, '1', 30)) seen.push(...batch);
       })(),
     ).rejects.toBeInstanceOf(WatchExpiredError);
     expect(seen).toEqual([{ type: 'BOOKMARK', resourceVersion: '7' }]);
+  });
+
+  it('gives the messages of one chunk together, in order, and keeps a line cut at the chunk end for the next', async () => {
+    const lines = ['a', 'b', 'c', 'd'].map((m) => JSON.stringify(event(m)));
+    const first = `${lines[0]}\n${lines[1]}\n${lines[2]}\n${lines[3]!.slice(0, 20)}`;
+    const api = await serve([Buffer.from(first), Buffer.from(`${lines[3]!.slice(20)}\n`)]);
+    const batches: string[][] = [];
+    for await (const batch of watchEvents(api, undefined, '1', 30)) batches.push(batch.map((m) => (m as { object: { message: string } }).object.message));
+    expect(batches).toEqual([['a', 'b', 'c'], ['d']]);
   });
 });
