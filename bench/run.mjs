@@ -43,5 +43,9 @@ const ceilingRate = median(rounds.map((r) => r.ceiling.eventsPerSecond));
 const ratio = median(rounds.map((r) => r.ratio));
 const peakRss = Math.max(...rounds.map((r) => r.pipeline.peakRssMiB));
 console.log(`| median (RSS: highest) | ${perSecond(pipelineRate)} | ${perSecond(ceilingRate)} | ${(ratio * 100).toFixed(1)} % | ${peakRss.toFixed(1)} | |`);
+// Interference only ever slows a run down, so the fastest round says what the code can do; the
+// targets are judged on the medians all the same.
+const best = (values) => Math.max(...values);
+console.log(`| fastest round (for information) | ${perSecond(best(rounds.map((r) => r.pipeline.eventsPerSecond)))} | ${perSecond(best(rounds.map((r) => r.ceiling.eventsPerSecond)))} | | | |`);
 console.log(`\ntargets: ≥ 50,000 events/s ${pipelineRate >= 50_000 ? 'met' : 'MISSED'} (median ${perSecond(pipelineRate)}); ≥ 50 % of ceiling ${ratio >= 0.5 ? 'met' : 'MISSED'} (median ${(ratio * 100).toFixed(1)} %); peak RSS < 100 MiB ${peakRss < 100 ? 'met' : 'MISSED'} (highest ${peakRss.toFixed(1)} MiB)`);
 console.log(`node ${process.version} ${NODE_FLAGS.join(' ')}, ${execFileSync('uname', ['-srm'], { encoding: 'utf8' }).trim()}, ${new Date().toISOString()}`);
