@@ -36,19 +36,20 @@ export const BUFFER_CONTENT = { contentMode: 'buffer' } as const;
  */
 const CHUNK_CHARS = 32 * 1024;
 
+function brokenPipe(): Error {
+  return new Error("the destination's reader went away (EPIPE): no more lines can be written to it");
+}
+
 /**
  * Writes event lines through pino to a sonic-boom destination, and remembers whether the
  * destination's buffer passed its high-water mark, so the caller can wait for 'drain' instead
  * of letting a slow sink grow memory.
  *
- * Write errors reach the caller as a rejected write() and never crash the process. A line whose
- * write() rejected was not taken (the caller writes it again later: no duplicate); bytes already
- * taken stay in sonic-boom, which writes them again first on its next write.
+ * Write errors reach the caller as a rejected write() and never crash the process. An error that
+ * comes while a write waits for 'drain' rejects that write (its line had been taken); one that
+ * comes while nobody waits rejects the next write, which then does not take its line. Bytes
+ * already taken stay in sonic-boom, which writes them first on its next write.
  */
-function brokenPipe(): Error {
-  return new Error("the destination's reader went away (EPIPE): no more lines can be written to it");
-}
-
 export class LineLogger {
   private readonly logger: Logger<Level, true>;
   /**
