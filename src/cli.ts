@@ -9,6 +9,7 @@ import { loadConfig, loadConfigFile } from './config/load.js';
 import { describeRoute } from './route/describe-route.js';
 import { createDiagnostics } from './diagnostics.js';
 import { runExporter, type RunningExporter } from './run.js';
+import { ReceiverFileError } from './sinks/file-sink.js';
 import { startHttpServer } from './serve/http-server.js';
 import { ExporterMetrics } from './serve/metrics.js';
 import { runDemo } from './demo/run-demo.js';
@@ -76,8 +77,12 @@ async function run(configFile: string | undefined, kubeconfigFile: string | unde
   const log = createDiagnostics(config.logLevel, config.logFormat);
   for (const w of warnings) log.warn(w);
   const kubeConfig = new KubeConfig();
-  if (kubeconfigFile) kubeConfig.loadFromFile(kubeconfigFile);
-  else kubeConfig.loadFromDefault();
+  try {
+    if (kubeconfigFile) kubeConfig.loadFromFile(kubeconfigFile);
+    else kubeConfig.loadFromDefault();
+  } catch (err) {
+    throw new KubeconfigError(`cannot load the kubeconfig ${kubeconfigFile ?? process.env.KUBECONFIG ?? '(default)'}: ${(err as Error).message}`);
+  }
   const stopping = new AbortController();
   let exitCode = 0;
   const stopped = new Promise<void>((resolve) => {
@@ -144,6 +149,8 @@ async function run(configFile: string | undefined, kubeconfigFile: string | unde
 }
 
 class UsageError extends Error {}
+/** The environment, not the program, is wrong: the message says what to fix, no stack trace. */
+class KubeconfigError extends Error {}
 
 main(process.argv.slice(2)).then(
   (code) => {
@@ -154,6 +161,10 @@ main(process.argv.slice(2)).then(
     if (err instanceof ConfigError) {
       process.stderr.write(`kube-eventline: invalid configuration\n${err.message}\n`);
       process.exitCode = 2;
+    } else if (err instanceof ReceiverFileError || err instanceof KubeconfigError) {
+      process.stderr.write(`kube-eventline: ${err.message}\n`);
+      process.exitCode = 1;
+      process.exit(1);
     } else if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       process.stderr.write(`kube-eventline: ${(err as Error).message}\n\n${USAGE}\n`);
       process.exitCode = 2;

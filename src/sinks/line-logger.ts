@@ -8,6 +8,7 @@ const PINO_LEVELS = Object.fromEntries(LEVELS.map((level, i) => [level, (i + 1) 
 
 type SonicBoom = ReturnType<typeof pino.destination>;
 
+/** What fsync says of descriptors that cannot be synced (pipes, /dev/null), whose data was handed over all the same. */
 const FSYNC_UNSUPPORTED = new Set(['EINVAL', 'ENOTSUP', 'EROFS', 'EBADF']);
 
 /** Bytes sonic-boom holds that have not reached the operating system yet (its private `_len`). */
@@ -68,7 +69,7 @@ export class LineLogger {
   private handOverScheduled = false;
   /** sonic-boom's write: true, false past the high-water mark, undefined once pino has silenced it after EPIPE. */
   private readonly toDestination: (chunk: string) => boolean | undefined;
-  /** Characters handed to the destination since creation; the file sink rotates on it. */
+  /** Characters of the lines taken since creation (gathered or handed over); the file sink rotates on it. */
   written = 0;
 
   /** `buffers`: the destination was made with BUFFER_CONTENT and takes Buffers, not strings. */
@@ -96,7 +97,12 @@ export class LineLogger {
     );
     destination.on('error', (err: NodeJS.ErrnoException) => {
       if (err.code === 'EPIPE') this.broken ??= brokenPipe();
-      else this.unreported = err; // cleared if a caller waiting for 'drain' hears of it (nextDrain)
+      else if ((destination as unknown as { fd: number }).fd < 0) {
+        // The file could not be opened (createFileSink checked it at start-up, so this is a race):
+        // nothing can be written, and sonic-boom's periodic flush would throw on fd -1.
+        this.broken ??= err;
+        clearInterval((destination as unknown as { _periodicFlushTimer?: NodeJS.Timeout })._periodicFlushTimer);
+      } else this.unreported = err; // cleared if a caller waiting for 'drain' hears of it (nextDrain)
     });
   }
 
@@ -123,7 +129,7 @@ export class LineLogger {
     try {
       accepted = this.toDestination(chunk);
     } catch (err) {
-      // sonic-boom throws only once destroyed, which is for good; the chunk stays with us.
+      // sonic-boom throws once destroyed or without a file: for good. The chunk stays with us.
       this.chunk = chunk;
       this.broken ??= err as Error;
       return;
@@ -136,7 +142,7 @@ export class LineLogger {
     const settled = () => {
       this.drained = undefined;
     };
-    // Cleared on an error too: a write error is reported once, and later writes go on.
+    // Cleared on an error too: later writes go on after an error was reported.
     this.drainAwaited = false;
     const drained = once(this.destination, 'drain').then(settled, (err: unknown) => {
       if (this.drainAwaited) this.unreported = undefined;
@@ -148,8 +154,9 @@ export class LineLogger {
   }
 
   /**
-   * Writes one line; resolves immediately unless the destination asked to slow down. Rejects,
-   * without taking the line, when the destination failed since the last write.
+   * Writes one line; resolves immediately unless the destination asked to slow down. Rejects
+   * without taking the line when the destination failed since the last write; rejects after taking
+   * it when handing this very line over found the destination broken (nothing more can be written).
    */
   write(line: EventLine): void | Promise<void> {
     const failure = this.broken ?? this.unreported;
@@ -163,6 +170,11 @@ export class LineLogger {
     return this.drained;
   }
 
+  /** An error from outside the writes (a failed rotation) that the next write reports. */
+  reportOnNextWrite(err: Error): void {
+    this.unreported = err;
+  }
+
   async flush(): Promise<void> {
     this.handOver();
     if (this.broken) throw this.broken;
@@ -173,9 +185,9 @@ export class LineLogger {
     do {
       await new Promise<void>((resolve, reject) => {
         this.destination.flush((err?: NodeJS.ErrnoException | null) => {
-          // sonic-boom fsyncs after the last write; pipes and /dev/null cannot be fsynced, and
-          // their data was handed over all the same.
-          if (err && !FSYNC_UNSUPPORTED.has(err.code ?? '')) reject(err);
+          // sonic-boom fsyncs after the last write, and hands write errors to this callback too:
+          // only an fsync refused for the kind of descriptor counts as done.
+          if (err && !(err.syscall === 'fsync' && FSYNC_UNSUPPORTED.has(err.code ?? ''))) reject(err);
           else resolve();
         });
       });

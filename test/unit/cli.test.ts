@@ -80,4 +80,22 @@ describe('kube-eventline command', () => {
     expect(pretty).toMatch(/INFO.*serving \/metrics, \/healthz, \/readyz/);
     expect(() => JSON.parse(pretty)).toThrow();
   });
+
+  it('a kubeconfig that cannot be read or a file receiver that cannot be opened: one line saying which, exit 1, no stack trace', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'eventline-cli-'));
+    const missing = run([], { KUBECONFIG: join(dir, 'nope') });
+    expect(missing.status).toBe(1);
+    expect(missing.stderr.trim()).toBe(`kube-eventline: cannot load the kubeconfig ${join(dir, 'nope')}: ENOENT: no such file or directory, open '${join(dir, 'nope')}'`);
+
+    const kubeconfig = join(dir, 'kubeconfig');
+    writeFileSync(kubeconfig, 'apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "http://127.0.0.1:1", insecure-skip-tls-verify: true}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n');
+    const config = join(dir, 'config.yaml');
+    writeFileSync(config, `metrics: {address: 127.0.0.1, port: 0}\nreceivers:\n  - name: archive\n    file: {path: ${dir}}\nroute: {routes: [{match: [{receiver: archive}]}]}\n`);
+    const unopenable = run(['--config', config, '--kubeconfig', kubeconfig]);
+    expect(unopenable.status).toBe(1);
+    const errors = unopenable.stderr.split('\n').filter((l) => l.startsWith('kube-eventline:'));
+    expect(errors).toEqual([`kube-eventline: receiver "archive": cannot open ${dir} for appending: EISDIR: illegal operation on a directory, open '${dir}'`]);
+    expect(unopenable.stderr).not.toMatch(/^\s+at /m);
+    expect(unopenable.stdout).toBe('');
+  });
 });

@@ -110,6 +110,15 @@ describe('LineLogger backpressure', () => {
       expect(linesIn(path)).toEqual(['a'.repeat(40_000), 'b']);
     });
 
+    it('flush() rejects on a write error instead of trying again for ever', async () => {
+      const { logger, restore } = await fileLoggerFailingOnce();
+      logger.write(line('a', 0));
+      const outcome = await Promise.race([logger.flush().then(() => 'flushed', (err: NodeJS.ErrnoException) => err.code), sleep(2000).then(() => 'stuck')]);
+      expect(outcome).toBe('EBADF');
+      restore();
+      await logger.close();
+    });
+
     it('a reader that went away (EPIPE) fails writes and flush with a clear error instead of waiting for ever', async () => {
       // The reader closes its end of the pipe at once and stays alive, so our end stays open.
       const reader = spawn('sh', ['-c', 'exec 0<&-; sleep 30'], { stdio: ['pipe', 'ignore', 'ignore'] });

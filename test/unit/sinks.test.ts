@@ -1,9 +1,9 @@
-import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import fs, { mkdirSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { buildLine } from '../../src/line/build-line.js';
-import { createFileSink } from '../../src/sinks/file-sink.js';
+import { createFileSink, ReceiverFileError } from '../../src/sinks/file-sink.js';
 import { realEvents } from '../support/real-events.js';
 
 const context = { clusterName: 'c', maxMessageBytes: 4096 };
@@ -54,6 +54,47 @@ describe('file sink', () => {
       if (f !== 'events.jsonl') expect(text.length).toBeGreaterThanOrEqual(4096);
       for (const l of text.split('\n').filter((l) => l !== '')) expect(() => JSON.parse(l)).not.toThrow();
     }
+  });
+
+  it('a file that cannot be opened stops the start, naming the receiver and the file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'eventline-open-'));
+    const path = join(dir, 'events.jsonl');
+    mkdirSync(path); // a directory where the file should be
+    expect(() => createFileSink('archive', { path })).toThrow(ReceiverFileError);
+    expect(() => createFileSink('archive', { path })).toThrow(`receiver "archive": cannot open ${path} for appending: EISDIR`);
+  });
+
+  it('a rotation whose new file cannot be opened fails the next write, not the one that crossed the limit, and rotates no more; no line is lost or doubled', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'eventline-rotate-fail-'));
+    const path = join(dir, 'events.jsonl');
+    const sink = createFileSink('f', { path, maxBytes: 4096, maxFiles: 2 });
+    const events = realEvents();
+    const written: string[] = [];
+    const write = async (i: number) => {
+      const line = buildLine(events[i]!, 'normal', 1, context);
+      await sink.write(line);
+      written.push(line.metadata.uid!);
+    };
+    let i = 0;
+    // Fault injection: the reopen after the first rotation fails as with too many open files;
+    // a real EMFILE cannot be produced on demand here. sonic-boom opens through fs.open.
+    const open = fs.open;
+    const failing = vi.spyOn(fs, 'open').mockImplementation(((...args: Parameters<typeof fs.open>) => {
+      if (args[0] === path && fs.existsSync(`${path}.1`)) {
+        failing.mockRestore();
+        const callback = args[args.length - 1] as (err: NodeJS.ErrnoException) => void;
+        process.nextTick(() => callback(Object.assign(new Error(`EMFILE: too many open files, open '${path}'`), { code: 'EMFILE' })));
+        return;
+      }
+      return (open as (...a: unknown[]) => void)(...args);
+    }) as typeof fs.open);
+    while (!fs.existsSync(`${path}.1`)) await write(i++); // the write that crossed the limit is not failed
+    await expect(sink.write(buildLine(events[i]!, 'normal', 1, context))).rejects.toMatchObject({ code: 'EMFILE' });
+    for (const end = i + 60; i < end; i++) await write(i); // well past maxBytes again: no rotation
+    await sink.close();
+    expect(readdirSync(dir).sort()).toEqual(['events.jsonl.1']); // the lines went on into the file that was open
+    const uids = readFileSync(`${path}.1`, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l).metadata.uid as string);
+    expect(uids).toEqual(written);
   });
 });
 
