@@ -33,11 +33,12 @@ export interface ExporterSettings {
 
 const ALL_NAMESPACES = '*';
 
-/** One Event's new occurrences on their way to the receivers, and what to record once written. */
+/**
+ * One Event's new occurrences on their way to the receivers. Once written, the tracker records
+ * the line's uid and count (the Event's, copied into the line by buildLine).
+ */
 interface Occurrence {
   tracker: OccurrenceTracker;
-  uid: string;
-  count: number;
   now: number;
   line: EventLine;
   receivers: string[];
@@ -233,7 +234,7 @@ export class Exporter {
 
   private occurrence(tracker: OccurrenceTracker, event: RawEvent, level: Level, delta: number, now: number, enrichment: ObjectEnrichment | undefined): Occurrence {
     const line = buildLine(event, level, delta, this.lineContext, enrichment, now);
-    return { tracker, uid: event.metadata.uid!, count: line.count, now, line, receivers: this.s.route(line) };
+    return { tracker, now, line, receivers: this.s.route(line) };
   }
 
   /** Hands the line to each receiver in turn; it is recorded as written once all have it. */
@@ -285,7 +286,7 @@ export class Exporter {
   private recordWritten(o: Occurrence): void {
     // `time` is always ISO 8601 UTC with milliseconds, so string order is time order: no parse per line.
     if (o.receivers.length && o.line.time > this.s.metrics.lastEventTime) this.s.metrics.lastEventTime = o.line.time;
-    o.tracker.record(o.uid, o.count, o.now);
+    o.tracker.record(o.line.metadata.uid!, o.line.count, o.now);
   }
 
   private async restoreCheckpoint(store: CheckpointStore): Promise<void> {

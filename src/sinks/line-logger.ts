@@ -11,6 +11,11 @@ type SonicBoom = ReturnType<typeof pino.destination>;
 /** What fsync says of descriptors that cannot be synced (pipes, /dev/null), whose data was handed over all the same. */
 const FSYNC_UNSUPPORTED = new Set(['EINVAL', 'ENOTSUP', 'EROFS', 'EBADF']);
 
+/** sonic-boom's file descriptor; -1 until the file is open. */
+function descriptor(destination: SonicBoom): number {
+  return (destination as unknown as { fd: number }).fd;
+}
+
 /** Bytes sonic-boom holds that have not reached the operating system yet (its private `_len`). */
 function pendingBytes(destination: SonicBoom): number {
   return (destination as unknown as { _len: number })._len;
@@ -97,7 +102,7 @@ export class LineLogger {
     );
     destination.on('error', (err: NodeJS.ErrnoException) => {
       if (err.code === 'EPIPE') this.broken ??= brokenPipe();
-      else if ((destination as unknown as { fd: number }).fd < 0) {
+      else if (descriptor(destination) < 0) {
         // The file could not be opened (createFileSink checked it at start-up, so this is a race):
         // nothing can be written, and sonic-boom's periodic flush would throw on fd -1.
         this.broken ??= err;
@@ -179,7 +184,7 @@ export class LineLogger {
     this.handOver();
     if (this.broken) throw this.broken;
     // sonic-boom opens its file asynchronously; a flush before that has nothing to flush into.
-    if ((this.destination as unknown as { fd: number }).fd < 0) await once(this.destination, 'ready');
+    if (descriptor(this.destination) < 0) await once(this.destination, 'ready');
     // One sonic-boom flush can end with up to minLength bytes still buffered (its 'drain' fires
     // below minLength while a write was in flight), so flush until nothing is left.
     do {
