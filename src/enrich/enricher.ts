@@ -11,6 +11,8 @@ export interface EnricherOptions {
   annotations: boolean;
   qps: number;
   burst: number;
+  /** The clock of the cache, the rate limit and discovery (tests move it by hand). */
+  now?: () => number;
 }
 
 interface ObjectMeta {
@@ -20,12 +22,34 @@ interface ObjectMeta {
   ownerReferences?: OwnerReference[];
 }
 
-type LookupResult = { found: true; meta: ObjectMeta } | { found: false };
+interface Found {
+  state: 'found';
+  meta: ObjectMeta;
+}
+interface Gone {
+  state: 'gone';
+  /** The uid the Event named when the API server said 404: that object will never come back. */
+  uid?: string;
+}
+/** A 403, 500, timeout or unknown kind: remembered briefly so that each Event about it costs no request. */
+interface Failed {
+  state: 'failed';
+}
+type CacheEntry = Found | Gone | Failed;
+
 export type LookupOutcome = 'hit' | 'miss' | 'not_found' | 'error' | 'throttled';
 
 /** Owners worth following to name the workload: Pod → ReplicaSet → Deployment, Pod → Job → CronJob. */
 const FOLLOW_OWNER_OF = new Set(['ReplicaSet', 'Job']);
 const MAX_OWNER_HOPS = 2;
+/** Long enough that a kind the ServiceAccount cannot read costs two requests a minute, short enough to notice a fixed RBAC. */
+const FAILED_LOOKUP_RETRY_MS = 30_000;
+/**
+ * The API server gives every object a UUID. kubelet and Node Problem Detector write the node's
+ * name as the uid of Node Events, and kubelet a manifest hash for static pods: those name no
+ * particular object, so they cannot tell an older object of the same name from the current one.
+ */
+const OBJECT_UID_SHAPE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * Looks up the Event's involved object for labels, annotations, owners and the owning workload.
@@ -33,19 +57,22 @@ const MAX_OWNER_HOPS = 2;
  * throttled lookup gives a line without enrichment, never a lost or delayed-forever line.
  */
 export class Enricher {
-  private readonly cache: LruCache<LookupResult>;
-  private readonly inFlight = new Map<string, Promise<LookupResult | undefined>>();
+  private readonly cache: LruCache<CacheEntry>;
+  private readonly inFlight = new Map<string, Promise<Found | Gone | undefined>>();
   private readonly paths: ResourcePaths;
   private readonly bucket: TokenBucket;
+  private readonly failedLookupRetryMs: number;
 
   constructor(
     private readonly api: KubeHttp,
     private readonly options: EnricherOptions,
     private readonly count: (outcome: LookupOutcome) => void = () => {},
   ) {
-    this.cache = new LruCache(options.cacheSize, options.cacheTtlMs);
-    this.paths = new ResourcePaths(api);
-    this.bucket = new TokenBucket(options.qps, options.burst);
+    const now = options.now ?? Date.now;
+    this.cache = new LruCache(options.cacheSize, options.cacheTtlMs, now);
+    this.paths = new ResourcePaths(api, { now });
+    this.bucket = new TokenBucket(options.qps, options.burst, now);
+    this.failedLookupRetryMs = Math.min(FAILED_LOOKUP_RETRY_MS, options.cacheTtlMs);
   }
 
   async enrich(event: RawEvent): Promise<ObjectEnrichment | undefined> {
@@ -54,7 +81,7 @@ export class Enricher {
     const apiVersion = obj.apiVersion || 'v1';
     const result = await this.lookup(apiVersion, obj.kind, obj.namespace, obj.name, obj.uid);
     if (!result) return undefined;
-    if (!result.found) return { deleted: true };
+    if (result.state === 'gone') return { deleted: true };
     const { meta } = result;
     const enrichment: ObjectEnrichment = {};
     if (meta.labels) enrichment.labels = meta.labels;
@@ -62,6 +89,8 @@ export class Enricher {
     if (meta.ownerReferences?.length) enrichment.ownerReferences = meta.ownerReferences.map(ownerRef);
     const workload = await this.workloadOf(obj.kind, obj.name, obj.namespace, meta, 0);
     if (workload) enrichment.workload = workload;
+    // kubernetes-event-exporter always writes `deleted`: false says the lookup found the object.
+    enrichment.deleted = false;
     return enrichment;
   }
 
@@ -70,15 +99,19 @@ export class Enricher {
     if (!controller) return kind === 'Pod' || kind === 'Node' ? undefined : { kind, name };
     if (!FOLLOW_OWNER_OF.has(controller.kind) || hops >= MAX_OWNER_HOPS) return { kind: controller.kind, name: controller.name };
     const owner = await this.lookup(controller.apiVersion, controller.kind, namespace, controller.name, controller.uid);
-    if (!owner?.found) return { kind: controller.kind, name: controller.name };
+    if (owner?.state !== 'found') return { kind: controller.kind, name: controller.name };
     return this.workloadOf(controller.kind, controller.name, namespace, owner.meta, hops + 1);
   }
 
-  private async lookup(apiVersion: string, kind: string, namespace: string | undefined, name: string, uid: string | undefined): Promise<LookupResult | undefined> {
+  /** The object, that it is gone, or undefined when it cannot be told now (error, throttled). */
+  private async lookup(apiVersion: string, kind: string, namespace: string | undefined, name: string, uid: string | undefined): Promise<Found | Gone | undefined> {
     const key = `${apiVersion}/${kind}/${namespace ?? ''}/${name}`;
     const cached = this.cache.get(key);
-    // A cached object with another uid is an older object of the same name: look again.
-    if (cached && (!cached.found || !uid || !cached.meta.uid || cached.meta.uid === uid)) {
+    if (cached && !mayDescribeAnotherObject(cached, uid)) {
+      if (cached.state === 'failed') {
+        this.count('error');
+        return undefined;
+      }
       this.count('hit');
       return cached;
     }
@@ -88,9 +121,13 @@ export class Enricher {
       this.count('throttled');
       return undefined;
     }
-    const request = this.fetch(apiVersion, kind, namespace, name).then((result) => {
-      if (result) this.cache.set(key, result);
-      return result;
+    const request = this.fetch(apiVersion, kind, namespace, name, uid).then((entry) => {
+      if (entry.state === 'failed') {
+        this.cache.set(key, entry, this.failedLookupRetryMs);
+        return undefined;
+      }
+      this.cache.set(key, entry);
+      return entry;
     });
     this.inFlight.set(key, request);
     try {
@@ -100,24 +137,42 @@ export class Enricher {
     }
   }
 
-  private async fetch(apiVersion: string, kind: string, namespace: string | undefined, name: string): Promise<LookupResult | undefined> {
+  private async fetch(apiVersion: string, kind: string, namespace: string | undefined, name: string, uid: string | undefined): Promise<CacheEntry> {
     try {
       const path = await this.paths.path(apiVersion, kind, namespace, name);
       if (!path) {
         this.count('error');
-        return undefined;
+        return { state: 'failed' };
       }
       const object = await this.api.getJson<{ metadata?: ObjectMeta }>(path);
       this.count('miss');
-      return { found: true, meta: object.metadata ?? {} };
+      return { state: 'found', meta: object.metadata ?? {} };
     } catch (err) {
       if (err instanceof KubeApiError && err.statusCode === 404) {
         this.count('not_found');
-        return { found: false };
+        return uid && OBJECT_UID_SHAPE.test(uid) ? { state: 'gone', uid } : { state: 'gone' };
       }
       this.count('error');
-      return undefined;
+      return { state: 'failed' };
     }
+  }
+}
+
+/**
+ * Whether a cached answer may be about an older or newer object of the same name than the one the
+ * Event names (a StatefulSet pod recreated, a Deployment deleted and applied again): then look again.
+ */
+function mayDescribeAnotherObject(cached: CacheEntry, eventUid: string | undefined): boolean {
+  if (!eventUid || !OBJECT_UID_SHAPE.test(eventUid)) return false;
+  switch (cached.state) {
+    case 'found':
+      return cached.meta.uid !== undefined && cached.meta.uid !== eventUid;
+    case 'gone':
+      // Gone for this uid stays gone; a 404 for another (or an unknown) uid says nothing about this one.
+      return cached.uid !== eventUid;
+    case 'failed':
+      // A 403 or 500 is about the kind or the server, not about which object has the name.
+      return false;
   }
 }
 

@@ -17,9 +17,10 @@ export class LruCache<V> {
     return item.value;
   }
 
-  set(key: string, value: V): void {
+  /** `ttlMs` overrides the cache's expiry for this entry, e.g. to remember a failure for less time than an answer. */
+  set(key: string, value: V, ttlMs: number = this.ttlMs): void {
     this.items.delete(key);
-    this.items.set(key, { value, expiresAt: this.now() + this.ttlMs });
+    this.items.set(key, { value, expiresAt: this.now() + ttlMs });
     while (this.items.size > this.maxEntries) {
       const oldest = this.items.keys().next().value as string;
       this.items.delete(oldest);
