@@ -185,7 +185,7 @@ export type ReceiverConfig =
       name: string;
       type: 'file';
       path: string;
-      /** rotate when the live file would grow past this */
+      /** rotate once the live file holds this many bytes (what it held at start included) */
       maxBytes: number;
       /** rotated files kept besides the live one */
       maxFiles: number;
@@ -236,6 +236,49 @@ const logLevel = z
   .transform((value) => (value in LOG_LEVEL_ALIASES ? LOG_LEVEL_ALIASES[value as keyof typeof LOG_LEVEL_ALIASES] : value))
   .pipe(z.enum(['debug', 'info', 'warn', 'error']));
 
+/** A namespace name as Kubernetes accepts it: a DNS-1123 label. */
+const NAMESPACE_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const NAMESPACE_NAME_MAX_LENGTH = 63;
+
+/** Why `name` cannot name a namespace, or undefined when it can; "" (all namespaces) is not a name. */
+function namespaceNameProblem(name: string): string | undefined {
+  if (name.length > NAMESPACE_NAME_MAX_LENGTH) {
+    return `${JSON.stringify(name)} is not a valid namespace name: ${name.length} characters, at most ${NAMESPACE_NAME_MAX_LENGTH}`;
+  }
+  if (!NAMESPACE_NAME.test(name)) {
+    return `${JSON.stringify(name)} is not a valid namespace name: lowercase letters, digits and '-' only, starting and ending with a letter or digit (a DNS-1123 label)`;
+  }
+  return undefined;
+}
+
+/** The KEE `namespace`: one name, or "" for all namespaces. */
+const namespaceOrAll = text.superRefine((name, ctx) => {
+  const problem = name === '' ? undefined : namespaceNameProblem(name);
+  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+/**
+ * Every entry starts a watch of its own: "" (all namespaces) beside a name, or a name twice,
+ * would write the Events of that namespace more than once.
+ */
+const namespaceList = z.array(text).superRefine((names, ctx) => {
+  const listsNames = names.some((name) => name !== '');
+  const firstIndexByName = new Map<string, number>();
+  names.forEach((name, index) => {
+    const first = firstIndexByName.get(name);
+    let problem: string | undefined;
+    if (name === '' && listsNames) {
+      problem = '"" means all namespaces and cannot be listed with other namespaces: remove it, or list only ""';
+    } else if (first !== undefined) {
+      problem = `duplicate of namespaces[${first}]`;
+    } else if (name !== '') {
+      problem = namespaceNameProblem(name);
+    }
+    if (problem !== undefined) ctx.addIssue({ code: 'custom', path: [index], message: problem });
+    if (first === undefined) firstIndexByName.set(name, index);
+  });
+});
+
 /** The route used when the config has none: every Event to the receiver named `stdout`. */
 export const DEFAULT_ROUTE: z.output<typeof routeSchema> = { drop: [], match: [{ receiver: 'stdout' }], routes: [] };
 export const DEFAULT_RECEIVER_NAME = 'stdout';
@@ -243,8 +286,8 @@ export const DEFAULT_RECEIVER_NAME = 'stdout';
 const fileSchema = z
   .strictObject({
     clusterName: text.default(''),
-    namespaces: z.array(text).optional(),
-    namespace: text.optional(), // KEE: one namespace
+    namespaces: namespaceList.optional(),
+    namespace: namespaceOrAll.optional(), // KEE: one namespace
     maxEventAgeSeconds: count.optional(),
     throttlePeriod: count.optional(), // KEE: deprecated alias of maxEventAgeSeconds
     maxMessageBytes: z.number().int().min(64).default(4096),

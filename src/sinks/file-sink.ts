@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { closeSync, existsSync, mkdirSync, openSync, renameSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, mkdirSync, openSync, renameSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import pino from 'pino';
 import type { EventLine } from '../line/event-line.js';
@@ -9,7 +9,7 @@ import { deDotLine } from './de-dot.js';
 
 export interface FileSinkOptions {
   path: string;
-  /** Rotate once the file holds about this many bytes; 0 = never. */
+  /** Rotate once the file holds about this many bytes, counting what it held at start; 0 = never. */
   maxBytes?: number;
   /** Rotated files kept as path.1 … path.N. */
   maxFiles?: number;
@@ -30,15 +30,39 @@ export function createFileSink(name: string, options: FileSinkOptions): Sink {
   const maxFiles = Math.max(1, options.maxFiles ?? 3);
   // sonic-boom opens the file in the background; a path that cannot be opened (permissions, a
   // directory) must stop the start, not surface later as an obscure write error.
+  let sizeAtStart: number;
   try {
     mkdirSync(dirname(options.path), { recursive: true });
-    closeSync(openSync(options.path, 'a'));
+    const fd = openSync(options.path, 'a');
+    try {
+      sizeAtStart = fstatSync(fd).size;
+    } finally {
+      closeSync(fd);
+    }
   } catch (err) {
     throw new ReceiverFileError(name, options.path, err as Error);
   }
   const destination = pino.destination({ dest: options.path, sync: false, mkdir: true, append: true, ...BATCHING, ...BUFFER_CONTENT });
   const lines = new LineLogger(destination, { buffers: true });
-  let rotateAt = maxBytes;
+
+  // Bytes are counted per chunk: LineLogger hands all it has gathered to destination.write as one
+  // Buffer, whose length is the byte count, already computed (no Buffer.byteLength per line). Its
+  // `written` counts characters as lines are gathered, so the characters gathered since the last
+  // hand-over are the only part not yet counted in bytes.
+  let bytesHandedOver = 0;
+  let charsHandedOver = 0;
+  const handOver = destination.write.bind(destination);
+  destination.write = (chunk: string | Buffer): boolean => {
+    const accepted = handOver(chunk as string); // throws when destroyed: then the chunk was not taken
+    bytesHandedOver += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
+    charsHandedOver = lines.written;
+    return accepted;
+  };
+  /** Bytes of the lines taken: exact up to the last hand-over, one per character after it (a lower bound until the next). */
+  const bytesTaken = (): number => bytesHandedOver + (lines.written - charsHandedOver);
+
+  // A restart goes on with the file the last run left: its size counts towards maxBytes.
+  let rotateAt = maxBytes - sizeAtStart;
   let rotating: Promise<void> | undefined;
 
   async function rotate(): Promise<void> {
@@ -49,14 +73,16 @@ export function createFileSink(name: string, options: FileSinkOptions): Sink {
       if (i === maxFiles && existsSync(to)) rmSync(to);
       if (existsSync(from)) renameSync(from, to);
     }
+    // Everything flushed is in the moved file; lines taken since (still gathered, or held by
+    // sonic-boom until the new file is open) go to the new one.
+    rotateAt = bytesHandedOver + maxBytes;
     destination.reopen();
     await once(destination, 'ready');
-    rotateAt = lines.written + maxBytes;
   }
 
   /** Rotates once the file has grown past maxBytes; a Promise only then. */
   function rotateIfDue(): void | Promise<void> {
-    if (maxBytes === 0 || lines.written < rotateAt) return;
+    if (maxBytes === 0 || bytesTaken() < rotateAt) return;
     // Several watch loops share a sink: one rotation at a time, and only one per crossing.
     rotating ??= rotate()
       .catch((err: Error) => {
@@ -78,5 +104,6 @@ export function createFileSink(name: string, options: FileSinkOptions): Sink {
     },
     flush: () => lines.flush(),
     close: () => lines.close(),
+    brokenBy: () => lines.brokenBy,
   };
 }

@@ -69,16 +69,23 @@ describe('loading good configs', () => {
   });
 
   test('a defined variable wins over the default, and $${ writes a literal ${', () => {
-    const { config } = loadConfig('clusterName: ${CLUSTER:-dev}\nnamespaces: ["$${NOT_EXPANDED}"]\n', 'c.yaml', {
+    const { config } = loadConfig('clusterName: ${CLUSTER:-dev}\ncheckpoint: { file: "/data/$${NOT_EXPANDED}" }\n', 'c.yaml', {
       CLUSTER: 'prod-us',
     });
     expect(config.clusterName).toBe('prod-us');
-    expect(config.namespaces).toEqual(['${NOT_EXPANDED}']);
+    expect(config.checkpoint?.file).toBe('/data/${NOT_EXPANDED}');
   });
 
   test('a variable holding YAML text is expanded before parsing, as KEE does', () => {
     const { config } = loadConfig('namespaces: ${WATCHED}\n', 'c.yaml', { WATCHED: '[a, b]' });
     expect(config.namespaces).toEqual(['a', 'b']);
+  });
+
+  test('namespaces: Kubernetes namespace names, or "" alone for all namespaces', () => {
+    expect(loadConfig('namespaces: [shop, kube-system, 2024-q1]\n', 'c.yaml', {}).config.namespaces).toEqual(['shop', 'kube-system', '2024-q1']);
+    expect(loadConfig(`namespaces: [${'a'.repeat(63)}]\n`, 'c.yaml', {}).config.namespaces).toEqual(['a'.repeat(63)]);
+    expect(loadConfig('namespaces: [""]\n', 'c.yaml', {}).config.namespaces).toEqual(['']);
+    expect(loadConfig('namespace: ""\n', 'c.yaml', {}).config.namespaces).toEqual(['']);
   });
 
   test('`stdout:` with no options is a stdout receiver with defaults', () => {
@@ -260,6 +267,29 @@ describe('bad configs: every problem named with file:line:col and config path', 
     const text = 'receivers:\n  - name: nodes\n    file: { path: /tmp/n.jsonl }\n';
     expect(problemsOf(() => loadConfig(text, 'c.yaml', {}))).toEqual([
       'c.yaml:2:3: receivers: there is no route, so every Event goes to the receiver "stdout", which is not defined (defined receivers: nodes); add a route or a stdout receiver',
+    ]);
+  });
+
+  test('namespaces: "" beside other names, duplicates and invalid namespace names are errors naming the entry', () => {
+    // Each entry is a watch of its own: "" (all namespaces) beside `shop` would write shop's Events twice.
+    const text = ['namespaces:', '  - ""', '  - shop', '  - shop', '  - Payments', '  - -batch', `  - ${'a'.repeat(64)}`, '  - team_a'].join('\n');
+    const invalid = "is not a valid namespace name: lowercase letters, digits and '-' only, starting and ending with a letter or digit (a DNS-1123 label)";
+    expect(problemsOf(() => loadConfig(text, 'c.yaml', {}))).toEqual([
+      'c.yaml:2:5: namespaces[0]: "" means all namespaces and cannot be listed with other namespaces: remove it, or list only ""',
+      'c.yaml:4:5: namespaces[2]: duplicate of namespaces[1]',
+      `c.yaml:5:5: namespaces[3]: "Payments" ${invalid}`,
+      `c.yaml:6:5: namespaces[4]: "-batch" ${invalid}`,
+      `c.yaml:7:5: namespaces[5]: "${'a'.repeat(64)}" is not a valid namespace name: 64 characters, at most 63`,
+      `c.yaml:8:5: namespaces[6]: "team_a" ${invalid}`,
+    ]);
+    expect(problemsOf(() => loadConfig('namespaces: ["", ""]\n', 'c.yaml', {}))).toEqual([
+      'c.yaml:1:18: namespaces[1]: duplicate of namespaces[0]',
+    ]);
+  });
+
+  test('the KEE `namespace` must be a namespace name too, or "" for all', () => {
+    expect(problemsOf(() => loadConfig('namespace: Shop\n', 'c.yaml', {}))).toEqual([
+      `c.yaml:1:12: namespace: "Shop" is not a valid namespace name: lowercase letters, digits and '-' only, starting and ending with a letter or digit (a DNS-1123 label)`,
     ]);
   });
 
