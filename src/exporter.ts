@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { type Checkpoint, CheckpointUnreadableError, type CheckpointStore } from './checkpoint/checkpoint.js';
+import { type Checkpoint, type CheckpointSaved, CheckpointUnreadableError, type CheckpointStore } from './checkpoint/checkpoint.js';
 import type { Enricher } from './enrich/enricher.js';
 import type { Level } from './grade/levels.js';
 import { buildLine, type LineContext, type ObjectEnrichment } from './line/build-line.js';
@@ -60,6 +60,14 @@ export class Exporter {
   private maintenanceTimer: NodeJS.Timeout | undefined;
   /** Scopes whose state came from the checkpoint: their first list is a resumption, not a first start. */
   private readonly restoredScopes = new Set<string>();
+  /**
+   * Restored scopes whose checkpoint had left Events out (to fit a ConfigMap): an Event the
+   * tracker does not know may have been written before, so their first list filters such
+   * Events by age as a first start does. Saves keep them marked until that list has ended.
+   */
+  private readonly trimmedRestoredScopes = new Set<string>();
+  /** The scopes the last save left Events out of, sorted: warn when they change, not at every save. */
+  private lastTrimmedScopes: readonly string[] = [];
   /** Checkpoint saves run one after another, so an older snapshot never lands after a newer one. */
   private saving: Promise<void> = Promise.resolve();
   private readonly now: () => number;
@@ -132,16 +140,56 @@ export class Exporter {
   /**
    * Graceful stop: end the watches, flush every sink, save the checkpoint last. After a lost
    * lease, `saveCheckpoint: false`: the new leader owns the checkpoint now.
+   *
+   * A receiver that fails to flush does not stop the others from flushing and closing, but the
+   * checkpoint is then not saved: that receiver's unwritten lines would count as written and be
+   * lost. The next start writes again what came after the last save (at-least-once, as after a
+   * crash). stop() rejects afterwards with the first failure.
    */
   async stop(options: { saveCheckpoint?: boolean } = {}): Promise<void> {
     this.abort.abort();
     await Promise.allSettled(this.loops);
     if (this.checkpointTimer) clearInterval(this.checkpointTimer);
     if (this.maintenanceTimer) clearInterval(this.maintenanceTimer);
-    for (const sink of this.s.sinks.values()) await sink.flush();
     await this.saving.catch(() => {}); // a periodic save in flight finishes first
-    if (this.s.checkpoint && options.saveCheckpoint !== false) await this.saveCheckpoint();
-    for (const sink of this.s.sinks.values()) await sink.close();
+    const save = this.s.checkpoint !== undefined && options.saveCheckpoint !== false;
+    // The watches have ended, so nothing is recorded any more: this snapshot holds exactly what the sinks were given.
+    const checkpoint = save ? this.checkpointNow() : undefined;
+    const failures: Error[] = [];
+    const failedSinks = new Set<string>();
+    for (const [receiver, sink] of this.s.sinks) {
+      try {
+        await sink.flush();
+      } catch (err) {
+        failedSinks.add(receiver);
+        failures.push(new Error(`receiver "${receiver}" could not write out its last lines: ${(err as Error).message}`, { cause: err }));
+      }
+    }
+    if (checkpoint && failures.length) {
+      this.s.log.error({ checkpoint: this.s.checkpoint!.store.description }, 'not saving the checkpoint: a receiver could not write out its last lines; the next start writes again what came after the last save');
+    } else if (checkpoint) {
+      try {
+        await this.queueSave(() => this.storeCheckpoint(checkpoint));
+      } catch (err) {
+        failures.push(err as Error);
+      }
+    }
+    for (const [receiver, sink] of this.s.sinks) {
+      try {
+        await sink.close();
+      } catch (err) {
+        // A receiver that could not flush cannot close either: its failure is already counted.
+        if (!failedSinks.has(receiver)) failures.push(new Error(`receiver "${receiver}" could not be closed: ${(err as Error).message}`, { cause: err }));
+      }
+    }
+    const [first, ...others] = failures;
+    for (const err of others) this.s.log.error({ err: err.message }, 'another failure while stopping');
+    if (first) throw first;
+  }
+
+  /** Receivers that can never write again (a stdout nobody reads any more): then a restart is the cure. */
+  brokenReceivers(): string[] {
+    return [...this.s.sinks.values()].filter((sink) => sink.brokenBy?.()).map((sink) => sink.name);
   }
 
   /**
@@ -160,7 +208,10 @@ export class Exporter {
   }
 
   private onListStart(scope: string, relist: boolean): void {
-    this.listing.set(scope, { relist, listed: 0, firstStart: !relist && !this.restoredScopes.has(scope) });
+    // Age-filter the Events the tracker does not know on a first start, and after a checkpoint
+    // that left Events out (those may be old Events written before the restart).
+    const unknownMayBeOld = !this.restoredScopes.has(scope) || this.trimmedRestoredScopes.has(scope);
+    this.listing.set(scope, { relist, listed: 0, firstStart: !relist && unknownMayBeOld });
     this.tracker(scope).beginList();
   }
 
@@ -303,18 +354,30 @@ export class Exporter {
       return;
     }
     let restored = 0;
+    const trimmed = new Set(checkpoint.trimmedScopes); // absent in older checkpoints: nothing was left out
     for (const [scope, entries] of Object.entries(checkpoint.scopes)) {
       const tracker = this.trackers.get(scope);
       if (!tracker) continue; // no longer watched
       tracker.restore(entries);
       this.restoredScopes.add(scope);
+      if (trimmed.has(scope)) this.trimmedRestoredScopes.add(scope);
       restored += entries.length;
     }
     this.s.log.info({ checkpoint: store.description, savedAt: checkpoint.savedAt, events: restored }, 'restored checkpoint');
+    if (this.trimmedRestoredScopes.size) {
+      this.s.log.warn(
+        { checkpoint: store.description, scopes: [...this.trimmedRestoredScopes] },
+        'the checkpoint had left Events out to fit: in these scopes, Events it does not hold are treated as at a first start (skipped if older than maxEventAgeSeconds, else written with their whole count)',
+      );
+    }
   }
 
   saveCheckpoint(): Promise<void> {
-    const next = this.saving.catch(() => {}).then(() => this.writeCheckpoint());
+    return this.queueSave(() => this.writeCheckpoint());
+  }
+
+  private queueSave(save: () => Promise<void>): Promise<void> {
+    const next = this.saving.catch(() => {}).then(save);
     this.saving = next;
     return next;
   }
@@ -323,9 +386,39 @@ export class Exporter {
     if (!this.s.checkpoint) return;
     // Snapshot first, then flush: every occurrence the snapshot calls written has then
     // reached the operating system before the checkpoint says so.
+    const checkpoint = this.checkpointNow();
+    for (const sink of this.s.sinks.values()) await sink.flush();
+    await this.storeCheckpoint(checkpoint);
+  }
+
+  private checkpointNow(): Checkpoint {
     const scopes: Checkpoint['scopes'] = {};
     for (const [scope, tracker] of this.trackers) scopes[scope] = tracker.snapshot();
-    for (const sink of this.s.sinks.values()) await sink.flush();
-    await this.s.checkpoint.store.save({ version: 1, savedAt: new Date(this.now()).toISOString(), scopes });
+    // Until its first list has ended, a scope restored from a trimmed checkpoint still lacks the left-out Events.
+    const stillTrimmed = [...this.trimmedRestoredScopes].filter((scope) => !this.listedScopes.has(scope));
+    return { version: 1, savedAt: new Date(this.now()).toISOString(), scopes, ...(stillTrimmed.length ? { trimmedScopes: stillTrimmed } : {}) };
+  }
+
+  private async storeCheckpoint(checkpoint: Checkpoint): Promise<void> {
+    const store = this.s.checkpoint!.store;
+    this.reportLeftOut(store, checkpoint, await store.save(checkpoint));
+  }
+
+  /** Counts every left-out entry; warns only when the trimmed scopes change, as one save after another trims while Events come and go. */
+  private reportLeftOut(store: CheckpointStore, checkpoint: Checkpoint, saved: CheckpointSaved): void {
+    this.s.metrics.checkpointEntriesDropped.inc(saved.droppedEntries);
+    const trimmedScopes = [...saved.trimmedScopes].sort();
+    const previous = this.lastTrimmedScopes;
+    if (trimmedScopes.length === previous.length && trimmedScopes.every((scope, i) => scope === previous[i])) return;
+    this.lastTrimmedScopes = trimmedScopes;
+    if (trimmedScopes.length === 0) {
+      this.s.log.info({ checkpoint: store.description }, 'the checkpoint fits again: no Events left out');
+      return;
+    }
+    const tracked = Object.values(checkpoint.scopes).reduce((n, entries) => n + entries.length, 0);
+    this.s.log.warn(
+      { checkpoint: store.description, scopes: trimmedScopes, tracked, leftOut: saved.droppedEntries },
+      'the checkpoint is too big for its store and leaves out the least recently seen Events: after a restart, those still in the cluster are treated as at a first start (skipped if older than maxEventAgeSeconds, else written again with their whole count); a checkpoint file has no size limit',
+    );
   }
 }

@@ -1,5 +1,5 @@
 import { KubeApiError, type KubeHttp } from '../watch/kube-http.js';
-import { type Checkpoint, type CheckpointStore, decodeCheckpoint, fitCheckpoint } from './checkpoint.js';
+import { type Checkpoint, type CheckpointSaved, type CheckpointStore, CheckpointStoreError, decodeCheckpoint, fitCheckpoint } from './checkpoint.js';
 
 const DATA_KEY = 'checkpoint.json.gz.b64';
 /** A ConfigMap holds at most 1 MiB in all; leave room for metadata. */
@@ -15,12 +15,13 @@ interface ConfigMap {
 /** The checkpoint in one ConfigMap (RBAC: get/update on that name, create in the namespace). */
 export class ConfigMapCheckpointStore implements CheckpointStore {
   private resourceVersion: string | undefined;
-  droppedEntries = 0;
 
+  /** `maxEncodedBytes`: a smaller limit than a ConfigMap's lets tests trim without tens of thousands of Events. */
   constructor(
     private readonly api: KubeHttp,
     private readonly namespace: string,
     private readonly name: string,
+    private readonly maxEncodedBytes = MAX_ENCODED_BYTES,
   ) {}
 
   get description(): string {
@@ -37,16 +38,24 @@ export class ConfigMapCheckpointStore implements CheckpointStore {
       cm = await this.api.getJson<ConfigMap>(this.path);
     } catch (err) {
       if (err instanceof KubeApiError && err.statusCode === 404) return undefined;
-      throw err;
+      throw new CheckpointStoreError(`cannot read the checkpoint ${this.description}${rbacHint(err, 'get')}`, err);
     }
     this.resourceVersion = cm.metadata.resourceVersion;
     const encoded = cm.data?.[DATA_KEY];
     return encoded ? decodeCheckpoint(encoded, this.description) : undefined;
   }
 
-  async save(checkpoint: Checkpoint): Promise<void> {
-    const { encoded, dropped } = fitCheckpoint(checkpoint, MAX_ENCODED_BYTES);
-    this.droppedEntries += dropped;
+  async save(checkpoint: Checkpoint): Promise<CheckpointSaved> {
+    const { encoded, droppedEntries, trimmedScopes } = fitCheckpoint(checkpoint, this.maxEncodedBytes);
+    try {
+      await this.write(encoded);
+    } catch (err) {
+      throw new CheckpointStoreError(`cannot save the checkpoint in ${this.description}${rbacHint(err, 'create and update')}`, err);
+    }
+    return { droppedEntries, trimmedScopes };
+  }
+
+  private async write(encoded: string): Promise<void> {
     const body: ConfigMap = {
       apiVersion: 'v1',
       kind: 'ConfigMap',
@@ -75,4 +84,9 @@ export class ConfigMapCheckpointStore implements CheckpointStore {
       this.resourceVersion = updated.metadata.resourceVersion;
     }
   }
+}
+
+/** A 403 is nearly always RBAC: say which verbs the ServiceAccount lacks. */
+function rbacHint(err: unknown, verbs: string): string {
+  return err instanceof KubeApiError && err.statusCode === 403 ? ` (the exporter's ServiceAccount needs ${verbs} on it)` : '';
 }

@@ -1,8 +1,8 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { type Checkpoint, type CheckpointStore, decodeCheckpoint, encodeCheckpoint } from './checkpoint.js';
+import { type Checkpoint, type CheckpointSaved, type CheckpointStore, CheckpointStoreError, decodeCheckpoint, encodeCheckpoint } from './checkpoint.js';
 
-/** A checkpoint in a local file (a volume that outlives the container), replaced atomically. */
+/** A checkpoint in a local file (a volume that outlives the container), replaced atomically. No size limit: nothing is left out. */
 export class FileCheckpointStore implements CheckpointStore {
   constructor(private readonly path: string) {}
 
@@ -16,18 +16,27 @@ export class FileCheckpointStore implements CheckpointStore {
       text = readFileSync(this.path, 'utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw new Error(`cannot read checkpoint file ${this.path}: ${(err as Error).message}`);
+      throw new CheckpointStoreError(`cannot read the checkpoint file ${this.path}`, err);
     }
     return decodeCheckpoint(text.trim(), this.description);
   }
 
-  async save(checkpoint: Checkpoint): Promise<void> {
+  async save(checkpoint: Checkpoint): Promise<CheckpointSaved> {
+    try {
+      this.write(encodeCheckpoint(checkpoint));
+    } catch (err) {
+      throw new CheckpointStoreError(`cannot write the checkpoint file ${this.path}`, err);
+    }
+    return { droppedEntries: 0, trimmedScopes: [] };
+  }
+
+  private write(encoded: string): void {
     mkdirSync(dirname(this.path), { recursive: true });
     const partial = `${this.path}.partial`;
     // fsync before the rename: after a node crash the file is the old one or the new one, never torn.
     const fd = openSync(partial, 'w');
     try {
-      writeSync(fd, encodeCheckpoint(checkpoint));
+      writeSync(fd, encoded);
       fsyncSync(fd);
     } finally {
       closeSync(fd);
