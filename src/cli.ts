@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node/dist/config.js';
+import { CheckpointStoreError } from './checkpoint/checkpoint.js';
 import { ConfigError } from './config/config-error.js';
 import { loadConfig, loadConfigFile } from './config/load.js';
 import { describeRoute } from './route/describe-route.js';
@@ -100,7 +101,8 @@ async function run(configFile: string | undefined, kubeconfigFile: string | unde
   const metrics = new ExporterMetrics(config.metricsNamePrefix);
   let running: RunningExporter | undefined;
   const http = await startHttpServer(config.metrics.address, config.metrics.port, metrics.registry, {
-    live: () => true,
+    // Alive until a receiver can never write again (stdout's reader gone): a restart is the way out.
+    live: () => !running?.exporter.brokenReceivers().length,
     ready: () => running?.exporter.ready ?? false,
   });
   log.info({ address: config.metrics.address, port: http.port }, 'serving /metrics, /healthz, /readyz');
@@ -137,9 +139,16 @@ async function run(configFile: string | undefined, kubeconfigFile: string | unde
     await stopped;
     elector?.stop();
     // After losing the lease the checkpoint belongs to the new leader: do not overwrite it.
-    await running.stop({ saveCheckpoint: exitCode === 0 });
+    const leader = exitCode === 0;
+    try {
+      await running.stop({ saveCheckpoint: leader });
+    } catch (err) {
+      // A receiver that could not write out its last lines (the checkpoint was then left as it was).
+      log.error({ err: (err as Error).message }, 'stopped with an error');
+      exitCode = 1;
+    }
     // Hand the lease over at once, after the checkpoint is saved, so the next leader starts from it.
-    if (elector && exitCode === 0) await elector.release();
+    if (elector && leader) await elector.release();
     log.info('stopped');
     return exitCode;
   } finally {
@@ -161,7 +170,7 @@ main(process.argv.slice(2)).then(
     if (err instanceof ConfigError) {
       process.stderr.write(`kube-eventline: invalid configuration\n${err.message}\n`);
       process.exitCode = 2;
-    } else if (err instanceof ReceiverFileError || err instanceof KubeconfigError) {
+    } else if (err instanceof ReceiverFileError || err instanceof KubeconfigError || err instanceof CheckpointStoreError) {
       process.stderr.write(`kube-eventline: ${err.message}\n`);
       process.exitCode = 1;
       process.exit(1);

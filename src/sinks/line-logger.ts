@@ -69,6 +69,11 @@ export class LineLogger {
   private unreported: Error | undefined;
   /** Why the destination can take nothing more (destroyed, or its reader gone: EPIPE), if so. */
   private broken: Error | undefined;
+
+  /** Why nothing can be written any more, if so. */
+  get brokenBy(): Error | undefined {
+    return this.broken;
+  }
   /** Lines pino has written that the destination has not been given yet. */
   private chunk = '';
   private handOverScheduled = false;

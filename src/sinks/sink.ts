@@ -7,4 +7,6 @@ export interface Sink {
   /** Resolves once everything accepted so far has reached the operating system. */
   flush(): Promise<void>;
   close(): Promise<void>;
+  /** Why the receiver can never write again (its reader went away), if so: the process is then no longer alive. */
+  brokenBy?(): Error | undefined;
 }

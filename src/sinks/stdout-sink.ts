@@ -19,5 +19,6 @@ export function createStdoutSink(name: string, options: StdoutSinkOptions = {}, 
     close: async () => {
       await lines.flush();
     },
+    brokenBy: () => lines.brokenBy,
   };
 }

@@ -33,6 +33,9 @@ export async function runWatchLoop(options: WatchLoopOptions, handlers: WatchLoo
   let resourceVersion: string | undefined;
   let listedBefore = false;
   let backoffMs = options.minBackoffMs;
+  // 410s since the watch last delivered anything: the first relists at once, a repeated one (a
+  // lagging watch cache after an API server restart) waits first, or full relists would spin.
+  let expiredInARow = 0;
   while (!signal.aborted) {
     try {
       if (resourceVersion === undefined) {
@@ -53,6 +56,7 @@ export async function runWatchLoop(options: WatchLoopOptions, handlers: WatchLoo
       for await (const batch of watchEvents(api, namespace, resourceVersion, timeout, signal)) {
         for (const message of batch) {
           messages++;
+          expiredInARow = 0;
           if (message.type === 'BOOKMARK') {
             if (message.resourceVersion) resourceVersion = message.resourceVersion;
             continue;
@@ -77,6 +81,10 @@ export async function runWatchLoop(options: WatchLoopOptions, handlers: WatchLoo
       if (err instanceof WatchExpiredError || (err instanceof KubeApiError && err.statusCode === 410)) {
         handlers.onRestart('expired', err);
         resourceVersion = undefined;
+        if (expiredInARow++ > 0) {
+          await sleep(backoffMs, signal);
+          backoffMs = Math.min(backoffMs * 2, options.maxBackoffMs);
+        }
         continue;
       }
       handlers.onRestart('error', err);

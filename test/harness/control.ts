@@ -16,6 +16,8 @@ export interface ControlOperations {
   restartApiServer(): Promise<void>;
   compact(): Promise<{ revision: number }>;
   cutProxy(): number;
+  holdProxy(): number;
+  releaseProxy(): void;
 }
 
 const ROUTES = {
@@ -25,6 +27,11 @@ const ROUTES = {
   },
   '/kube/compact': (ops: ControlOperations) => ops.compact(),
   '/kube/proxy/cut': async (ops: ControlOperations) => ({ cut: ops.cutProxy() }),
+  '/kube/proxy/hold': async (ops: ControlOperations) => ({ cut: ops.holdProxy() }),
+  '/kube/proxy/release': async (ops: ControlOperations) => {
+    ops.releaseProxy();
+    return {};
+  },
 } as const;
 
 export type ControlRoute = keyof typeof ROUTES;

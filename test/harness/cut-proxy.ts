@@ -10,12 +10,23 @@ export interface CutProxy {
   readonly port: number;
   /** Destroys every live client connection; returns how many there were. */
   cut(): number;
+  /**
+   * Cuts every live connection and refuses new ones until `release()`: the exporter is then away
+   * for as long as the test wants, retrying, while the test changes the cluster behind its back.
+   */
+  hold(): number;
+  release(): void;
   close(): Promise<void>;
 }
 
 export async function startCutProxy(target: { host: string; port: number }): Promise<CutProxy> {
   const clients = new Set<Socket>();
+  let held = false;
   const server: Server = createServer((client) => {
+    if (held) {
+      client.resetAndDestroy();
+      return;
+    }
     const upstream = createConnection(target);
     clients.add(client);
     const teardown = () => {
@@ -36,14 +47,22 @@ export async function startCutProxy(target: { host: string; port: number }): Pro
   });
   const address = server.address();
   if (typeof address !== 'object' || address === null) throw new Error('cut proxy: no listen address');
+  function cut(): number {
+    const live = [...clients];
+    // resetAndDestroy sends a TCP RST, like a dropped connection, not a polite FIN.
+    for (const socket of live) socket.resetAndDestroy();
+    clients.clear();
+    return live.length;
+  }
   return {
     port: address.port,
-    cut() {
-      const live = [...clients];
-      // resetAndDestroy sends a TCP RST, like a dropped connection, not a polite FIN.
-      for (const socket of live) socket.resetAndDestroy();
-      clients.clear();
-      return live.length;
+    cut,
+    hold() {
+      held = true;
+      return cut();
+    },
+    release() {
+      held = false;
     },
     close() {
       for (const socket of clients) socket.destroy();

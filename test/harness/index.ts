@@ -23,7 +23,14 @@ export interface Harness {
     /** Token (TokenRequest) for an existing ServiceAccount; returns a kubeconfig file path. */
     serviceAccountKubeconfig(namespace: string, name: string): Promise<string>;
     /** TCP proxy in front of the API server; cut() closes every live connection and says how many. */
-    proxy: { server: string; kubeconfigPath: string; cut(): Promise<number> };
+    proxy: {
+      server: string;
+      kubeconfigPath: string;
+      cut(): Promise<number>;
+      /** Cuts every live connection and refuses new ones until release(): the client is away meanwhile. */
+      hold(): Promise<number>;
+      release(): Promise<void>;
+    };
     /** etcd compaction at the current revision: watches from older resourceVersions get 410 Gone. */
     compact(): Promise<void>;
     /** Stops and starts the API server on the same address with the same etcd data. */
@@ -98,6 +105,10 @@ export async function harness(): Promise<Harness> {
         server: kube.proxyServer,
         kubeconfigPath: kube.proxyKubeconfigPath,
         cut: async () => (await callControl<{ cut: number }>(control, '/kube/proxy/cut')).cut,
+        hold: async () => (await callControl<{ cut: number }>(control, '/kube/proxy/hold')).cut,
+        release: async () => {
+          await callControl(control, '/kube/proxy/release');
+        },
       },
       compact: async () => {
         await callControl(control, '/kube/compact');

@@ -33,6 +33,8 @@ export interface RunningKube {
   restartApiServer(): Promise<void>;
   compact(): Promise<{ revision: number }>;
   cutProxy(): number;
+  holdProxy(): number;
+  releaseProxy(): void;
   /** How long the last start took, build included, in ms (reported by the global setup). */
   startupMs: { build: number; etcd: number; apiServer: number };
   /** Servers that exited without being asked to (for the end-of-run report). */
@@ -261,6 +263,8 @@ export async function startKube(opts: { workDir: string }): Promise<RunningKube>
       }),
     startupMs,
     cutProxy: () => proxy?.cut() ?? 0,
+    holdProxy: () => proxy?.hold() ?? 0,
+    releaseProxy: () => proxy?.release(),
     unexpectedExits: () => started.filter((s) => s.diedUnexpectedly()),
     stop: stopAll,
   };

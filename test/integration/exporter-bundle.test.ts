@@ -69,6 +69,25 @@ class ExporterProcess {
     }, 60_000);
   }
 
+  /** Stops reading stdout, as a slow or stuck log shipper would: the pipe fills, then the exporter's buffer. */
+  pauseStdout(): void {
+    this.child.stdout!.pause();
+  }
+
+  resumeStdout(): void {
+    this.child.stdout!.resume();
+  }
+
+  get exitCode(): number | null {
+    return this.child.exitCode;
+  }
+
+  async metric(name: string): Promise<number> {
+    const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    const samples = text.split('\n').filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `));
+    return samples.reduce((n, l) => n + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+  }
+
   async stop(): Promise<number | null> {
     this.child.kill('SIGTERM');
     return this.exited;
@@ -103,7 +122,10 @@ beforeAll(async () => {
 
 const processes: ExporterProcess[] = [];
 afterAll(async () => {
-  for (const p of processes) await p.stop();
+  for (const p of processes) {
+    p.resumeStdout(); // a stopped exporter waits until its lines are read
+    await p.stop();
+  }
 });
 
 describe('the exporter as the bundle deploys it', () => {
@@ -186,5 +208,64 @@ describe('the exporter as the bundle deploys it', () => {
     await writer.bump(e, 1);
     await eventually('candidate writes the next occurrence', () => candidate.lines.some((l) => l.metadata.uid === e.metadata.uid));
     expect(candidate.lines.filter((l) => l.metadata.uid === e.metadata.uid).map((l) => [l.count, l.delta])).toEqual([[2, 1]]);
+  });
+  it('SIGTERM waits until every accepted line has reached stdout, even while the reader is stalled', async () => {
+    for (const p of processes) await p.stop();
+    const exporter = new ExporterProcess();
+    processes.push(exporter);
+    await exporter.ready();
+    const written = () => exporter.metric('kube_eventline_lines_written_total');
+    /** Polls the count of lines the exporter has accepted until it stays the same for a second. */
+    const settledCount = async (what: string) => {
+      let last = -1;
+      await eventually(what, async () => {
+        const now = await written();
+        const settled = now === last;
+        last = now;
+        if (!settled) await new Promise((r) => setTimeout(r, 1000));
+        return settled;
+      });
+      return last;
+    };
+    // Lines already on their way (Events of earlier tests) first, so the count below is ours.
+    const baseline = await settledCount('written count settled');
+    const ns = await writer.namespace('sigterm');
+    exporter.pauseStdout();
+    try {
+      // Far more than the socket between the processes holds (child stdio is a socketpair of a few
+      // hundred KiB): the exporter fills its own buffer, then its backpressure stops the pipeline.
+      const created = 1000;
+      for (let batch = 0; batch < created / 40; batch++) {
+        await Promise.all(Array.from({ length: 40 }, (_, i) => writer.create(ns, { reason: 'Pulled', objectName: `pod-${batch}-${i}` })));
+      }
+      const accepted = (await settledCount('the stalled exporter accepting no more lines')) - baseline;
+      expect(accepted).toBeGreaterThan(0);
+      const exited = exporter.stop();
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(exporter.exitCode, 'exited while the lines it had accepted could not be written yet').toBeNull();
+      exporter.resumeStdout();
+      expect(await exited).toBe(0);
+      // Every line accepted before SIGTERM reached stdout: none was left in a buffer. (Also the
+      // line whose write was waiting for the reader, and the rest of the watch chunk it came in.)
+      const mine = exporter.lines.filter((l) => l.metadata.namespace === ns);
+      expect(mine.length).toBeGreaterThan(accepted);
+      expect(mine.length).toBeLessThan(created);
+      expect(occurrenceLedger(mine).repeatedPairs).toEqual([]);
+      expect(exporter.badStdout).toEqual([]);
+      // The checkpoint saved at SIGTERM holds exactly what was written: the next start writes the rest, once.
+      const next = new ExporterProcess();
+      processes.push(next);
+      await next.ready();
+      const both = () => [...mine, ...next.lines.filter((l) => l.metadata.namespace === ns)];
+      await eventually('the rest written by the next start', () => both().length >= created);
+      await new Promise((r) => setTimeout(r, 1000));
+      const { byUid, repeatedPairs } = occurrenceLedger(both());
+      expect(repeatedPairs).toEqual([]);
+      expect(byUid.size).toBe(created);
+      expect(both()).toHaveLength(created);
+      expect(await next.stop()).toBe(0);
+    } finally {
+      exporter.resumeStdout();
+    }
   });
 });

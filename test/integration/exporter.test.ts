@@ -150,6 +150,73 @@ describe('exporter against the real API server', () => {
     expect(await metric(exporter, 'watch_restarts_total', { reason: 'error' })).toBeGreaterThan(0);
   });
 
+  it('a relist after an absence writes each grown Event once with all it missed, forgets deleted Events and writes new ones', async () => {
+    const ns = await writer.namespace('relist');
+    const out = new CaptureSink('stdout');
+    const exporter = await start(`namespaces: [${ns}]\nmaxEventAgeSeconds: 600\nenrichment: {enabled: false}\n`, [out]);
+    const [grows, growsToo, deleted, deletedToo, steady] = await Promise.all(
+      ['grows', 'grows-too', 'deleted', 'deleted-too', 'steady'].map((name) => writer.create(ns, { reason: 'Unhealthy', type: 'Warning', objectName: name })),
+    );
+    await eventually('first lines', () => out.lines.length >= 5);
+    expect(await metric(exporter, 'tracked_events')).toBe(5);
+    const relistsBefore = await metric(exporter, 'relists_total');
+
+    // The exporter is cut off. Meanwhile two Events grow by three single occurrences each (a watch
+    // would have seen three lines of delta 1 each), two are deleted, one is born, and the history
+    // the exporter would resume from is compacted away.
+    expect(await h.kube.proxy.hold()).toBeGreaterThan(0);
+    let born: RawEvent;
+    try {
+      for (let i = 0; i < 3; i++) {
+        await writer.bump(grows!, 1);
+        await writer.bump(growsToo!, 1);
+      }
+      await writer.remove(deleted!);
+      await writer.remove(deletedToo!);
+      born = await writer.create(ns, { reason: 'Evicted', type: 'Warning', objectName: 'born' });
+      await h.kube.compact();
+    } finally {
+      await h.kube.proxy.release();
+    }
+
+    await eventually('relist after 410 Gone', async () => (await metric(exporter, 'relists_total')) > relistsBefore);
+    await eventually('missed occurrences written', () => out.lines.length >= 8);
+    await new Promise((r) => setTimeout(r, 500)); // let any wrong extra line arrive before counting
+    expect(out.lines.slice(5).map((l) => [l.metadata.uid, l.count, l.delta]).sort()).toEqual(
+      [
+        [grows!.metadata.uid, 4, 3],
+        [growsToo!.metadata.uid, 4, 3],
+        [born!.metadata.uid, 1, 1],
+      ].sort(),
+    );
+    expect(occurrenceLedger(out.lines).repeatedPairs).toEqual([]);
+    expect(out.lines.filter((l) => l.metadata.uid === steady!.metadata.uid)).toHaveLength(1);
+    // The two deleted Events were not in the relist: forgotten, not kept until their TTL.
+    expect(await metric(exporter, 'tracked_events')).toBe(4);
+    expect(await metric(exporter, 'watch_restarts_total', { reason: 'expired' })).toBeGreaterThan(0);
+  });
+
+  it('events.k8s.io/v1 Events: the occurrences and the time come from series', async () => {
+    const ns = await writer.namespace('series');
+    const out = new CaptureSink('stdout');
+    await start(`namespaces: [${ns}]\nmaxEventAgeSeconds: 600\nenrichment: {enabled: false}\n`, [out]);
+    const first = new Date(Date.now() - 30_000);
+    const event = await writer.createSeries(ns, { reason: 'BackOff', type: 'Warning', objectName: 'web-0', count: 2, firstAt: first, lastAt: new Date(Date.now() - 20_000) });
+    await eventually('series Event written', () => out.lines.length >= 1);
+    const lastAt = new Date(Date.now() - 1_000);
+    await writer.updateSeries(event, 5, lastAt);
+    await eventually('series growth written', () => out.lines.length >= 2);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(out.lines.map((l) => [l.metadata.uid, l.count, l.delta, l.reason, l.level])).toEqual([
+      [event.metadata.uid, 2, 2, 'BackOff', 'warning'],
+      [event.metadata.uid, 5, 3, 'BackOff', 'warning'],
+    ]);
+    // series.lastObservedTime wins over eventTime; the line keeps the microseconds' instant.
+    expect(Date.parse(out.lines[1]!.time)).toBe(lastAt.getTime());
+    expect(out.lines[1]!.series?.count).toBe(5);
+    expect(out.lines[1]!.involvedObject.name).toBe('web-0');
+  });
+
   it('a restart with a checkpoint writes exactly what happened while it was away', async () => {
     const ns = await writer.namespace('ckpt');
     const dir = mkdtempSync(join(tmpdir(), 'eventline-ckpt-'));

@@ -35,6 +35,36 @@ export class EventWriter {
     return this.api.sendJson<RawEvent>('POST', `/api/v1/namespaces/${namespace}/events`, body);
   }
 
+  /**
+   * Creates an events.k8s.io/v1 Event with a series, as client-go's new recorder does for a
+   * repeated event; returns it as the core/v1 view the exporter watches.
+   */
+  async createSeries(namespace: string, f: { reason: string; type: string; objectName: string; count: number; firstAt: Date; lastAt: Date }): Promise<RawEvent> {
+    const name = `${f.objectName}.${randomUUID().slice(0, 12)}`;
+    await this.api.sendJson('POST', `/apis/events.k8s.io/v1/namespaces/${namespace}/events`, {
+      apiVersion: 'events.k8s.io/v1',
+      kind: 'Event',
+      metadata: { name, namespace },
+      eventTime: microTime(f.firstAt),
+      series: { count: f.count, lastObservedTime: microTime(f.lastAt) },
+      reportingController: 'kubelet',
+      reportingInstance: 'node-1',
+      action: 'Restarting',
+      reason: f.reason,
+      type: f.type,
+      note: `${f.reason} happened`,
+      regarding: { kind: 'Pod', namespace, name: f.objectName, apiVersion: 'v1' },
+    });
+    return this.api.getJson<RawEvent>(`/api/v1/namespaces/${namespace}/events/${name}`);
+  }
+
+  /** Moves an events.k8s.io/v1 Event's series on, as the recorder does when the event repeats. */
+  async updateSeries(event: RawEvent, count: number, lastAt: Date): Promise<void> {
+    const path = `/apis/events.k8s.io/v1/namespaces/${event.metadata.namespace}/events/${event.metadata.name}`;
+    const current = await this.api.getJson<Record<string, unknown>>(path);
+    await this.api.sendJson('PUT', path, { ...current, series: { count, lastObservedTime: microTime(lastAt) } });
+  }
+
   /** Raises the count as kubelet does for a repeated event, returning the stored Event. */
   async bump(event: RawEvent, by = 1): Promise<RawEvent> {
     const path = `/api/v1/namespaces/${event.metadata.namespace}/events/${event.metadata.name}`;
@@ -46,4 +76,9 @@ export class EventWriter {
   async remove(event: RawEvent): Promise<void> {
     await this.api.sendJson('DELETE', `/api/v1/namespaces/${event.metadata.namespace}/events/${event.metadata.name}`, {});
   }
+}
+
+/** metav1.MicroTime: RFC 3339 with exactly six fractional digits. */
+function microTime(at: Date): string {
+  return at.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 }

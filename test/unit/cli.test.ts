@@ -4,6 +4,8 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { EventLine } from '../../src/line/event-line.js';
+import { occurrenceLedger } from '../support/capture-sink.js';
 import { repoPath } from '../support/real-events.js';
 
 const cli = repoPath('dist', 'kube-eventline.mjs'); // the bundle the image runs
@@ -97,5 +99,20 @@ describe('kube-eventline command', () => {
     expect(errors).toEqual([`kube-eventline: receiver "archive": cannot open ${dir} for appending: EISDIR: illegal operation on a directory, open '${dir}'`]);
     expect(unopenable.stderr).not.toMatch(/^\s+at /m);
     expect(unopenable.stdout).toBe('');
+  });
+  it('demo: the real exporter against the simulated cluster writes every scenario occurrence once, and says the cluster is simulated', () => {
+    const r = run(['demo', '--speed', '20']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toContain('[SIMULATED cluster] kube-eventline demo: no real cluster is used');
+    const lines = r.stdout.trim().split('\n').map((text) => JSON.parse(text) as EventLine); // stdout holds event lines only
+    const reasons = new Set(lines.map((l) => l.reason));
+    for (const reason of ['ScalingReplicaSet', 'BackOff', 'OOMKilling', 'FailedScheduling', 'NodeNotReady', 'ConntrackFull']) expect(reasons, reason).toContain(reason);
+    expect(lines.find((l) => l.reason === 'OOMKilling')!.level).toBe('error');
+    const { byUid, repeatedPairs } = occurrenceLedger(lines);
+    expect(repeatedPairs).toEqual([]);
+    // The simulated cluster's own count of what it recorded, against the sum of delta on stdout.
+    const recorded = Number(/the simulated cluster recorded (\d+) occurrences/.exec(r.stderr)?.[1]);
+    expect(recorded).toBeGreaterThan(lines.length); // some lines stand for several occurrences
+    expect([...byUid.values()].reduce((a, b) => a + b, 0)).toBe(recorded);
   });
 });

@@ -1,9 +1,16 @@
-import fs, { mkdirSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import fs, { mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { KubeConfig } from '@kubernetes/client-node';
+import pino from 'pino';
 import { describe, expect, it, vi } from 'vitest';
+import { Exporter } from '../../src/exporter.js';
 import { buildLine } from '../../src/line/build-line.js';
+import { ExporterMetrics } from '../../src/serve/metrics.js';
 import { createFileSink, ReceiverFileError } from '../../src/sinks/file-sink.js';
+import { createStdoutSink } from '../../src/sinks/stdout-sink.js';
+import { KubeHttp } from '../../src/watch/kube-http.js';
 import { realEvents } from '../support/real-events.js';
 
 const context = { clusterName: 'c', maxMessageBytes: 4096 };
@@ -53,6 +60,47 @@ describe('file sink', () => {
       const text = readFileSync(join(dir, f), 'utf8');
       if (f !== 'events.jsonl') expect(text.length).toBeGreaterThanOrEqual(4096);
       for (const l of text.split('\n').filter((l) => l !== '')) expect(() => JSON.parse(l)).not.toThrow();
+    }
+  });
+
+  it('counts the size the file already had: a file 1 byte short of maxBytes rotates on the first write after a restart', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'eventline-restart-'));
+    const path = join(dir, 'events.jsonl');
+    const maxBytes = 4096;
+    const before = `${'x'.repeat(maxBytes - 2)}\n`; // left by the previous run
+    writeFileSync(path, before);
+    const sink = createFileSink('f', { path, maxBytes, maxFiles: 2 });
+    const line = buildLine(realEvents()[0]!, 'normal', 1, context);
+    await sink.write(line);
+    await sink.close();
+    expect(readdirSync(dir).sort()).toEqual(['events.jsonl', 'events.jsonl.1']);
+    const rotated = readFileSync(`${path}.1`, 'utf8');
+    expect(rotated.startsWith(before)).toBe(true);
+    expect((JSON.parse(rotated.slice(before.length)) as { metadata: { uid: string } }).metadata.uid).toBe(line.metadata.uid);
+    expect(statSync(path).size).toBe(0);
+  });
+
+  it('rotates by bytes, not characters: lines of "é" and "日本" fill a file to maxBytes bytes', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'eventline-rotate-bytes-'));
+    const path = join(dir, 'events.jsonl');
+    const maxBytes = 16 * 1024;
+    const sink = createFileSink('f', { path, maxBytes, maxFiles: 2 });
+    // 1,500 characters, 4,000 bytes in UTF-8 (under maxMessageBytes, so not truncated).
+    const message = `${'é'.repeat(500)}${'日本'.repeat(500)}`;
+    const line = buildLine({ ...realEvents()[0]!, message }, 'normal', 1, context);
+    const lineBytes = Buffer.byteLength(`${JSON.stringify(line)}\n`);
+    for (let i = 0; i < 12; i++) {
+      await sink.write(line);
+      await new Promise(setImmediate); // each line handed to the file before the next one
+    }
+    await sink.close();
+    expect(readdirSync(dir).sort()).toEqual(['events.jsonl', 'events.jsonl.1', 'events.jsonl.2']);
+    for (const rotated of [`${path}.1`, `${path}.2`]) {
+      const size = statSync(rotated).size;
+      expect(size).toBeGreaterThanOrEqual(maxBytes);
+      // Counting characters would let a file hold about 2.5 × maxBytes bytes of these lines.
+      expect(size).toBeLessThan(maxBytes + 2 * lineBytes);
+      expect(readFileSync(rotated, 'utf8')).toContain(message);
     }
   });
 
@@ -119,6 +167,48 @@ describe('stdout sink flush', () => {
       closeSync(fd);
     } catch {
       // already closed by the sink
+    }
+  });
+});
+
+describe('a receiver that can never write again', () => {
+  it('stdout whose reader went away (EPIPE) says so, and the exporter names it for the liveness probe', async () => {
+    // The reader closes its end of the pipe at once and stays alive, so our end stays open.
+    const reader = spawn('sh', ['-c', 'exec 0<&-; sleep 30'], { stdio: ['pipe', 'ignore', 'ignore'] });
+    try {
+      const fd = (reader.stdin as unknown as { _handle: { fd: number } })._handle.fd;
+      await new Promise((r) => setTimeout(r, 200));
+      const sink = createStdoutSink('stdout', {}, fd);
+      const healthy = createStdoutSink('other', {}, fs.openSync('/dev/null', 'w'));
+      const kubeConfig = new KubeConfig();
+      kubeConfig.loadFromClusterAndUser({ name: 'unused', server: 'https://127.0.0.1:1', skipTLSVerify: false }, { name: 'unused' });
+      const exporter = new Exporter({
+        api: new KubeHttp(kubeConfig),
+        clusterName: 'test',
+        namespaces: ['shop'],
+        maxEventAgeSeconds: 300,
+        maxMessageBytes: 4096,
+        grade: () => 'warning',
+        route: () => ['stdout', 'other'],
+        sinks: new Map([
+          ['stdout', sink],
+          ['other', healthy],
+        ]),
+        metrics: new ExporterMetrics('test_', false),
+        log: pino({ level: 'silent' }),
+      });
+      expect(exporter.brokenReceivers()).toEqual([]);
+      const line = buildLine(realEvents()[0]!, 'info', 1, context);
+      for (let i = 0; i < 200 && !sink.brokenBy!(); i++) {
+        await Promise.resolve(sink.write({ ...line, message: 'x'.repeat(40_000) })).catch(() => {});
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      expect(String(sink.brokenBy!())).toMatch(/EPIPE/);
+      expect(healthy.brokenBy!()).toBeUndefined();
+      expect(exporter.brokenReceivers()).toEqual(['stdout']);
+    } finally {
+      reader.kill();
+      reader.stdin!.destroy();
     }
   });
 });
