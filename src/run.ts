@@ -71,7 +71,7 @@ export async function runExporter(config: Config, kubeConfig: KubeConfig, log: L
   let http: Awaited<ReturnType<typeof startHttpServer>> | undefined;
   if (options.serveHttp !== false) {
     http = await startHttpServer(config.metrics.address, config.metrics.port, metrics.registry, {
-      live: () => true,
+      live: () => exporter.brokenReceivers().length === 0,
       ready: () => exporter.ready,
     });
     log.info({ address: config.metrics.address, port: http.port }, 'serving /metrics, /healthz, /readyz');

@@ -25,6 +25,8 @@ export function buildLine(
 ): EventLine {
   const involved = event.involvedObject ?? {};
   const meta = event.metadata;
+  const message = event.message ?? '';
+  const shortened = truncateMessage(message, context.maxMessageBytes);
   const line: EventLine = {
     level,
     time: lineTime(occurrenceTimestamp(event), nowMs),
@@ -39,7 +41,7 @@ export function buildLine(
       creationTimestamp: meta.creationTimestamp,
     },
     reason: event.reason ?? '',
-    message: truncateMessage(event.message ?? '', context.maxMessageBytes),
+    message: shortened,
     source: event.source ?? {},
     firstTimestamp: event.firstTimestamp ?? null,
     lastTimestamp: event.lastTimestamp ?? null,
@@ -55,7 +57,19 @@ export function buildLine(
   if (event.related) line.related = event.related;
   if (event.reportingComponent !== undefined) line.reportingComponent = event.reportingComponent;
   if (event.reportingInstance !== undefined) line.reportingInstance = event.reportingInstance;
+  if (shortened !== message) truncatedMessages.set(line, message);
   return line;
+}
+
+/** The whole message of lines whose written message was cut: rare, and gone with the line. */
+const truncatedMessages = new WeakMap<EventLine, string>();
+
+/**
+ * The Event's message before `maxMessageBytes` cut it: what route rules match, as level rules
+ * do, so a pattern for text past the cut still matches (as in kubernetes-event-exporter).
+ */
+export function wholeMessage(line: EventLine): string {
+  return truncatedMessages.get(line) ?? line.message;
 }
 
 /** `time`: the occurrence time as ISO 8601 UTC with milliseconds (`Date#toISOString`). */

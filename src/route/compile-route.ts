@@ -10,6 +10,7 @@
 import { allOf, compileFieldConditions, type FieldReaders, type Predicate } from '../config/rule-conditions.js';
 import type { RouteConfig, RouteRuleConfig } from '../config/schema.js';
 import { levelRank } from '../grade/levels.js';
+import { wholeMessage } from '../line/build-line.js';
 import type { EventLine } from '../line/event-line.js';
 import { formatPath } from '../config/yaml-paths.js';
 
@@ -17,7 +18,7 @@ type PatternField = 'message' | 'apiVersion' | 'kind' | 'namespace' | 'reason' |
 
 /** As KEE: `namespace` is the Event's own namespace (metadata.namespace), `component`/`host` come from `source`. */
 const LINE_FIELD_READERS: FieldReaders<PatternField, EventLine> = {
-  message: (line) => line.message,
+  message: wholeMessage,
   apiVersion: (line) => line.involvedObject.apiVersion ?? '',
   kind: (line) => line.involvedObject.kind ?? '',
   namespace: (line) => line.metadata.namespace ?? '',

@@ -1,4 +1,5 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
@@ -62,7 +63,7 @@ describe('exporter against the real API server', () => {
     const backoff = created[0]!;
     await writer.bump(backoff, 2);
     await writer.bump(backoff, 4);
-    await writer.bump(backoff, 0); // a MODIFIED without a new occurrence
+    await writer.touch(backoff); // a MODIFIED without a new occurrence
     await eventually('count increases written', () => out.lines.filter((l) => l.metadata.uid === backoff.metadata.uid).length >= 3);
     await new Promise((r) => setTimeout(r, 500)); // let any wrong extra line arrive before counting
 
@@ -80,6 +81,37 @@ describe('exporter against the real API server', () => {
     const pulled = out.lines.find((l) => l.reason === 'Pulled')!;
     expect(pulled.level).toBe('info');
     expect(pulled.namespace).toBe(ns);
+  });
+
+  it('watches a list of namespaces, cuts long messages at maxMessageBytes, and counts what it did in its metrics', async () => {
+    const [a, b, unwatched] = (await Promise.all(['ns-a', 'ns-b', 'ns-c'].map((p) => writer.namespace(p)))) as [string, string, string];
+    const out = new CaptureSink('stdout');
+    const exporter = await start(
+      `namespaces: [${a}, ${b}]\nmaxEventAgeSeconds: 600\nmaxMessageBytes: 64\nenrichment: {enabled: false}\n` +
+        `receivers: [{name: stdout, stdout: {}}]\nroute: {routes: [{drop: [{reason: "^Pulled$"}], match: [{receiver: stdout}]}]}\n`,
+      [out],
+    );
+    const long = await writer.create(a, { reason: 'FailedMount', type: 'Warning', message: `${'m'.repeat(100)} and the end` });
+    const inB = await writer.create(b, { reason: 'BackOff', type: 'Warning' });
+    await writer.create(b, { reason: 'Pulled' }); // dropped by the route: no receiver
+    await writer.create(unwatched, { reason: 'BackOff', type: 'Warning' });
+    await writer.touch(inB); // MODIFIED, count unchanged
+    await eventually('both watched namespaces written', () => out.lines.length >= 2);
+    await eventually('the unchanged MODIFIED seen', async () => (await metric(exporter, 'events_received_total', { type: 'MODIFIED' })) >= 1);
+    await new Promise((r) => setTimeout(r, 500));
+
+    expect(out.lines.map((l) => l.metadata.uid).sort()).toEqual([long.metadata.uid, inB.metadata.uid].sort());
+    const cut = out.lines.find((l) => l.metadata.uid === long.metadata.uid)!.message;
+    expect(cut).toBe(`${'m'.repeat(64)} …[truncated 48 bytes]`);
+    expect(await metric(exporter, 'events_received_total', { type: 'ADDED' })).toBe(3);
+    expect(await metric(exporter, 'lines_written_total', { level: 'error', receiver: 'stdout' })).toBe(1);
+    expect(await metric(exporter, 'lines_written_total', { level: 'warning', receiver: 'stdout' })).toBe(1);
+    expect(await metric(exporter, 'occurrences_written_total', { receiver: 'stdout' })).toBe(2);
+    expect(await metric(exporter, 'route_matches_total', { receiver: 'stdout' })).toBe(2);
+    expect(await metric(exporter, 'events_dropped_total', { why: 'no_route' })).toBe(1);
+    expect(await metric(exporter, 'events_dropped_total', { why: 'unchanged' })).toBe(1);
+    const lastLineTime = Math.max(...out.lines.map((l) => Date.parse(l.time))) / 1000;
+    expect(await metric(exporter, 'last_event_timestamp_seconds')).toBe(lastLineTime);
   });
 
   it('tracking.maxEvents bounds what is remembered, and evictions by size are counted', async () => {
@@ -329,6 +361,59 @@ describe('exporter against the real API server', () => {
     expect(nodeLine.clusterName).toBe('staging');
     expect(nodeLine.namespace).toBe('_cluster');
     expect(nodeLine.level).toBe('error');
+  });
+
+  it('a kubernetes-event-exporter config used unchanged, with its own receivers: deDot on stdout, the file receiver with KEE maxsize and maxbackups', async () => {
+    // The command itself, so the config's receivers are the real ones: stdout (deDot) and the file.
+    const configPath = repoPath('test', 'fixtures', 'configs', 'kee', 'stdout-drop-kube-system.yaml');
+    const filePath = '/tmp/node-events.log'; // as the config says
+    const tag = (await writer.namespace('kee-file')).slice(-8);
+    // A real Node with dotted label keys: enrichment (on in this config) copies them into the lines.
+    const nodeName = `node-${tag}`;
+    await writer.api.sendJson('POST', '/api/v1/nodes', {
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: { name: nodeName, labels: { 'kubernetes.io/hostname': nodeName, 'topology.kubernetes.io/zone': 'zone-a' } },
+    });
+    const child = spawn(process.execPath, [repoPath('dist', 'kube-eventline.mjs'), '--config', configPath, '--kubeconfig', h.kube.adminKubeconfigPath], {
+      env: { PATH: process.env.PATH },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+    child.stderr!.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    try {
+      // The config sets logLevel: error and no metrics port: the default port's /readyz says when the list is done.
+      await eventually(`KEE-configured exporter ready on :2112/readyz\n${stderr}`, async () => {
+        try {
+          return (await fetch('http://127.0.0.1:2112/readyz')).status === 200;
+        } catch {
+          return false;
+        }
+      });
+      const warning = await writer.create('default', { reason: 'NodeNotReady', type: 'Warning', kind: 'Node', objectName: nodeName, source: { component: 'node-controller' } });
+      const normal = await writer.create('default', { reason: 'NodeReady', kind: 'Node', objectName: nodeName });
+      const linesOf = (text: string, uid: string | undefined) =>
+        text.split('\n').filter((l) => l.includes(uid!)).map((l) => JSON.parse(l) as EventLine);
+      const fileText = () => (existsSync(filePath) ? readFileSync(filePath, 'utf8') : '');
+      await eventually('lines on stdout and in the file', () => linesOf(stdout, warning.metadata.uid).length === 1 && linesOf(fileText(), normal.metadata.uid).length === 1);
+      // stdout (route 1, Warnings, deDot: true): dots in label keys became _.
+      const onStdout = linesOf(stdout, warning.metadata.uid)[0]!;
+      expect(onStdout.involvedObject.labels).toEqual({ 'kubernetes_io/hostname': nodeName, 'topology_kubernetes_io/zone': 'zone-a' });
+      expect(onStdout.involvedObject.deleted).toBe(false);
+      expect(linesOf(stdout, normal.metadata.uid)).toEqual([]);
+      // The file (route 2, kind Node, no deDot): both Events, labels as they are.
+      const inFile = linesOf(fileText(), warning.metadata.uid)[0]!;
+      expect(inFile.involvedObject.labels).toEqual({ 'kubernetes.io/hostname': nodeName, 'topology.kubernetes.io/zone': 'zone-a' });
+      expect(linesOf(fileText(), normal.metadata.uid)[0]!.level).toBe('normal');
+      expect(inFile.clusterName).toBe('staging');
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+    expect(stderr).not.toMatch(/\n\s+at /);
   });
 
   it('a stalled sink stalls the pipeline instead of piling lines up, and loses nothing', async () => {

@@ -73,6 +73,14 @@ export class EventWriter {
     return this.api.sendJson<RawEvent>('PUT', path, next);
   }
 
+  /** Changes the Event without a new occurrence (an annotation): a MODIFIED whose count stays. */
+  async touch(event: RawEvent): Promise<RawEvent> {
+    const path = `/api/v1/namespaces/${event.metadata.namespace}/events/${event.metadata.name}`;
+    const current = await this.api.getJson<RawEvent & { metadata: { annotations?: Record<string, string> } }>(path);
+    const annotations = { ...current.metadata.annotations, 'test.kube-eventline.dev/touched': new Date().toISOString() };
+    return this.api.sendJson<RawEvent>('PUT', path, { ...current, metadata: { ...current.metadata, annotations } });
+  }
+
   async remove(event: RawEvent): Promise<void> {
     await this.api.sendJson('DELETE', `/api/v1/namespaces/${event.metadata.namespace}/events/${event.metadata.name}`, {});
   }

@@ -4,6 +4,8 @@ import type { Config } from '../../src/config/schema.js';
 import type { Level } from '../../src/grade/levels.js';
 import type { EventLine, LineInvolvedObject } from '../../src/line/event-line.js';
 import { compileRoute, routeLine } from '../../src/route/compile-route.js';
+import { buildLine } from '../../src/line/build-line.js';
+import { realEvents } from '../support/real-events.js';
 import { describeRoute } from '../../src/route/describe-route.js';
 
 interface LineFields {
@@ -264,6 +266,25 @@ describe('KEE route semantics', () => {
   test('compileRoute refuses a receiver that does not exist', () => {
     const config = loaded(`route:\n  match: [{ receiver: a }]\n${RECEIVERS}`);
     expect(() => compileRoute(config.route, ['b'])).toThrow('route.match[0].receiver: unknown receiver "a"');
+  });
+});
+
+describe('route message rules and maxMessageBytes', () => {
+  test('match on the whole message, also on text past the cut the written line shows', () => {
+    const config = loaded(`${RECEIVERS}maxMessageBytes: 64
+route:
+  routes:
+    - match: [{ receiver: a, message: "disk full$" }]
+    - drop: [{ message: "^x+$" }]
+      match: [{ receiver: b }]
+`);
+    const compiled = compileRoute(config.route, config.receivers.map((receiver) => receiver.name));
+    const event = { ...realEvents()[0]!, message: `${'x'.repeat(200)} disk full` };
+    const built = buildLine(event, 'warning', 1, { clusterName: '', maxMessageBytes: config.maxMessageBytes });
+    expect(built.message).toMatch(/^x{64} …\[truncated \d+ bytes\]$/);
+    expect(routeLine(compiled, built)).toEqual(['a', 'b']); // the cut message alone would match neither rule so
+    const short = buildLine({ ...event, message: 'x'.repeat(10) }, 'warning', 1, { clusterName: '', maxMessageBytes: config.maxMessageBytes });
+    expect(routeLine(compiled, short)).toEqual([]);
   });
 });
 

@@ -47,6 +47,32 @@ describe('file sink', () => {
     expect(text).toContain('\\ud800');
   });
 
+  it('a lone surrogate becomes U+FFFD in a short top-level string and stays an escape in a nested one, as docs/event-line.md says', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'eventline-sink-'));
+    const sink = createFileSink('f', { path: join(dir, 'lone.jsonl') });
+    const base = realEvents()[0]!;
+    const odd = { ...base, message: 'lone\ud800 only', involvedObject: { ...base.involvedObject, name: 'pod\udc00' } };
+    await sink.write(buildLine(odd, 'info', 1, context));
+    await sink.close();
+    const bytes = readFileSync(join(dir, 'lone.jsonl'));
+    expect(new TextDecoder('utf-8', { fatal: true }).decode(bytes)).toBeTruthy(); // valid UTF-8 throughout
+    const parsed = JSON.parse(bytes.toString('utf8')) as { message: string; involvedObject: { name: string } };
+    expect(parsed.message).toBe('lone\ufffd only');
+    expect(parsed.involvedObject.name).toBe('pod\udc00');
+    expect(bytes.toString('utf8')).toContain('pod\\udc00');
+  });
+
+  it('DEL and C1 controls pass as their UTF-8 bytes: valid JSON needs no escape for them', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'eventline-sink-'));
+    const sink = createFileSink('f', { path: join(dir, 'c1.jsonl') });
+    const odd = { ...realEvents()[0]!, message: 'del\u007f csi\u009b nel\u0085' };
+    await sink.write(buildLine(odd, 'info', 1, context));
+    await sink.close();
+    const text = readFileSync(join(dir, 'c1.jsonl'), 'utf8');
+    expect(text.split('\n')).toHaveLength(2);
+    expect((JSON.parse(text) as { message: string }).message).toBe(odd.message);
+  });
+
   it('rotates by size, keeping maxFiles rotated files and losing no line', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'eventline-rotate-'));
     const path = join(dir, 'events.jsonl');
