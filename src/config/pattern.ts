@@ -4,6 +4,15 @@
  * where JavaScript would silently read the pattern differently.
  */
 
+import { setFlagsFromString } from 'node:v8';
+
+// Patterns written for Go's RE2 run in linear time there; JavaScript's backtracking engine can
+// take hours on one Event with a pattern such as "(a+)+$", stalling the single event loop. V8
+// moves a regular expression that backtracks too much (50,000 times) to its linear-time engine,
+// which gives the same answer; set before any pattern is compiled. Patterns that engine cannot
+// run (case-insensitive, backreferences, lookaround) keep backtracking: docs/config.md says so.
+setFlagsFromString('--enable-experimental-regexp-engine-on-excessive-backtracks');
+
 /** A pattern that cannot be compiled; `reason` is the part after `invalid regular expression "…": `. */
 export class PatternError extends Error {
   constructor(

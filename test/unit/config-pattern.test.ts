@@ -1,5 +1,7 @@
+import { spawnSync } from 'node:child_process';
 import { describe, expect, test } from 'vitest';
 import { compilePattern, PatternError, patternProblem } from '../../src/config/pattern.js';
+import { repoPath } from '../support/real-events.js';
 
 describe('config patterns (JavaScript RegExp with Go habits translated)', () => {
   test('patterns are unanchored: "Pod" also matches "PodDisruptionBudget"', () => {
@@ -50,5 +52,20 @@ describe('config patterns (JavaScript RegExp with Go habits translated)', () => 
   test('a valid pattern has no problem', () => {
     expect(patternProblem('^(BackOff|Failed)$')).toBeUndefined();
     expect(patternProblem('[a-z]+\\.example\\.com')).toBeUndefined();
+  });
+});
+
+describe('runaway patterns', () => {
+  test('a pattern with nested repetition does not hang on a message made to defeat it', () => {
+    // In a process of its own, loading the module as the exporter does. Without V8's linear-time
+    // fallback this match backtracks about 2^40 times (hours); the timeout only catches that hang.
+    const script = `
+      const { compilePattern } = await import(${JSON.stringify(repoPath('dist', 'config', 'pattern.js'))});
+      const re = compilePattern('^(a+)+$');
+      process.stdout.write(String(re.test('a'.repeat(40) + '!')) + ' ' + String(re.test('a'.repeat(40))));`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.error, 'the match did not finish').toBeUndefined();
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('false true');
   });
 });
