@@ -208,10 +208,7 @@ export class Exporter {
   }
 
   private onListStart(scope: string, relist: boolean): void {
-    // Age-filter the Events the tracker does not know on a first start, and after a checkpoint
-    // that left Events out (those may be old Events written before the restart).
-    const unknownMayBeOld = !this.restoredScopes.has(scope) || this.trimmedRestoredScopes.has(scope);
-    this.listing.set(scope, { relist, listed: 0, firstStart: !relist && unknownMayBeOld });
+    this.listing.set(scope, { relist, listed: 0, firstStart: !relist && this.unknownMayBeOld(scope) });
     this.tracker(scope).beginList();
   }
 
@@ -391,11 +388,20 @@ export class Exporter {
     await this.storeCheckpoint(checkpoint);
   }
 
+  /**
+   * Whether the first list ages-filters Events the tracker does not know: at a first start, and
+   * after a checkpoint that left Events out (those may be old Events written before the restart).
+   */
+  private unknownMayBeOld(scope: string): boolean {
+    return !this.restoredScopes.has(scope) || this.trimmedRestoredScopes.has(scope);
+  }
+
   private checkpointNow(): Checkpoint {
     const scopes: Checkpoint['scopes'] = {};
     for (const [scope, tracker] of this.trackers) scopes[scope] = tracker.snapshot();
-    // Until its first list has ended, a scope restored from a trimmed checkpoint still lacks the left-out Events.
-    const stillTrimmed = [...this.trimmedRestoredScopes].filter((scope) => !this.listedScopes.has(scope));
+    // Until its first list has ended, such a scope lacks Events (those a first start has not
+    // listed yet, or those left out to fit): marked, a restart then filters them by age again.
+    const stillTrimmed = [...this.trackers.keys()].filter((scope) => !this.listedScopes.has(scope) && this.unknownMayBeOld(scope));
     return { version: 1, savedAt: new Date(this.now()).toISOString(), scopes, ...(stillTrimmed.length ? { trimmedScopes: stillTrimmed } : {}) };
   }
 

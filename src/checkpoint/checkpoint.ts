@@ -10,9 +10,10 @@ export interface Checkpoint {
   savedAt: string;
   scopes: Record<string, Array<[hashHi: number, hashLo: number, count: number, age: number]>>;
   /**
-   * Scopes whose entries are incomplete (some were left out to fit the store): an Event of such
-   * a scope that the checkpoint does not hold may have been written before. Absent in
-   * checkpoints saved before this field existed, and when nothing was left out.
+   * Scopes whose entries are incomplete (some were left out to fit the store, or the first list
+   * had not ended): an Event of such a scope that the checkpoint does not hold may have been
+   * written before, or be old. Absent in checkpoints saved before this field existed, and when
+   * nothing was missing.
    */
   trimmedScopes?: string[];
 }

@@ -208,6 +208,18 @@ describe('checkpoint', () => {
       );
     });
 
+    it('a first start saved before its first list ended marks the scope: a restart then still filters by age', async () => {
+      const store = new MemoryStore(); // no checkpoint: a first start
+      const { written } = await restartWith(store);
+      expect(written).toEqual({
+        'uid-kept': { delta: 6, count: 6 },
+        'uid-leftOutRecent': { delta: 2, count: 2 },
+      }); // leftOutOld is older than maxEventAgeSeconds: skipped at a first start
+      const [duringList, afterStop] = store.saved;
+      expect(duringList!.trimmedScopes).toEqual(['shop']);
+      expect(afterStop!.trimmedScopes).toBeUndefined();
+    });
+
     it('a checkpoint without trimmedScopes (as saved before it existed) is complete: what it lacks is new', async () => {
       const { written } = await restartWith(new MemoryStore(savedBefore(false)));
       expect(written).toEqual({
