@@ -149,6 +149,13 @@ describe('exporter against the real API server', () => {
     await h.kube.proxy.cut();
     await bumpAll();
     await eventually('watch restarted after cut', async () => (await metric(exporter, 'watch_restarts_total')) >= 1);
+    await eventually('occurrences around the cuts written', () => {
+      const { byUid } = occurrenceLedger(out.lines);
+      return [...finalCount].every(([uid, n]) => byUid.get(uid) === n);
+    });
+    // Resumed from the resourceVersion it had: no relist, so nothing was listed again.
+    expect(await metric(exporter, 'relists_total')).toBe(0);
+    expect(await metric(exporter, 'watch_restarts_total', { reason: 'expired' })).toBe(0);
 
     // 2. History compacted while the watch is down: resuming gets 410 Gone, the exporter relists.
     const late = await writer.create(ns, { reason: 'FailedMount', type: 'Warning', objectName: 'db-0' });

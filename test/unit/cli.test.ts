@@ -19,9 +19,19 @@ describe('kube-eventline command', () => {
   it('check-config prints the route tree of a valid file', () => {
     const r = run(['check-config', repoPath('test', 'fixtures', 'configs', 'kee', 'stdout-drop-kube-system.yaml')]);
     expect(r.status).toBe(0);
-    expect(r.stdout).toContain('valid');
-    expect(r.stdout).toContain('dump');
-    expect(r.stdout).toContain('nodes');
+    expect(r.stdout).toContain('stdout-drop-kube-system.yaml: valid');
+    // KEE's keys read as KEE means them: maxsize in MiB, maxbackups; the tree in config order.
+    expect(r.stdout).toContain('  nodes: file /tmp/node-events.log (rotate at 10485760 bytes, keep 2 rotated)\n');
+    expect(r.stdout).toContain(
+      [
+        '  routes[0]:',
+        '    drop[0]: namespace =~ "kube-system" → dropped here and below',
+        '    drop[1]: reason =~ "Pulled" and type =~ "Normal" → dropped here and below',
+        '    match[0]: type =~ "Warning" → dump',
+        '  routes[1]:',
+        '    match[0]: kind =~ "Node" → nodes',
+      ].join('\n'),
+    );
   });
 
   it('a bad config names file, line, path and problem, exits 2, and shows no stack trace', () => {
