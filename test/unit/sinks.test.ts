@@ -7,6 +7,7 @@ import pino from 'pino';
 import { describe, expect, it, vi } from 'vitest';
 import { Exporter } from '../../src/exporter.js';
 import { buildLine } from '../../src/line/build-line.js';
+import type { RawEvent } from '../../src/line/event-line.js';
 import { ExporterMetrics } from '../../src/serve/metrics.js';
 import { createFileSink, ReceiverFileError } from '../../src/sinks/file-sink.js';
 import { createStdoutSink } from '../../src/sinks/stdout-sink.js';
@@ -34,13 +35,18 @@ describe('file sink', () => {
     });
   });
 
-  it('escapes control characters and lone surrogates so each line stays one valid JSON line', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'eventline-sink-'));
-    const sink = createFileSink('f', { path: join(dir, 'odd.jsonl') });
-    const odd = { ...realEvents()[0]!, message: 'bell\u0007 newline\n tab\t nul\u0000 lone\ud800 quote" backslash\\ replacement\ufffd' };
-    await sink.write(buildLine(odd, 'info', 1, context));
+  /** The bytes the file receiver writes for one Event. */
+  async function writtenFor(event: RawEvent): Promise<Buffer> {
+    const path = join(mkdtempSync(join(tmpdir(), 'eventline-sink-')), 'odd.jsonl');
+    const sink = createFileSink('f', { path });
+    await sink.write(buildLine(event, 'info', 1, context));
     await sink.close();
-    const text = readFileSync(join(dir, 'odd.jsonl'), 'utf8');
+    return readFileSync(path);
+  }
+
+  it('escapes control characters and lone surrogates so each line stays one valid JSON line', async () => {
+    const odd = { ...realEvents()[0]!, message: 'bell\u0007 newline\n tab\t nul\u0000 lone\ud800 quote" backslash\\ replacement\ufffd' };
+    const text = (await writtenFor(odd)).toString('utf8');
     expect(text.split('\n')).toHaveLength(2); // one line and the final newline
     expect((JSON.parse(text) as { message: string }).message).toBe(odd.message);
     expect(text).toContain('\\u0007');
@@ -48,13 +54,8 @@ describe('file sink', () => {
   });
 
   it('a lone surrogate becomes U+FFFD in a short top-level string and stays an escape in a nested one, as docs/event-line.md says', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'eventline-sink-'));
-    const sink = createFileSink('f', { path: join(dir, 'lone.jsonl') });
     const base = realEvents()[0]!;
-    const odd = { ...base, message: 'lone\ud800 only', involvedObject: { ...base.involvedObject, name: 'pod\udc00' } };
-    await sink.write(buildLine(odd, 'info', 1, context));
-    await sink.close();
-    const bytes = readFileSync(join(dir, 'lone.jsonl'));
+    const bytes = await writtenFor({ ...base, message: 'lone\ud800 only', involvedObject: { ...base.involvedObject, name: 'pod\udc00' } });
     expect(new TextDecoder('utf-8', { fatal: true }).decode(bytes)).toBeTruthy(); // valid UTF-8 throughout
     const parsed = JSON.parse(bytes.toString('utf8')) as { message: string; involvedObject: { name: string } };
     expect(parsed.message).toBe('lone\ufffd only');
@@ -63,12 +64,8 @@ describe('file sink', () => {
   });
 
   it('DEL and C1 controls pass as their UTF-8 bytes: valid JSON needs no escape for them', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'eventline-sink-'));
-    const sink = createFileSink('f', { path: join(dir, 'c1.jsonl') });
     const odd = { ...realEvents()[0]!, message: 'del\u007f csi\u009b nel\u0085' };
-    await sink.write(buildLine(odd, 'info', 1, context));
-    await sink.close();
-    const text = readFileSync(join(dir, 'c1.jsonl'), 'utf8');
+    const text = (await writtenFor(odd)).toString('utf8');
     expect(text.split('\n')).toHaveLength(2);
     expect((JSON.parse(text) as { message: string }).message).toBe(odd.message);
   });
