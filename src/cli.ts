@@ -143,7 +143,8 @@ async function run(configFile: string | undefined, kubeconfigFile: string | unde
     try {
       await running.stop({ saveCheckpoint: leader });
     } catch (err) {
-      // A receiver that could not write out its last lines (the checkpoint was then left as it was).
+      // A receiver that could not write out its last lines (the checkpoint was then left as it was),
+      // or could not close, or the checkpoint could not be saved: said in one line, exit code 1.
       log.error({ err: (err as Error).message }, 'stopped with an error');
       exitCode = 1;
     }

@@ -364,7 +364,7 @@ export class Exporter {
     if (this.trimmedRestoredScopes.size) {
       this.s.log.warn(
         { checkpoint: store.description, scopes: [...this.trimmedRestoredScopes] },
-        'the checkpoint had left Events out to fit: in these scopes, Events it does not hold are treated as at a first start (skipped if older than maxEventAgeSeconds, else written with their whole count)',
+        'the checkpoint is incomplete in these scopes (Events left out to fit, or saved before a first list ended): Events it does not hold are treated as at a first start (skipped if older than maxEventAgeSeconds, else written with their whole count)',
       );
     }
   }

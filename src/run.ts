@@ -82,8 +82,11 @@ export async function runExporter(config: Config, kubeConfig: KubeConfig, log: L
     metrics,
     metricsPort: http?.port,
     async stop(stopOptions) {
-      await exporter.stop(stopOptions);
-      await http?.close();
+      try {
+        await exporter.stop(stopOptions);
+      } finally {
+        await http?.close();
+      }
     },
   };
 }

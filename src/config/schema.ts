@@ -192,9 +192,29 @@ export type ReceiverConfig =
       deDot: boolean;
     };
 
+const NAMESPACE_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const NAMESPACE_NAME_MAX_LENGTH = 63;
+
+/** Why `name` cannot name a namespace, or undefined when it can; "" (all namespaces) is not a name. */
+function namespaceNameProblem(name: string): string | undefined {
+  if (name.length > NAMESPACE_NAME_MAX_LENGTH) {
+    return `${JSON.stringify(name)} is not a valid namespace name: ${name.length} characters, at most ${NAMESPACE_NAME_MAX_LENGTH}`;
+  }
+  if (!NAMESPACE_NAME.test(name)) {
+    return `${JSON.stringify(name)} is not a valid namespace name: lowercase letters, digits and '-' only, starting and ending with a letter or digit (a DNS-1123 label)`;
+  }
+  return undefined;
+}
+
+/** A namespace name where one namespace is meant (the checkpoint's ConfigMap, the Lease). */
+const namespaceName = text.superRefine((name, ctx) => {
+  const problem = namespaceNameProblem(name);
+  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+});
+
 const checkpointSchema = z
   .strictObject({
-    configMap: z.strictObject({ namespace: text, name: text }).optional(),
+    configMap: z.strictObject({ namespace: namespaceName, name: text }).optional(),
     file: text.optional(),
     intervalSeconds: positiveCount.default(10),
   })
@@ -214,7 +234,7 @@ const enrichmentSchema = z.strictObject({
 const leaderElectionSchema = z.strictObject({
   enabled: z.boolean().default(false),
   leaderElectionID: text.default('kube-eventline'),
-  namespace: text.optional(),
+  namespace: namespaceName.optional(),
 });
 
 const trackingSchema = z.strictObject({
@@ -237,20 +257,6 @@ const logLevel = z
   .pipe(z.enum(['debug', 'info', 'warn', 'error']));
 
 /** A namespace name as Kubernetes accepts it: a DNS-1123 label. */
-const NAMESPACE_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const NAMESPACE_NAME_MAX_LENGTH = 63;
-
-/** Why `name` cannot name a namespace, or undefined when it can; "" (all namespaces) is not a name. */
-function namespaceNameProblem(name: string): string | undefined {
-  if (name.length > NAMESPACE_NAME_MAX_LENGTH) {
-    return `${JSON.stringify(name)} is not a valid namespace name: ${name.length} characters, at most ${NAMESPACE_NAME_MAX_LENGTH}`;
-  }
-  if (!NAMESPACE_NAME.test(name)) {
-    return `${JSON.stringify(name)} is not a valid namespace name: lowercase letters, digits and '-' only, starting and ending with a letter or digit (a DNS-1123 label)`;
-  }
-  return undefined;
-}
-
 /** The KEE `namespace`: one name, or "" for all namespaces. */
 const namespaceOrAll = text.superRefine((name, ctx) => {
   const problem = name === '' ? undefined : namespaceNameProblem(name);
@@ -323,7 +329,8 @@ export const configSchema = fileSchema.transform((file) => {
     file.receivers.length > 0 ? file.receivers : [{ name: DEFAULT_RECEIVER_NAME, type: 'stdout', deDot: false }];
   return {
     clusterName: file.clusterName,
-    namespaces: file.namespace !== undefined ? [file.namespace] : (file.namespaces ?? []),
+    // [""] and KEE's namespace: "" mean all namespaces, as no list does: one scope name for all three, so a checkpoint carries over.
+    namespaces: (file.namespace !== undefined ? [file.namespace] : (file.namespaces ?? [])).filter((name) => name !== ''),
     maxEventAgeSeconds: file.maxEventAgeSeconds ?? file.throttlePeriod ?? DEFAULT_MAX_EVENT_AGE_SECONDS,
     maxMessageBytes: file.maxMessageBytes,
     logLevel: file.logLevel,

@@ -42,7 +42,7 @@ export type LookupOutcome = 'hit' | 'miss' | 'not_found' | 'error' | 'throttled'
 /** Owners worth following to name the workload: Pod → ReplicaSet → Deployment, Pod → Job → CronJob. */
 const FOLLOW_OWNER_OF = new Set(['ReplicaSet', 'Job']);
 const MAX_OWNER_HOPS = 2;
-/** Long enough that a kind the ServiceAccount cannot read costs two requests a minute, short enough to notice a fixed RBAC. */
+/** Long enough that an object the ServiceAccount cannot read costs two requests a minute, short enough to notice a fixed RBAC. */
 const FAILED_LOOKUP_RETRY_MS = 30_000;
 /**
  * The API server gives every object a UUID. kubelet and Node Problem Detector write the node's
@@ -58,7 +58,7 @@ const OBJECT_UID_SHAPE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a
  */
 export class Enricher {
   private readonly cache: LruCache<CacheEntry>;
-  private readonly inFlight = new Map<string, Promise<Found | Gone | undefined>>();
+  private readonly inFlight = new Map<string, Promise<CacheEntry>>();
   private readonly paths: ResourcePaths;
   private readonly bucket: TokenBucket;
   private readonly failedLookupRetryMs: number;
@@ -106,8 +106,15 @@ export class Enricher {
   /** The object, that it is gone, or undefined when it cannot be told now (error, throttled). */
   private async lookup(apiVersion: string, kind: string, namespace: string | undefined, name: string, uid: string | undefined): Promise<Found | Gone | undefined> {
     const key = `${apiVersion}/${kind}/${namespace ?? ''}/${name}`;
+    const objectUid = uid !== undefined && OBJECT_UID_SHAPE.test(uid) ? uid : undefined;
+    // An older object of this name, found replaced by a newer one: gone, without asking again.
+    const replaced = objectUid && this.cache.get(replacedKey(key, objectUid));
+    if (replaced) {
+      this.count('hit');
+      return replaced as Gone;
+    }
     const cached = this.cache.get(key);
-    if (cached && !mayDescribeAnotherObject(cached, uid)) {
+    if (cached && !mayDescribeAnotherObject(cached, objectUid)) {
       if (cached.state === 'failed') {
         this.count('error');
         return undefined;
@@ -115,29 +122,43 @@ export class Enricher {
       this.count('hit');
       return cached;
     }
-    const pending = this.inFlight.get(key);
-    if (pending) return pending;
-    if (!this.bucket.tryTake()) {
-      this.count('throttled');
-      return undefined;
-    }
-    const request = this.fetch(apiVersion, kind, namespace, name, uid).then((entry) => {
-      if (entry.state === 'failed') {
-        this.cache.set(key, entry, this.failedLookupRetryMs);
+    let request = this.inFlight.get(key);
+    if (!request) {
+      if (!this.bucket.tryTake()) {
+        this.count('throttled');
         return undefined;
       }
-      this.cache.set(key, entry);
-      return entry;
-    });
-    this.inFlight.set(key, request);
-    try {
-      return await request;
-    } finally {
-      this.inFlight.delete(key);
+      request = this.fetchAndCache(key, apiVersion, kind, namespace, name, objectUid);
+      this.inFlight.set(key, request);
+      void request.finally(() => this.inFlight.delete(key));
     }
+    // The answer is about whichever object has the name now; each caller reads it for the uid it asked about.
+    const entry = await request;
+    if (entry.state === 'failed') return undefined;
+    if (entry.state === 'found' && objectUid && entry.meta.uid && entry.meta.uid !== objectUid) {
+      const gone: Gone = { state: 'gone', uid: objectUid };
+      this.cache.set(replacedKey(key, objectUid), gone);
+      return gone;
+    }
+    return entry;
   }
 
-  private async fetch(apiVersion: string, kind: string, namespace: string | undefined, name: string, uid: string | undefined): Promise<CacheEntry> {
+  private async fetchAndCache(key: string, apiVersion: string, kind: string, namespace: string | undefined, name: string, objectUid: string | undefined): Promise<CacheEntry> {
+    const entry = await this.fetch(apiVersion, kind, namespace, name, objectUid);
+    if (entry.state === 'failed') {
+      // A failure says nothing about an object already found: keep that answer for the Events about it.
+      if (this.cache.get(key)?.state !== 'found') this.cache.set(key, entry, this.failedLookupRetryMs);
+    } else if (entry.state === 'gone' && entry.uid === undefined) {
+      // A 404 that names no uid (a Node, whose Events carry its name as uid) is trusted as briefly as
+      // a failure: a node registering again under its name is not reported gone for long.
+      this.cache.set(key, entry, this.failedLookupRetryMs);
+    } else {
+      this.cache.set(key, entry);
+    }
+    return entry;
+  }
+
+  private async fetch(apiVersion: string, kind: string, namespace: string | undefined, name: string, objectUid: string | undefined): Promise<CacheEntry> {
     try {
       const path = await this.paths.path(apiVersion, kind, namespace, name);
       if (!path) {
@@ -150,7 +171,7 @@ export class Enricher {
     } catch (err) {
       if (err instanceof KubeApiError && err.statusCode === 404) {
         this.count('not_found');
-        return uid && OBJECT_UID_SHAPE.test(uid) ? { state: 'gone', uid } : { state: 'gone' };
+        return objectUid ? { state: 'gone', uid: objectUid } : { state: 'gone' };
       }
       this.count('error');
       return { state: 'failed' };
@@ -158,18 +179,22 @@ export class Enricher {
   }
 }
 
+function replacedKey(key: string, objectUid: string): string {
+  return `${key}#${objectUid}`;
+}
+
 /**
  * Whether a cached answer may be about an older or newer object of the same name than the one the
  * Event names (a StatefulSet pod recreated, a Deployment deleted and applied again): then look again.
  */
-function mayDescribeAnotherObject(cached: CacheEntry, eventUid: string | undefined): boolean {
-  if (!eventUid || !OBJECT_UID_SHAPE.test(eventUid)) return false;
+function mayDescribeAnotherObject(cached: CacheEntry, objectUid: string | undefined): boolean {
+  if (!objectUid) return false;
   switch (cached.state) {
     case 'found':
-      return cached.meta.uid !== undefined && cached.meta.uid !== eventUid;
+      return cached.meta.uid !== undefined && cached.meta.uid !== objectUid;
     case 'gone':
       // Gone for this uid stays gone; a 404 for another (or an unknown) uid says nothing about this one.
-      return cached.uid !== eventUid;
+      return cached.uid !== objectUid;
     case 'failed':
       // A 403 or 500 is about the kind or the server, not about which object has the name.
       return false;

@@ -55,6 +55,8 @@ export class ResourcePaths {
   private readonly discovered: LruCache<KindsOfApiVersion>;
   /** Discoveries under way, so concurrent lookups of one apiVersion share one request. */
   private readonly discovering = new Map<string, Promise<KindsOfApiVersion>>();
+  /** The last answer that came, kept past its refresh: a refresh that fails goes on with it. */
+  private readonly lastAnswers: LruCache<KindsOfApiVersion>;
   private readonly failureRetryMs: number;
 
   constructor(
@@ -62,6 +64,7 @@ export class ResourcePaths {
     options: ResourcePathsOptions = {},
   ) {
     this.discovered = new LruCache(options.maxApiVersions ?? DEFAULT_MAX_API_VERSIONS, options.refreshMs ?? DEFAULT_REFRESH_MS, options.now);
+    this.lastAnswers = new LruCache(options.maxApiVersions ?? DEFAULT_MAX_API_VERSIONS, Number.POSITIVE_INFINITY, options.now);
     this.failureRetryMs = options.failureRetryMs ?? DEFAULT_FAILURE_RETRY_MS;
   }
 
@@ -88,12 +91,14 @@ export class ResourcePaths {
             // Subresources (pods/log, deployments/scale) share their parent's kind: skip them.
             const kinds: KindsOfApiVersion = new Map((list.resources ?? []).filter((r) => !r.name.includes('/')).map((r) => [r.kind, { plural: r.name, namespaced: r.namespaced }]));
             this.discovered.set(apiVersion, kinds);
+            this.lastAnswers.set(apiVersion, kinds);
             return kinds;
           },
           () => {
-            const none: KindsOfApiVersion = new Map();
-            this.discovered.set(apiVersion, none, this.failureRetryMs);
-            return none;
+            // Until the next try: the last answer if there was one (a failed refresh), else nothing.
+            const kinds: KindsOfApiVersion = this.lastAnswers.get(apiVersion) ?? new Map();
+            this.discovered.set(apiVersion, kinds, this.failureRetryMs);
+            return kinds;
           },
         )
         .finally(() => this.discovering.delete(apiVersion));

@@ -79,7 +79,7 @@ export class LineLogger {
   private handOverScheduled = false;
   /** sonic-boom's write: true, false past the high-water mark, undefined once pino has silenced it after EPIPE. */
   private readonly toDestination: (chunk: string) => boolean | undefined;
-  /** Characters of the lines taken since creation (gathered or handed over); the file sink rotates on it. */
+  /** Characters of the lines taken since creation (gathered or handed over): the file sink counts bytes by it until a chunk is handed over. */
   written = 0;
 
   /** `buffers`: the destination was made with BUFFER_CONTENT and takes Buffers, not strings. */

@@ -84,8 +84,18 @@ describe('loading good configs', () => {
   test('namespaces: Kubernetes namespace names, or "" alone for all namespaces', () => {
     expect(loadConfig('namespaces: [shop, kube-system, 2024-q1]\n', 'c.yaml', {}).config.namespaces).toEqual(['shop', 'kube-system', '2024-q1']);
     expect(loadConfig(`namespaces: [${'a'.repeat(63)}]\n`, 'c.yaml', {}).config.namespaces).toEqual(['a'.repeat(63)]);
-    expect(loadConfig('namespaces: [""]\n', 'c.yaml', {}).config.namespaces).toEqual(['']);
-    expect(loadConfig('namespace: ""\n', 'c.yaml', {}).config.namespaces).toEqual(['']);
+    // "" is all namespaces, the same scope as no list, so a checkpoint saved under one applies under the other.
+    expect(loadConfig('namespaces: [""]\n', 'c.yaml', {}).config.namespaces).toEqual([]);
+    expect(loadConfig('namespace: ""\n', 'c.yaml', {}).config.namespaces).toEqual([]);
+    expect(loadConfig('{}\n', 'c.yaml', {}).config.namespaces).toEqual([]);
+  });
+
+  test('the checkpoint ConfigMap and the Lease live in a namespace that can exist', () => {
+    expect(() => loadConfig('checkpoint: {configMap: {namespace: Kube_Eventline, name: cp}}\n', 'c.yaml', {})).toThrow(
+      /checkpoint\.configMap\.namespace: "Kube_Eventline" is not a valid namespace name/,
+    );
+    expect(() => loadConfig('leaderElection: {enabled: true, namespace: "a b"}\n', 'c.yaml', {})).toThrow(/leaderElection\.namespace: "a b" is not a valid namespace name/);
+    expect(loadConfig('checkpoint: {configMap: {namespace: kube-eventline, name: cp}}\n', 'c.yaml', {}).config.checkpoint?.configMap?.namespace).toBe('kube-eventline');
   });
 
   test('`stdout:` with no options is a stdout receiver with defaults', () => {

@@ -128,6 +128,28 @@ describe('Enricher against the simulated API server', () => {
     expect(outcomes).toEqual(['not_found', 'hit', 'throttled', 'miss']);
   });
 
+  it('Events about an object replaced by a newer one of the same name are about a deleted object, and cost one GET in all', async () => {
+    const { store, api, requests } = await startCluster();
+    const pods = resourceForKind('v1', 'Pod');
+    store.create(pods, { metadata: { name: 'web-0', namespace: 'shop', labels: { generation: 'old' } } });
+    const oldUid = uidOf(store, 'v1', 'Pod', 'shop', 'web-0');
+    deleteObject(store, { apiVersion: 'v1', kind: 'Pod', namespace: 'shop', name: 'web-0' });
+    store.create(pods, { metadata: { name: 'web-0', namespace: 'shop', labels: { generation: 'new' } } });
+    const newUid = uidOf(store, 'v1', 'Pod', 'shop', 'web-0');
+    const { enricher, outcomes } = enricherFor(api);
+    const aboutWeb0 = (uid: string) => eventAbout({ kind: 'Pod', namespace: 'shop', name: 'web-0', uid, apiVersion: 'v1' });
+
+    // Two Events at once, one about each pod: one GET, each read for its own uid.
+    const [aboutOld, aboutNew] = await Promise.all([enricher.enrich(aboutWeb0(oldUid)), enricher.enrich(aboutWeb0(newUid))]);
+    expect(aboutOld).toEqual({ deleted: true });
+    expect(aboutNew).toEqual({ labels: { generation: 'new' }, deleted: false });
+    // More Events about either: from the cache, the old pod still gone, not given the new one's labels.
+    expect(await enricher.enrich(aboutWeb0(oldUid))).toEqual({ deleted: true });
+    expect(await enricher.enrich(aboutWeb0(newUid))).toEqual({ labels: { generation: 'new' }, deleted: false });
+    expect(requests()).toEqual(['/api/v1/namespaces/shop/pods/web-0']);
+    expect(outcomes.filter((o) => o !== 'hit')).toEqual(['miss']);
+  });
+
   it('resolves the workload Pod → ReplicaSet → Deployment, with no discovery request for well-known kinds', async () => {
     const { store, api, requests } = await startCluster();
     const deployment = addDeployment(store, 'shop', 'checkout', 1, container);
@@ -201,6 +223,38 @@ describe('Enricher remembers errors briefly', () => {
   });
 });
 
+describe('Enricher keeps good answers through bad ones', () => {
+  it('a failed look for a newer object keeps the answer about the object already found', async () => {
+    const uidA = randomUUID();
+    let answers = 0;
+    const { api, requests } = await startFaultServer(() =>
+      answers++ === 0 ? { status: 200, body: { kind: 'Pod', apiVersion: 'v1', metadata: { name: 'api-0', namespace: 'shop', uid: uidA, labels: { app: 'api' } } } } : status(500, 'InternalError'),
+    );
+    const { enricher } = enricherFor(api);
+    const about = (uid: string) => eventAbout({ kind: 'Pod', namespace: 'shop', name: 'api-0', uid, apiVersion: 'v1' });
+
+    expect(await enricher.enrich(about(uidA))).toEqual({ labels: { app: 'api' }, deleted: false });
+    expect(await enricher.enrich(about(randomUUID()))).toBeUndefined(); // another pod of that name: the look fails
+    expect(await enricher.enrich(about(uidA))).toEqual({ labels: { app: 'api' }, deleted: false }); // still from the cache
+    expect(requests()).toHaveLength(2);
+  });
+
+  it('a 404 for a Node (its Events carry the name as uid) is trusted 30 s, not the whole cache TTL', async () => {
+    const { api, requests } = await startFaultServer(() => status(404, 'NotFound'));
+    const clock = manualClock();
+    const { enricher } = enricherFor(api, { now: clock.now, cacheTtlMs: 300_000 });
+    const nodeEvent = () => eventAbout({ kind: 'Node', name: 'worker-9', uid: 'worker-9' });
+
+    expect(await enricher.enrich(nodeEvent())).toEqual({ deleted: true });
+    clock.advance(29_999);
+    expect(await enricher.enrich(nodeEvent())).toEqual({ deleted: true });
+    expect(requests()).toHaveLength(1);
+    clock.advance(1);
+    await enricher.enrich(nodeEvent());
+    expect(requests()).toHaveLength(2);
+  });
+});
+
 describe('ResourcePaths', () => {
   it('needs no discovery request for well-known kinds', async () => {
     const { api, requests } = await startCluster();
@@ -258,6 +312,27 @@ describe('ResourcePaths', () => {
     clock.advance(1);
     await paths.path('v1', 'ConfigMap', 'a', 'z');
     expect(requests()).toEqual(['/api/v1', '/api/v1']);
+  });
+
+  it('a refresh that fails goes on with the last answer, and tries again later', async () => {
+    let failing = false;
+    const { api, requests } = await startFaultServer((path) =>
+      failing ? status(500, 'InternalError') : path === '/apis/example.com/v1' ? { status: 200, body: { resources: [{ name: 'widgets', kind: 'Widget', namespaced: true }] } } : status(404, 'NotFound'),
+    );
+    const clock = manualClock();
+    const paths = new ResourcePaths(api, { now: clock.now, refreshMs: 600_000, failureRetryMs: 60_000 });
+    const widget = '/apis/example.com/v1/namespaces/shop/widgets/w';
+
+    expect(await paths.path('example.com/v1', 'Widget', 'shop', 'w')).toBe(widget);
+    failing = true;
+    clock.advance(600_000);
+    expect(await paths.path('example.com/v1', 'Widget', 'shop', 'w')).toBe(widget); // the refresh failed
+    clock.advance(59_999);
+    expect(await paths.path('example.com/v1', 'Widget', 'shop', 'w')).toBe(widget);
+    expect(requests()).toHaveLength(2);
+    clock.advance(1);
+    await paths.path('example.com/v1', 'Widget', 'shop', 'w');
+    expect(requests()).toHaveLength(3);
   });
 
   it('keeps a bounded number of apiVersions, the least recently used leaving first', async () => {
