@@ -10,7 +10,8 @@ import { setFlagsFromString } from 'node:v8';
 // take hours on one Event with a pattern such as "(a+)+$", stalling the single event loop. V8
 // moves a regular expression that backtracks too much (50,000 times) to its linear-time engine,
 // which gives the same answer; set before any pattern is compiled. Patterns that engine cannot
-// run (case-insensitive, backreferences, lookaround) keep backtracking: docs/config.md says so.
+// run (case-insensitive, counted repetition, backreferences, lookaround) keep backtracking:
+// docs/config.md says so.
 setFlagsFromString('--enable-experimental-regexp-engine-on-excessive-backtracks');
 
 /** A pattern that cannot be compiled; `reason` is the part after `invalid regular expression "…": `. */
@@ -60,7 +61,7 @@ function escapeLiteral(text: string): string {
  * Rewrites Go-only syntax into JavaScript (`(?P<name>`, `\A`, `\z`, `\Q…\E`) and rejects
  * Go syntax that JavaScript without the `u` flag would misread instead of failing.
  */
-function translateGoSyntax(pattern: string, source: string): string {
+function translateGoSyntax(pattern: string, source: string, multiline: boolean): string {
   let out = '';
   let inClass = false;
   let i = 0;
@@ -79,13 +80,15 @@ function translateGoSyntax(pattern: string, source: string): string {
         i = end === -1 ? source.length : end + 2;
         continue;
       }
+      // Without (?m), JavaScript's ^ and $ already mean the start and end of the text: using them
+      // keeps the pattern within what V8's linear-time engine runs (it runs no lookaround).
       if (!inClass && next === 'A') {
-        out += '(?<![\\s\\S])';
+        out += multiline ? '(?<![\\s\\S])' : '^';
         i += 2;
         continue;
       }
       if (!inClass && next === 'z') {
-        out += '(?![\\s\\S])';
+        out += multiline ? '(?![\\s\\S])' : '$';
         i += 2;
         continue;
       }
@@ -144,7 +147,7 @@ function translateGoSyntax(pattern: string, source: string): string {
 /** Compiles a config pattern, throwing PatternError with a user-facing reason. */
 export function compilePattern(pattern: string): RegExp {
   const { source, flags } = translateLeadingFlags(pattern);
-  const translated = translateGoSyntax(pattern, source);
+  const translated = translateGoSyntax(pattern, source, flags.includes('m'));
   try {
     return new RegExp(translated, flags);
   } catch (error) {

@@ -56,11 +56,11 @@ export async function runWatchLoop(options: WatchLoopOptions, handlers: WatchLoo
       for await (const batch of watchEvents(api, namespace, resourceVersion, timeout, signal)) {
         for (const message of batch) {
           messages++;
-          expiredInARow = 0;
           if (message.type === 'BOOKMARK') {
             if (message.resourceVersion) resourceVersion = message.resourceVersion;
             continue;
           }
+          expiredInARow = 0; // an Event came: the watch works (a BOOKMARK alone does not say so)
           const written = handlers.onEvent(message.type, message.object);
           if (written) await written; // most notifications are written without waiting
           const rv = message.object.metadata?.resourceVersion;

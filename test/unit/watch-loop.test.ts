@@ -11,8 +11,8 @@ import { KubeHttp } from '../../src/watch/kube-http.js';
 let server: http.Server | undefined;
 afterEach(() => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve())));
 
-/** Lists answer with no Events; every watch ends with an in-stream 410, or first delivers one Event when `deliver` says so. */
-async function serveExpiringWatches(deliver: (watch: number) => boolean): Promise<{ api: KubeHttp; lists: () => number; watches: () => number }> {
+/** Lists answer with no Events; every watch ends with an in-stream 410, after sending what `first` says. */
+async function serveExpiringWatches(first: 'nothing' | 'event' | 'bookmark'): Promise<{ api: KubeHttp; lists: () => number; watches: () => number }> {
   let lists = 0;
   let watches = 0;
   server = http.createServer((req, res) => {
@@ -24,7 +24,8 @@ async function serveExpiringWatches(deliver: (watch: number) => boolean): Promis
       return;
     }
     watches++;
-    if (deliver(watches)) res.write(`${JSON.stringify({ type: 'ADDED', object: { metadata: { uid: `u${watches}`, resourceVersion: String(200 + watches) }, count: 1 } })}\n`);
+    if (first === 'event') res.write(`${JSON.stringify({ type: 'ADDED', object: { metadata: { uid: `u${watches}`, resourceVersion: String(200 + watches) }, count: 1 } })}\n`);
+    if (first === 'bookmark') res.write(`${JSON.stringify({ type: 'BOOKMARK', object: { metadata: { resourceVersion: String(200 + watches) } } })}\n`);
     res.end(`${JSON.stringify({ type: 'ERROR', object: { kind: 'Status', code: 410, reason: 'Expired', message: 'too old resource version' } })}\n`);
   });
   await new Promise<void>((r) => server!.listen(0, '127.0.0.1', () => r()));
@@ -33,12 +34,16 @@ async function serveExpiringWatches(deliver: (watch: number) => boolean): Promis
   return { api: new KubeHttp(kc), lists: () => lists, watches: () => watches };
 }
 
-async function runFor(api: KubeHttp, ms: number): Promise<{ restarts: string[]; events: number }> {
+/**
+ * Runs the loop, with a backoff that starts at `minBackoffMs`, until `until` holds (polled every
+ * 10 ms; at most 30 s), then `settleMs` longer to see what it does next.
+ */
+async function runLoop(api: KubeHttp, minBackoffMs: number, until: () => boolean, settleMs = 0): Promise<{ restarts: string[]; events: number }> {
   const restarts: string[] = [];
   let events = 0;
   const abort = new AbortController();
   const loop = runWatchLoop(
-    { api, namespace: undefined, pageSize: 500, watchTimeoutSeconds: 60, minBackoffMs: 50, maxBackoffMs: 400 },
+    { api, namespace: undefined, pageSize: 500, watchTimeoutSeconds: 60, minBackoffMs, maxBackoffMs: minBackoffMs * 8 },
     {
       onListStart: () => {},
       onListPage: async () => {},
@@ -50,27 +55,35 @@ async function runFor(api: KubeHttp, ms: number): Promise<{ restarts: string[]; 
     },
     abort.signal,
   );
-  await new Promise((r) => setTimeout(r, ms));
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline && !until()) await new Promise((r) => setTimeout(r, 10));
+  await new Promise((r) => setTimeout(r, settleMs));
   abort.abort();
   await loop;
   return { restarts, events };
 }
 
 describe('watch loop', () => {
-  it('relists at once after a 410, but backs off when the relist expires again before anything arrives', async () => {
-    const server = await serveExpiringWatches(() => false);
-    const { restarts } = await runFor(server.api, 1500);
-    // Without backoff this is hundreds of lists in 1.5 s; with 50 → 100 → 200 → 400 ms waits, a handful.
-    expect(server.lists()).toBeGreaterThanOrEqual(3);
-    expect(server.lists()).toBeLessThanOrEqual(8);
-    expect(restarts.every((r) => r === 'expired')).toBe(true);
+  it('relists at once after a 410, but waits when the relist expires again before an Event arrived', async () => {
+    // A backoff far longer than the test: the loop lists twice (at the start, at the first 410), then waits.
+    const server = await serveExpiringWatches('nothing');
+    const { restarts } = await runLoop(server.api, 600_000, () => server.watches() >= 2, 500);
+    expect(server.lists()).toBe(2);
+    expect(server.watches()).toBe(2);
+    expect(restarts).toEqual(['expired', 'expired']);
   });
 
-  it('a watch that delivered something before its 410 relists at once again', async () => {
-    // Every watch delivers an Event before expiring: progress each time, so no waiting between relists.
-    const server = await serveExpiringWatches(() => true);
-    const { events } = await runFor(server.api, 1000);
-    expect(server.lists()).toBeGreaterThan(20);
+  it('a BOOKMARK before the 410 is no Event: the loop waits all the same', async () => {
+    const server = await serveExpiringWatches('bookmark');
+    await runLoop(server.api, 600_000, () => server.watches() >= 2, 500);
+    expect(server.lists()).toBe(2);
+  });
+
+  it('a watch that delivered an Event before its 410 relists at once again', async () => {
+    // With the same long backoff, every 410 is followed by a list at once: the loop never waits.
+    const server = await serveExpiringWatches('event');
+    const { events } = await runLoop(server.api, 600_000, () => server.lists() >= 5);
+    expect(server.lists()).toBeGreaterThanOrEqual(5);
     expect(server.watches() - events).toBeLessThanOrEqual(1); // but the watch in flight when the loop was stopped
   });
 });
