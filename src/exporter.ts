@@ -412,7 +412,7 @@ export class Exporter {
 
   /** Counts every left-out entry; warns only when the trimmed scopes change, as one save after another trims while Events come and go. */
   private reportLeftOut(store: CheckpointStore, checkpoint: Checkpoint, saved: CheckpointSaved): void {
-    this.s.metrics.checkpointEntriesDropped.inc(saved.droppedEntries);
+    this.s.metrics.checkpointEntriesLeftOut.set(saved.droppedEntries);
     const trimmedScopes = [...saved.trimmedScopes].sort();
     const previous = this.lastTrimmedScopes;
     if (trimmedScopes.length === previous.length && trimmedScopes.every((scope, i) => scope === previous[i])) return;

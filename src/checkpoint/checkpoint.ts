@@ -71,9 +71,10 @@ export function decodeCheckpoint(encoded: string, where: string): Checkpoint {
 }
 
 /**
- * Keeps the newest entries so that the encoded checkpoint fits in `maxBytes`. Every scope that
- * loses entries is marked trimmed in the encoded checkpoint (besides those `checkpoint` already
- * marks) and named in `trimmedScopes`.
+ * Keeps the most recently seen entries, across all scopes, so that the encoded checkpoint fits in
+ * `maxBytes`. Every scope that loses entries is marked trimmed in the encoded checkpoint (besides
+ * those `checkpoint` already marks) and named in `trimmedScopes`; a scope of only recent Events
+ * keeps them all.
  */
 export function fitCheckpoint(checkpoint: Checkpoint, maxBytes: number): { encoded: string } & CheckpointSaved {
   let encoded = encodeCheckpoint(checkpoint);
@@ -83,16 +84,28 @@ export function fitCheckpoint(checkpoint: Checkpoint, maxBytes: number): { encod
   while (encoded.length > maxBytes) {
     const total = Object.values(current.scopes).reduce((n, e) => n + e.length, 0);
     if (total === 0) break;
-    const keepRatio = (maxBytes / encoded.length) * 0.95;
+    const keep = keepMostRecent(current.scopes, Math.floor(total * (maxBytes / encoded.length) * 0.95));
     const scopes: Checkpoint['scopes'] = {};
     for (const [scope, entries] of Object.entries(current.scopes)) {
-      const keep = Math.floor(entries.length * keepRatio);
-      droppedEntries += entries.length - keep;
-      if (keep < entries.length) trimmedHere.add(scope);
-      scopes[scope] = entries.slice(entries.length - keep); // entries are oldest-seen first
+      scopes[scope] = entries.filter((_, i) => keep.get(scope)?.has(i));
+      droppedEntries += entries.length - scopes[scope].length;
+      if (scopes[scope].length < entries.length) trimmedHere.add(scope);
     }
     current = { ...current, scopes, trimmedScopes: [...new Set([...(checkpoint.trimmedScopes ?? []), ...trimmedHere])] };
     encoded = encodeCheckpoint(current);
   }
   return { encoded, droppedEntries, trimmedScopes: [...trimmedHere] };
+}
+
+/** Which entries (by index, per scope) are the `count` most recently seen of all scopes. */
+function keepMostRecent(scopes: Checkpoint['scopes'], count: number): Map<string, Set<number>> {
+  const ranked = Object.entries(scopes).flatMap(([scope, entries]) => entries.map((entry, index) => ({ scope, index, age: entry[3] })));
+  ranked.sort((a, b) => a.age - b.age); // youngest first
+  const keep = new Map<string, Set<number>>();
+  for (const { scope, index } of ranked.slice(0, count)) {
+    let indexes = keep.get(scope);
+    if (!indexes) keep.set(scope, (indexes = new Set()));
+    indexes.add(index);
+  }
+  return keep;
 }

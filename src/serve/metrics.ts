@@ -45,7 +45,7 @@ export class ExporterMetrics {
   readonly enrichmentLookups: Counter<'result'>;
   readonly sinkErrors: Counter<'receiver'>;
   readonly ruleMatches: Counter<'rule' | 'kind'>;
-  readonly checkpointEntriesDropped: Counter;
+  readonly checkpointEntriesLeftOut: Gauge;
   /** The compiled route's per-rule hit counts, read at scrape time (see watchRouteRules). */
   private routeRules: { rules: readonly { path: string; kind: string }[]; hits: readonly number[] } | undefined;
 
@@ -155,9 +155,9 @@ export class ExporterMetrics {
         rules.forEach((rule, i) => this.ruleMatches.inc({ rule: rule.path, kind: rule.kind }, hits[i] ?? 0));
       },
     });
-    this.checkpointEntriesDropped = new Counter({
-      name: `${prefix}checkpoint_entries_dropped_total`,
-      help: 'Tracked Events left out of saved checkpoints to fit the ConfigMap (1 MiB), summed over saves. While it grows, a restart treats the left-out Events as at a first start: those whose last occurrence is within maxEventAgeSeconds are written again with their whole count, older ones are skipped.',
+    this.checkpointEntriesLeftOut = new Gauge({
+      name: `${prefix}checkpoint_entries_left_out`,
+      help: 'Tracked Events the last saved checkpoint left out to fit its ConfigMap (1 MiB). While above 0, a restart treats them as at a first start: those whose last occurrence is within maxEventAgeSeconds are written again with their whole count, older ones are skipped.',
       registers: r,
     });
     if (withProcessMetrics) collectDefaultMetrics({ register: this.registry, prefix });

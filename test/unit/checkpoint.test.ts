@@ -121,7 +121,7 @@ function exporterWith(api: KubeHttp, options: { store?: CheckpointStore; sinks?:
   return { exporter, logs, metrics, sinks };
 }
 
-async function counterValue(metrics: ExporterMetrics, name: string): Promise<number> {
+async function metricValue(metrics: ExporterMetrics, name: string): Promise<number> {
   const metric = await metrics.registry.getSingleMetric(name)!.get();
   return metric.values.reduce((sum, v) => sum + v.value, 0);
 }
@@ -163,6 +163,19 @@ describe('checkpoint', () => {
     const fits = fitCheckpoint(checkpointOf(100), 10_000);
     expect(fits).toMatchObject({ droppedEntries: 0, trimmedScopes: [] });
     expect(decodeCheckpoint(fits.encoded, 't')).not.toHaveProperty('trimmedScopes');
+  });
+
+  it('leaves out the least recently seen entries of all scopes: a scope of recent Events keeps them all', () => {
+    const stale = checkpointOf(4000).scopes['*']!.map(([hi, lo, count, age]) => [hi, lo, count, age + 1] as [number, number, number, number]);
+    const recent = Array.from({ length: 50 }, (_, i) => entry(`uid-recent-${i}`, 1));
+    const fitted = fitCheckpoint({ version: 1, savedAt: '2026-11-22T00:00:00.000Z', scopes: { stale, recent } }, 10_000);
+    expect(fitted.trimmedScopes).toEqual(['stale']);
+    const kept = decodeCheckpoint(fitted.encoded, 't').scopes;
+    expect(kept.recent).toEqual(recent);
+    expect(kept.stale!.length).toBeGreaterThan(0);
+    // What stayed of the stale scope is its most recently seen part.
+    const oldestKept = Math.max(...kept.stale!.map((e) => e[3]));
+    expect(stale.filter((e) => e[3] < oldestKept).every((e) => kept.stale!.some((k) => k[0] === e[0] && k[1] === e[1]))).toBe(true);
   });
 
   it('refuses a trimmedScopes that is not a list of scopes, as an unreadable checkpoint', () => {
@@ -230,7 +243,7 @@ describe('checkpoint', () => {
     });
   });
 
-  it('warns once when saves start leaving Events out, counts every entry left out, and says when it fits again', async () => {
+  it('warns once when saves start leaving Events out, shows how many the last save left out, and says when it fits again', async () => {
     const api = await simulatedCluster([]);
     const store = new ConfigMapCheckpointStore(api, 'kube-eventline', 'checkpoint', 8 * 1024);
     const { exporter, logs, metrics } = exporterWith(api, { store });
@@ -242,7 +255,7 @@ describe('checkpoint', () => {
     expect(warnings[0]).toMatchObject({ checkpoint: 'ConfigMap kube-eventline/checkpoint', scopes: ['shop'], tracked: 2000 });
     const leftOutPerSave = warnings[0]!.leftOut as number;
     expect(leftOutPerSave).toBeGreaterThan(0);
-    expect(await counterValue(metrics, 'test_checkpoint_entries_dropped_total')).toBe(3 * leftOutPerSave);
+    expect(await metricValue(metrics, 'test_checkpoint_entries_left_out')).toBe(leftOutPerSave);
     const configMap = await api.getJson<{ data: Record<string, string> }>('/api/v1/namespaces/kube-eventline/configmaps/checkpoint');
     expect(decodeCheckpoint(Object.values(configMap.data)[0]!, 'cm').trimmedScopes).toEqual(['shop']);
 
@@ -251,7 +264,7 @@ describe('checkpoint', () => {
     await exporter.saveCheckpoint();
     expect(logs.filter((l) => l.msg === 'the checkpoint fits again: no Events left out')).toHaveLength(1);
     expect(logs.filter((l) => l.level === WARN)).toHaveLength(1);
-    expect(await counterValue(metrics, 'test_checkpoint_entries_dropped_total')).toBe(3 * leftOutPerSave);
+    expect(await metricValue(metrics, 'test_checkpoint_entries_left_out')).toBe(0);
   });
 
   it('stop() flushes every receiver although one fails, does not save a checkpoint that would lose its lines, then rejects naming that receiver', async () => {
