@@ -232,11 +232,13 @@ describe('the exporter as the bundle deploys it', () => {
     const ns = await writer.namespace('sigterm');
     exporter.pauseStdout();
     try {
-      // Far more than the socket between the processes holds (child stdio is a socketpair of a few
-      // hundred KiB): the exporter fills its own buffer, then its backpressure stops the pipeline.
+      // Lines of about 4 KiB (the message up to maxMessageBytes), 1,000 of them: far more than the
+      // socket between the processes holds (child stdio is a socketpair of a few hundred KiB, a few
+      // MiB at most): the exporter fills its own buffer, then its backpressure stops the pipeline.
       const created = 1000;
+      const message = 'x'.repeat(4000);
       for (let batch = 0; batch < created / 40; batch++) {
-        await Promise.all(Array.from({ length: 40 }, (_, i) => writer.create(ns, { reason: 'Pulled', objectName: `pod-${batch}-${i}` })));
+        await Promise.all(Array.from({ length: 40 }, (_, i) => writer.create(ns, { reason: 'Pulled', objectName: `pod-${batch}-${i}`, message })));
       }
       const accepted = (await settledCount('the stalled exporter accepting no more lines')) - baseline;
       expect(accepted).toBeGreaterThan(0);

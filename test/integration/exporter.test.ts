@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
@@ -374,6 +374,13 @@ describe('exporter against the real API server', () => {
     // The command itself, so the config's receivers are the real ones: stdout (deDot) and the file.
     const configPath = repoPath('test', 'fixtures', 'configs', 'kee', 'stdout-drop-kube-system.yaml');
     const filePath = '/tmp/node-events.log'; // as the config says
+    rmSync(filePath, { force: true }); // lines of an earlier run
+    // The config names no metrics port, so the default 2112 serves /readyz: it must be ours.
+    const taken = await fetch('http://127.0.0.1:2112/readyz').then(
+      () => true,
+      () => false,
+    );
+    if (taken) throw new Error('port 2112 is in use by another process: this test runs a KEE config unchanged, whose exporter serves the default port 2112');
     const tag = (await writer.namespace('kee-file')).slice(-8);
     // A real Node with dotted label keys: enrichment (on in this config) copies them into the lines.
     const nodeName = `node-${tag}`;

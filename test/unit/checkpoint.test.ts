@@ -231,6 +231,10 @@ describe('checkpoint', () => {
       const [duringList, afterStop] = store.saved;
       expect(duringList!.trimmedScopes).toEqual(['shop']);
       expect(afterStop!.trimmedScopes).toBeUndefined();
+      // Restarted from the checkpoint saved during the list: the old Event is still skipped (unmarked, it would be written whole).
+      const again = await restartWith(new MemoryStore(duringList));
+      expect(again.written).not.toHaveProperty('uid-leftOutOld');
+      expect(again.written).toHaveProperty('uid-leftOutRecent');
     });
 
     it('a checkpoint without trimmedScopes (as saved before it existed) is complete: what it lacks is new', async () => {

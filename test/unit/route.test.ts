@@ -282,9 +282,11 @@ route:
     const event = { ...realEvents()[0]!, message: `${'x'.repeat(200)} disk full` };
     const built = buildLine(event, 'warning', 1, { clusterName: '', maxMessageBytes: config.maxMessageBytes });
     expect(built.message).toMatch(/^x{64} …\[truncated \d+ bytes\]$/);
-    expect(routeLine(compiled, built)).toEqual(['a', 'b']); // the cut message alone would match neither rule so
-    const short = buildLine({ ...event, message: 'x'.repeat(10) }, 'warning', 1, { clusterName: '', maxMessageBytes: config.maxMessageBytes });
-    expect(routeLine(compiled, short)).toEqual([]);
+    expect(routeLine(compiled, built)).toEqual(['a', 'b']); // the cut message alone does not end with "disk full"
+    // 200 x's: the whole message is dropped by "^x+$", which its cut form (with the marker) would not match.
+    const onlyXs = buildLine({ ...event, message: 'x'.repeat(200) }, 'warning', 1, { clusterName: '', maxMessageBytes: config.maxMessageBytes });
+    expect(onlyXs.message).toMatch(/truncated/);
+    expect(routeLine(compiled, onlyXs)).toEqual([]);
   });
 });
 
