@@ -128,7 +128,7 @@ async function run(configFile: string | undefined, kubeconfigFile: string | unde
         return 0; // asked to stop while waiting
       }
     }
-    running = await runExporter(config, kubeConfig, log, { serveHttp: false, metrics });
+    running = await runExporter(config, kubeConfig, log, { metrics });
     log.info({ server: kubeConfig.getCurrentCluster()?.server, namespaces: config.namespaces.length ? config.namespaces : 'all' }, 'watching Events');
     elector?.keepRenewing(() => {
       // Another replica may take over now; stop writing and let the Pod restart as a candidate.

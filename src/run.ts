@@ -8,7 +8,6 @@ import { Enricher } from './enrich/enricher.js';
 import { Exporter } from './exporter.js';
 import { compileGrader } from './grade/grade.js';
 import { compileRoute, routeLine } from './route/compile-route.js';
-import { startHttpServer } from './serve/http-server.js';
 import { ExporterMetrics } from './serve/metrics.js';
 import { createSinks } from './sinks/create-sinks.js';
 import type { Sink } from './sinks/sink.js';
@@ -17,14 +16,12 @@ import { KubeHttp } from './watch/kube-http.js';
 export interface RunningExporter {
   exporter: Exporter;
   metrics: ExporterMetrics;
-  metricsPort: number | undefined;
   /** Graceful stop: watches end, sinks flush, the checkpoint is saved (unless told not to). */
   stop(options?: { saveCheckpoint?: boolean }): Promise<void>;
 }
 
+/** /metrics, /healthz and /readyz are served by the command (cli.ts), also while a replica waits for the Lease. */
 export interface RunOptions {
-  /** Serve /metrics, /healthz, /readyz (off in some tests and the benchmark). */
-  serveHttp?: boolean;
   /** Replace the configured sinks (tests capture lines). */
   sinks?: Map<string, Sink>;
   watch?: ConstructorParameters<typeof Exporter>[0]['watch'];
@@ -68,26 +65,11 @@ export async function runExporter(config: Config, kubeConfig: KubeConfig, log: L
     log,
     ...(options.watch ? { watch: options.watch } : {}),
   });
-  let http: Awaited<ReturnType<typeof startHttpServer>> | undefined;
-  if (options.serveHttp !== false) {
-    http = await startHttpServer(config.metrics.address, config.metrics.port, metrics.registry, {
-      live: () => exporter.brokenReceivers().length === 0,
-      ready: () => exporter.ready,
-    });
-    log.info({ address: config.metrics.address, port: http.port }, 'serving /metrics, /healthz, /readyz');
-  }
   await exporter.start();
   return {
     exporter,
     metrics,
-    metricsPort: http?.port,
-    async stop(stopOptions) {
-      try {
-        await exporter.stop(stopOptions);
-      } finally {
-        await http?.close();
-      }
-    },
+    stop: (stopOptions) => exporter.stop(stopOptions),
   };
 }
 

@@ -25,7 +25,7 @@ export async function runDemo(options: { speed: number }): Promise<number> {
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromString(cluster.kubeconfigYaml);
   const { config } = loadConfig(DEMO_CONFIG, 'demo config', {});
-  const running = await runExporter(config, kubeConfig, log, { serveHttp: false, watch: { timeoutSeconds: 60 } });
+  const running = await runExporter(config, kubeConfig, log, { watch: { timeoutSeconds: 60 } });
   await cluster.finished;
   // Give the watch a moment to deliver the last notifications before counting.
   const expected = cluster.stats().occurrences;

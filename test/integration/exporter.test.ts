@@ -38,7 +38,6 @@ function kubeConfigAt(path: string): KubeConfig {
 async function start(configYaml: string, sinks: CaptureSink[], kubeconfigPath = h.kube.proxy.kubeconfigPath): Promise<RunningExporter> {
   const { config } = loadConfig(configYaml, 'test.yaml', {});
   const exporter = await runExporter(config, kubeConfigAt(kubeconfigPath), quiet, {
-    serveHttp: false,
     sinks: new Map(sinks.map((s) => [s.name, s])),
     watch: fastWatch,
   });
@@ -445,7 +444,7 @@ describe('exporter against the real API server', () => {
       }
     })('stdout');
     const { config } = loadConfig(`namespaces: [${ns}]\nmaxEventAgeSeconds: 600\nenrichment: {enabled: false}\n`, 'test.yaml', {});
-    const exporter = await runExporter(config, kubeConfigAt(h.kube.proxy.kubeconfigPath), quiet, { serveHttp: false, sinks: new Map([['stdout', slow]]), watch: fastWatch });
+    const exporter = await runExporter(config, kubeConfigAt(h.kube.proxy.kubeconfigPath), quiet, { sinks: new Map([['stdout', slow]]), watch: fastWatch });
     running.push(exporter);
     await new Promise((r) => setTimeout(r, 1500));
     expect(slow.calls).toBe(1); // nothing else was taken on while the sink was busy
