@@ -85,6 +85,18 @@ function uidOf(store: ObjectStore, apiVersion: string, kind: string, namespace: 
   return readObject(store, { apiVersion, kind, ...(namespace ? { namespace } : {}), name })!.metadata.uid!;
 }
 
+/** Pod shop/web-0 of a `generation` (a label), as a StatefulSet makes it again under one name; returns its uid. */
+function createWeb0(store: ObjectStore, generation: string): string {
+  store.create(resourceForKind('v1', 'Pod'), { metadata: { name: 'web-0', namespace: 'shop', labels: { generation } } });
+  return uidOf(store, 'v1', 'Pod', 'shop', 'web-0');
+}
+
+function deleteWeb0(store: ObjectStore): void {
+  deleteObject(store, { apiVersion: 'v1', kind: 'Pod', namespace: 'shop', name: 'web-0' });
+}
+
+const aboutWeb0 = (uid: string) => eventAbout({ kind: 'Pod', namespace: 'shop', name: 'web-0', uid, apiVersion: 'v1' });
+
 const container = { name: 'app', image: 'registry.example/app:1', cpuRequest: '100m', memoryLimit: '128Mi' };
 
 describe('Enricher against the simulated API server', () => {
@@ -104,22 +116,18 @@ describe('Enricher against the simulated API server', () => {
 
   it('looks again for an object recreated under the same name instead of reporting it deleted', async () => {
     const { store, api, requests } = await startCluster();
-    const pods = resourceForKind('v1', 'Pod');
-    store.create(pods, { metadata: { name: 'web-0', namespace: 'shop', labels: { generation: 'old' } } });
-    const oldUid = uidOf(store, 'v1', 'Pod', 'shop', 'web-0');
-    deleteObject(store, { apiVersion: 'v1', kind: 'Pod', namespace: 'shop', name: 'web-0' });
+    const oldUid = createWeb0(store, 'old');
+    deleteWeb0(store);
     const clock = manualClock();
     // One token a second, none spare: shows the second look still goes through the rate limit.
     const { enricher, outcomes } = enricherFor(api, { qps: 1, burst: 1, now: clock.now });
-    const aboutWeb0 = (uid: string) => eventAbout({ kind: 'Pod', namespace: 'shop', name: 'web-0', uid, apiVersion: 'v1' });
 
     expect(await enricher.enrich(aboutWeb0(oldUid))).toEqual({ deleted: true });
     // The object with that uid is gone for good: more Events about it need no request.
     expect(await enricher.enrich(aboutWeb0(oldUid))).toEqual({ deleted: true });
     expect(requests()).toHaveLength(1);
 
-    store.create(pods, { metadata: { name: 'web-0', namespace: 'shop', labels: { generation: 'new' } } });
-    const newUid = uidOf(store, 'v1', 'Pod', 'shop', 'web-0');
+    const newUid = createWeb0(store, 'new');
     // No token left: no enrichment rather than the cached "deleted" of the old pod.
     expect(await enricher.enrich(aboutWeb0(newUid))).toBeUndefined();
     clock.advance(1000);
@@ -130,14 +138,10 @@ describe('Enricher against the simulated API server', () => {
 
   it('Events about an object replaced by a newer one of the same name are about a deleted object, and cost one GET in all', async () => {
     const { store, api, requests } = await startCluster();
-    const pods = resourceForKind('v1', 'Pod');
-    store.create(pods, { metadata: { name: 'web-0', namespace: 'shop', labels: { generation: 'old' } } });
-    const oldUid = uidOf(store, 'v1', 'Pod', 'shop', 'web-0');
-    deleteObject(store, { apiVersion: 'v1', kind: 'Pod', namespace: 'shop', name: 'web-0' });
-    store.create(pods, { metadata: { name: 'web-0', namespace: 'shop', labels: { generation: 'new' } } });
-    const newUid = uidOf(store, 'v1', 'Pod', 'shop', 'web-0');
+    const oldUid = createWeb0(store, 'old');
+    deleteWeb0(store);
+    const newUid = createWeb0(store, 'new');
     const { enricher, outcomes } = enricherFor(api);
-    const aboutWeb0 = (uid: string) => eventAbout({ kind: 'Pod', namespace: 'shop', name: 'web-0', uid, apiVersion: 'v1' });
 
     // Two Events at once, one about each pod: one GET, each read for its own uid.
     const [aboutOld, aboutNew] = await Promise.all([enricher.enrich(aboutWeb0(oldUid)), enricher.enrich(aboutWeb0(newUid))]);
