@@ -410,7 +410,7 @@ export class Exporter {
     this.reportLeftOut(store, checkpoint, await store.save(checkpoint));
   }
 
-  /** Counts every left-out entry; warns only when the trimmed scopes change, as one save after another trims while Events come and go. */
+  /** Shows how many entries the save left out; warns only when the trimmed scopes change, as one save after another trims while Events come and go. */
   private reportLeftOut(store: CheckpointStore, checkpoint: Checkpoint, saved: CheckpointSaved): void {
     this.s.metrics.checkpointEntriesLeftOut.set(saved.droppedEntries);
     const trimmedScopes = [...saved.trimmedScopes].sort();
