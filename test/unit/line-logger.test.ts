@@ -14,6 +14,9 @@ describe('LineLogger backpressure', () => {
   it('takes lines only up to its high-water mark before asking to wait, and delivers every byte through a slow pipe', async () => {
     // A real pipe whose reader sleeps before reading, then counts what it gets.
     const reader = spawn('sh', ['-c', 'sleep 1; wc -c'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    // Listened for from the start: closing the destination closes the pipe, and the reader may
+    // exit before the test gets to wait for it (a listener added then would wait for ever).
+    const exited = new Promise((r) => reader.on('close', r)); // 'close': after its stdout was read to the end
     let counted = '';
     reader.stdout!.setEncoding('utf8').on('data', (d: string) => (counted += d));
     const fd = (reader.stdin as unknown as { _handle: { fd: number } })._handle.fd;
@@ -35,7 +38,7 @@ describe('LineLogger backpressure', () => {
     expect(acceptedBeforeWait * lineBytes).toBeLessThan(64 * 1024);
     await logger.close();
     reader.stdin!.destroy();
-    await new Promise((r) => reader.on('exit', r));
+    await exited;
     expect(Number(counted.trim())).toBe(3000 * lineBytes);
   });
 
