@@ -1,10 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KubeConfig } from '@kubernetes/client-node/dist/config.js';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Checkpoint, type CheckpointSaved, type CheckpointStore, CheckpointStoreError, decodeCheckpoint, encodeCheckpoint, fitCheckpoint } from '../../src/checkpoint/checkpoint.js';
@@ -19,8 +16,9 @@ import type { RawEvent } from '../../src/line/event-line.js';
 import { ExporterMetrics } from '../../src/serve/metrics.js';
 import type { Sink } from '../../src/sinks/sink.js';
 import { hashUid } from '../../src/track/uid-hash.js';
-import { KubeHttp } from '../../src/watch/kube-http.js';
+import type { KubeHttp } from '../../src/watch/kube-http.js';
 import { CaptureSink, eventually } from '../support/capture-sink.js';
+import { kubeHttpAt, startFaultServer } from '../support/fake-api.js';
 import { repoPath } from '../support/real-events.js';
 
 function checkpointOf(n: number): Checkpoint {
@@ -79,16 +77,12 @@ async function simulatedCluster(events: ApiObject[]): Promise<KubeHttp> {
   const server = new SimulatedApiServer({ store, token: 'test-token', bookmarkIntervalMs: 60_000, gitVersion: 'v1.31.0' });
   const url = await server.listen();
   cleanups.push(() => server.close());
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromString(simulatedKubeconfigYaml(url, 'test-token'));
-  return new KubeHttp(kubeConfig);
+  return kubeHttpAt(url);
 }
 
 /** For exporters fed through ingest() only: nothing listens on port 1. */
 function unreachableApi(): KubeHttp {
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromClusterAndUser({ name: 'none', server: 'http://127.0.0.1:1', skipTLSVerify: true }, { name: 'none' });
-  return new KubeHttp(kubeConfig);
+  return kubeHttpAt('http://127.0.0.1:1');
 }
 
 interface LogRecord {
@@ -318,7 +312,7 @@ describe('checkpoint', () => {
 
     it('a 403 on the checkpoint ConfigMap names the ConfigMap, the missing permission and the answer', async () => {
       const url = await forbiddingServer();
-      const err = await new ConfigMapCheckpointStore(apiAt(url), 'ns', 'cp').load().catch((e: unknown) => e);
+      const err = await new ConfigMapCheckpointStore(kubeHttpAt(url), 'ns', 'cp').load().catch((e: unknown) => e);
       expect(err).toBeInstanceOf(CheckpointStoreError);
       expect((err as Error).message).toBe(
         `cannot read the checkpoint ConfigMap ns/cp (the exporter's ServiceAccount needs get on it): GET /api/v1/namespaces/ns/configmaps/cp: 403 ${FORBIDDEN_MESSAGE}`,
@@ -348,20 +342,13 @@ describe('checkpoint', () => {
 
 const FORBIDDEN_MESSAGE = 'configmaps "cp" is forbidden: User "system:serviceaccount:kube-eventline:kube-eventline" cannot get resource "configmaps" in API group "" in the namespace "ns"';
 
-/** An API server whose RBAC allows nothing. */
+/** An API server whose RBAC allows nothing: a fault the test's real servers are not set up to give. */
 async function forbiddingServer(): Promise<string> {
-  const server = http.createServer((_req, res) => {
+  const server = await startFaultServer((_req, res) => {
     res.writeHead(403, { 'Content-Type': 'application/json' }).end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: FORBIDDEN_MESSAGE, reason: 'Forbidden', code: 403 }));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
-
-function apiAt(url: string): KubeHttp {
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromString(simulatedKubeconfigYaml(url, 'test-token'));
-  return new KubeHttp(kubeConfig);
+  cleanups.push(server.close);
+  return server.url;
 }
 
 /** Runs the built command against `serverUrl` with `checkpointYaml`; asynchronous, so a server in this process can answer it. */

@@ -1,12 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { KubeConfig } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { resourceForKind } from '../../src/demo/api-resources.js';
 import { SimulatedApiServer } from '../../src/demo/api-server.js';
 import { addDeployment, addNode, addPod, addReplicaSet, deleteObject, readObject } from '../../src/demo/cluster-objects.js';
-import { simulatedKubeconfigYaml } from '../../src/demo/kubeconfig.js';
 import { ObjectStore } from '../../src/demo/object-store.js';
 import { Enricher, type EnricherOptions, type LookupOutcome } from '../../src/enrich/enricher.js';
 import { LruCache } from '../../src/enrich/lru-cache.js';
@@ -14,7 +10,8 @@ import { ResourcePaths } from '../../src/enrich/resource-paths.js';
 import { TokenBucket } from '../../src/enrich/token-bucket.js';
 import { buildLine } from '../../src/line/build-line.js';
 import type { ObjectReference, RawEvent } from '../../src/line/event-line.js';
-import { KubeHttp } from '../../src/watch/kube-http.js';
+import type { KubeHttp } from '../../src/watch/kube-http.js';
+import { kubeHttpAt, startFaultServer } from '../support/fake-api.js';
 
 const closers: Array<() => Promise<void>> = [];
 
@@ -30,9 +27,7 @@ function manualClock(start = 1_000_000) {
 
 /** A KubeHttp whose GETs are recorded by path (they still go to the server). */
 function recordingClient(url: string, token: string) {
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromString(simulatedKubeconfigYaml(url, token));
-  const api = new KubeHttp(kubeConfig);
+  const api = kubeHttpAt(url, token);
   const getJson = vi.spyOn(api, 'getJson');
   return { api, requests: () => getJson.mock.calls.map((call) => call[0]) };
 }
@@ -51,15 +46,13 @@ async function startCluster() {
  * A server answering each path as `respond` says. It injects what the simulated API server cannot
  * be made to produce: 403 Forbidden, 500 errors, and a group version that appears later (a CRD installed).
  */
-async function startFaultServer(respond: (path: string) => { status: number; body: object }) {
-  const server = http.createServer((req, res) => {
+async function answeringAs(respond: (path: string) => { status: number; body: object }) {
+  const server = await startFaultServer((req, res) => {
     const { status, body } = respond(new URL(req.url ?? '/', 'http://fault').pathname);
     res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(body));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  closers.push(() => new Promise((resolve) => server.close(() => resolve())));
-  const { port } = server.address() as AddressInfo;
-  return recordingClient(`http://127.0.0.1:${port}`, 'fault-token');
+  closers.push(server.close);
+  return recordingClient(server.url, 'fault-token');
 }
 
 function status(code: number, reason: string): { status: number; body: object } {
@@ -209,7 +202,7 @@ describe('Enricher remembers errors briefly', () => {
     [403, 'Forbidden'],
     [500, 'InternalError'],
   ])('a %i answer is not asked again for 30 s; each lookup meanwhile counts as an error', async (code, reason) => {
-    const { api, requests } = await startFaultServer(() => status(code, reason));
+    const { api, requests } = await answeringAs(() => status(code, reason));
     const clock = manualClock();
     const { enricher, outcomes } = enricherFor(api, { now: clock.now });
     const podEvent = () => eventAbout({ kind: 'Pod', namespace: 'shop', name: 'api-0', uid: randomUUID(), apiVersion: 'v1' });
@@ -231,7 +224,7 @@ describe('Enricher keeps good answers through bad ones', () => {
   it('a failed look for a newer object keeps the answer about the object already found', async () => {
     const uidA = randomUUID();
     let answers = 0;
-    const { api, requests } = await startFaultServer(() =>
+    const { api, requests } = await answeringAs(() =>
       answers++ === 0 ? { status: 200, body: { kind: 'Pod', apiVersion: 'v1', metadata: { name: 'api-0', namespace: 'shop', uid: uidA, labels: { app: 'api' } } } } : status(500, 'InternalError'),
     );
     const { enricher } = enricherFor(api);
@@ -244,7 +237,7 @@ describe('Enricher keeps good answers through bad ones', () => {
   });
 
   it('a 404 for a Node (its Events carry the name as uid) is trusted 30 s, not the whole cache TTL', async () => {
-    const { api, requests } = await startFaultServer(() => status(404, 'NotFound'));
+    const { api, requests } = await answeringAs(() => status(404, 'NotFound'));
     const clock = manualClock();
     const { enricher } = enricherFor(api, { now: clock.now, cacheTtlMs: 300_000 });
     const nodeEvent = () => eventAbout({ kind: 'Node', name: 'worker-9', uid: 'worker-9' });
@@ -286,7 +279,7 @@ describe('ResourcePaths', () => {
 
   it('asks again 60 s after a failed discovery, so a CRD installed later is found', async () => {
     let installed = false;
-    const { api, requests } = await startFaultServer((path) =>
+    const { api, requests } = await answeringAs((path) =>
       installed && path === '/apis/example.com/v1'
         ? { status: 200, body: { kind: 'APIResourceList', groupVersion: 'example.com/v1', resources: [{ name: 'widgets', kind: 'Widget', namespaced: true }, { name: 'widgets/status', kind: 'Widget', namespaced: true }] } }
         : status(404, 'NotFound'),
@@ -320,7 +313,7 @@ describe('ResourcePaths', () => {
 
   it('a refresh that fails goes on with the last answer, and tries again later', async () => {
     let failing = false;
-    const { api, requests } = await startFaultServer((path) =>
+    const { api, requests } = await answeringAs((path) =>
       failing ? status(500, 'InternalError') : path === '/apis/example.com/v1' ? { status: 200, body: { resources: [{ name: 'widgets', kind: 'Widget', namespaced: true }] } } : status(404, 'NotFound'),
     );
     const clock = manualClock();

@@ -1,18 +1,19 @@
 // The watch stream decoder against a hand-made HTTP server. A fake on purpose: the real API
 // server never sends invalid UTF-8 and gives no control over where chunks break, which is
 // exactly what these tests need to inject.
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { KubeConfig } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { watchEvents, WatchExpiredError, type WatchMessage } from '../../src/watch/event-stream.js';
-import { KubeHttp } from '../../src/watch/kube-http.js';
+import type { KubeHttp } from '../../src/watch/kube-http.js';
+import { kubeHttpAt, startFaultServer } from '../support/fake-api.js';
 
-let server: http.Server | undefined;
-afterEach(() => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve())));
+let close: (() => Promise<void>) | undefined;
+afterEach(async () => {
+  await close?.();
+  close = undefined;
+});
 
 async function serve(chunks: Buffer[]): Promise<KubeHttp> {
-  server = http.createServer(async (_req, res) => {
+  const server = await startFaultServer(async (_req, res) => {
     res.writeHead(200, { 'Content-Type': 'application/json' });
     for (const chunk of chunks) {
       res.write(chunk);
@@ -20,10 +21,8 @@ async function serve(chunks: Buffer[]): Promise<KubeHttp> {
     }
     res.end();
   });
-  await new Promise<void>((r) => server!.listen(0, '127.0.0.1', () => r()));
-  const kc = new KubeConfig();
-  kc.loadFromClusterAndUser({ name: 'fake', server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, skipTLSVerify: true }, { name: 'u' });
-  return new KubeHttp(kc);
+  close = server.close;
+  return kubeHttpAt(server.url);
 }
 
 async function collect(api: KubeHttp): Promise<WatchMessage[]> {

@@ -2,7 +2,6 @@ import { spawn } from 'node:child_process';
 import fs, { mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KubeConfig } from '@kubernetes/client-node';
 import pino from 'pino';
 import { describe, expect, it, vi } from 'vitest';
 import { Exporter } from '../../src/exporter.js';
@@ -11,7 +10,7 @@ import type { RawEvent } from '../../src/line/event-line.js';
 import { ExporterMetrics } from '../../src/serve/metrics.js';
 import { createFileSink, ReceiverFileError } from '../../src/sinks/file-sink.js';
 import { createStdoutSink } from '../../src/sinks/stdout-sink.js';
-import { KubeHttp } from '../../src/watch/kube-http.js';
+import { kubeHttpAt } from '../support/fake-api.js';
 import { realEvents } from '../support/real-events.js';
 
 const context = { clusterName: 'c', maxMessageBytes: 4096 };
@@ -203,10 +202,8 @@ describe('a receiver that can never write again', () => {
       await new Promise((r) => setTimeout(r, 200));
       const sink = createStdoutSink('stdout', {}, fd);
       const healthy = createStdoutSink('other', {}, fs.openSync('/dev/null', 'w'));
-      const kubeConfig = new KubeConfig();
-      kubeConfig.loadFromClusterAndUser({ name: 'unused', server: 'https://127.0.0.1:1', skipTLSVerify: false }, { name: 'unused' });
       const exporter = new Exporter({
-        api: new KubeHttp(kubeConfig),
+        api: kubeHttpAt('http://127.0.0.1:1'), // unused: lines are written directly
         clusterName: 'test',
         namespaces: ['shop'],
         maxEventAgeSeconds: 300,

@@ -1,21 +1,21 @@
 // The watch loop's reaction to an API server that keeps answering 410 Gone. A fake on purpose: a
 // real API server gives 410 once per compaction, and cannot be made to repeat it on every watch
 // (as a lagging watch cache does after a restart), which is the fault injected here.
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { KubeConfig } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runWatchLoop } from '../../src/watch/watch-loop.js';
-import { KubeHttp } from '../../src/watch/kube-http.js';
+import type { KubeHttp } from '../../src/watch/kube-http.js';
+import { kubeHttpAt, startFaultServer } from '../support/fake-api.js';
 
-let server: http.Server | undefined;
-afterEach(() => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve())));
+const closers: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  await Promise.all(closers.splice(0).map((close) => close()));
+});
 
 /** Lists answer with no Events; every watch ends with an in-stream 410, after sending what `first` says. */
 async function serveExpiringWatches(first: 'nothing' | 'event' | 'bookmark'): Promise<{ api: KubeHttp; lists: () => number; watches: () => number }> {
   let lists = 0;
   let watches = 0;
-  server = http.createServer((req, res) => {
+  const server = await startFaultServer((req, res) => {
     req.resume();
     res.writeHead(200, { 'Content-Type': 'application/json' });
     if (!new URL(req.url!, 'http://x').searchParams.has('watch')) {
@@ -28,10 +28,8 @@ async function serveExpiringWatches(first: 'nothing' | 'event' | 'bookmark'): Pr
     if (first === 'bookmark') res.write(`${JSON.stringify({ type: 'BOOKMARK', object: { metadata: { resourceVersion: String(200 + watches) } } })}\n`);
     res.end(`${JSON.stringify({ type: 'ERROR', object: { kind: 'Status', code: 410, reason: 'Expired', message: 'too old resource version' } })}\n`);
   });
-  await new Promise<void>((r) => server!.listen(0, '127.0.0.1', () => r()));
-  const kc = new KubeConfig();
-  kc.loadFromClusterAndUser({ name: 'fake', server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, skipTLSVerify: true }, { name: 'u' });
-  return { api: new KubeHttp(kc), lists: () => lists, watches: () => watches };
+  closers.push(server.close);
+  return { api: kubeHttpAt(server.url), lists: () => lists, watches: () => watches };
 }
 
 /**
