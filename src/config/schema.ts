@@ -192,6 +192,7 @@ export type ReceiverConfig =
       deDot: boolean;
     };
 
+/** A namespace name as Kubernetes accepts it: a DNS-1123 label. */
 const NAMESPACE_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const NAMESPACE_NAME_MAX_LENGTH = 63;
 
@@ -206,11 +207,16 @@ function namespaceNameProblem(name: string): string | undefined {
   return undefined;
 }
 
-/** A namespace name where one namespace is meant (the checkpoint's ConfigMap, the Lease). */
-const namespaceName = text.superRefine((name, ctx) => {
-  const problem = namespaceNameProblem(name);
-  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
-});
+/** A namespace name; with `orAll`, also "" for all namespaces. */
+function namespaceField(orAll: boolean) {
+  return text.superRefine((name, ctx) => {
+    const problem = orAll && name === '' ? undefined : namespaceNameProblem(name);
+    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+  });
+}
+
+/** Where one namespace is meant: the checkpoint's ConfigMap, the Lease. */
+const namespaceName = namespaceField(false);
 
 const checkpointSchema = z
   .strictObject({
@@ -256,12 +262,8 @@ const logLevel = z
   .transform((value) => (value in LOG_LEVEL_ALIASES ? LOG_LEVEL_ALIASES[value as keyof typeof LOG_LEVEL_ALIASES] : value))
   .pipe(z.enum(['debug', 'info', 'warn', 'error']));
 
-/** A namespace name as Kubernetes accepts it: a DNS-1123 label. */
 /** The KEE `namespace`: one name, or "" for all namespaces. */
-const namespaceOrAll = text.superRefine((name, ctx) => {
-  const problem = name === '' ? undefined : namespaceNameProblem(name);
-  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
-});
+const namespaceOrAll = namespaceField(true);
 
 /**
  * Every entry starts a watch of its own: "" (all namespaces) beside a name, or a name twice,
