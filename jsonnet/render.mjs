@@ -9,8 +9,8 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Jsonnet } from '@hanazuki/node-jsonnet';
 import YAML from 'yaml';
+import { runTool } from './engine.mjs';
 
 export const JSONNET_DIR = dirname(fileURLToPath(import.meta.url));
 export const REPO_ROOT = resolve(JSONNET_DIR, '..');
@@ -35,10 +35,7 @@ export function sortKeys(value) {
  */
 export async function evaluateMixin({ config = {} } = {}) {
   const code = typeof config === 'string' ? config : JSON.stringify(config);
-  const out = await new Jsonnet()
-    .addJpath(JSONNET_DIR)
-    .extCode('config', code)
-    .evaluateFile(join(JSONNET_DIR, 'render.jsonnet'));
+  const out = await runTool('jsonnet', ['--jpath', JSONNET_DIR, '--ext-code', `config=${code}`, join(JSONNET_DIR, 'render.jsonnet')]);
   return JSON.parse(out);
 }
 
