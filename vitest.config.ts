@@ -19,7 +19,8 @@ export default defineConfig({
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
           environment: 'node',
-          globalSetup: ['test/harness/global-setup.ts'],
+          // rules.test.ts renders the mixin too: the engine is built before any worker needs it.
+          globalSetup: ['test/harness/global-setup.ts', 'test/harness/jsonnet-engine.ts'],
           // One API server and one Loki are shared, and some tests restart the
           // API server or cut its connections: run files one after another.
           fileParallelism: false,

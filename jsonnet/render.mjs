@@ -5,7 +5,8 @@
 // Usage: node jsonnet/render.mjs                 write the files
 //        node jsonnet/render.mjs --check         exit 1 if the committed files differ from a fresh render
 //        ... --root <dir>                        use <dir> instead of the repository root
-// Output is deterministic: keys sorted, two-space indent, trailing newline.
+// Output is deterministic: keys sorted, two-space indent, trailing newline. The engine is go-jsonnet
+// (engine.mjs), built from Go modules the first time: rendering needs Go.
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';

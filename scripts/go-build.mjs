@@ -91,7 +91,7 @@ export class GoBuildProgress {
   /** The line reported now: `[go build] loki: 2m30s, 812 packages compiled, compiling github.com/...`. */
   status() {
     const parts = [formatElapsed(this.now() - this.startedAt), packagesCompiled(this.packages)];
-    parts.push(this.latest ?? 'resolving modules');
+    parts.push(this.latest ?? 'resolving modules or linking cached packages');
     return `[go build] ${this.name}: ${parts.join(', ')}`;
   }
 
@@ -150,7 +150,8 @@ export async function buildGoBinary({ moduleDir, pkg, name, cacheDir, what, expe
     throw new Error(`go build ${pkg} in ${moduleDir} failed after ${formatElapsed(Date.now() - progress.startedAt)}:\n${why}`);
   }
   renameSync(partial, binary);
-  log(`[go build] ${name} built in ${formatElapsed(Date.now() - progress.startedAt)} (${packagesCompiled(progress.packages)})`);
+  const cached = progress.packages === 0 ? ': every package came from the Go build cache' : '';
+  log(`[go build] ${name} built in ${formatElapsed(Date.now() - progress.startedAt)} (${packagesCompiled(progress.packages)}${cached})`);
   // Older builds of the same binary are stale (up to 200 MB each); a process still running one keeps its copy.
   const current = binary.slice(cacheDir.length + 1);
   for (const entry of readdirSync(cacheDir)) {

@@ -33,7 +33,7 @@ describe('GoBuildProgress', () => {
     let now = 1_000_000;
     const logged: string[] = [];
     const p = new GoBuildProgress({ name: 'loki', log: (l) => logged.push(l), now: () => now });
-    expect(p.status()).toBe('[go build] loki: 0s, 0 packages compiled, resolving modules');
+    expect(p.status()).toBe('[go build] loki: 0s, 0 packages compiled, resolving modules or linking cached packages');
     p.feed('go: downloading github.com/grafana/loki/v3 v3.6.0\ninternal/ab');
     now += 30_000;
     expect(p.status()).toBe('[go build] loki: 30s, 0 packages compiled, downloading github.com/grafana/loki/v3 v3.6.0');
@@ -78,7 +78,7 @@ describe('GoBuildProgress', () => {
     p.stop();
     const reports = logged.filter((x) => x.startsWith('[go build] fake: '));
     expect(reports.length).toBeGreaterThanOrEqual(2);
-    for (const r of reports) expect(r).toMatch(/^\[go build\] fake: \d+s, \d+ packages? compiled, (compiling example\.com\/pkg\d+|resolving modules)$/);
+    for (const r of reports) expect(r).toMatch(/^\[go build\] fake: \d+s, \d+ packages? compiled, (compiling example\.com\/pkg\d+|resolving modules or linking cached packages)$/);
     // Counts grow between reports: they describe the build at the time of the report.
     const counts = reports.map((r) => Number(/(\d+) packages? compiled/.exec(r)![1]));
     expect(counts.at(-1)!).toBeGreaterThan(counts[0]!);
@@ -144,7 +144,7 @@ const t = setInterval(() => {
     expect(readFileSync(binary, 'utf8')).toBe('binary');
     expect(binary.startsWith(join(cacheDir, 'tool-'))).toBe(true);
     expect(logged[0]).toMatch(/^\[go build\] building the tool from Go modules \(\. in .*module\); a first build takes ages; later runs reuse .*tool-[0-9a-f]{16}\. Progress every 0s\.$/);
-    expect(logged.slice(1, -1).every((l) => /^\[go build\] tool: \d+s, \d+ packages? compiled, (compiling example\.com\/dep\/pkg\d+|downloading example\.com\/dep v1\.2\.3|resolving modules)$/.test(l))).toBe(true);
+    expect(logged.slice(1, -1).every((l) => /^\[go build\] tool: \d+s, \d+ packages? compiled, (compiling example\.com\/dep\/pkg\d+|downloading example\.com\/dep v1\.2\.3|resolving modules or linking cached packages)$/.test(l))).toBe(true);
     expect(logged.at(-1)).toMatch(/^\[go build\] tool built in \d+s \(\d+ packages compiled\)$/);
 
     logged.length = 0;
