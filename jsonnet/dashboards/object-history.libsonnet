@@ -21,8 +21,8 @@ function(c, q)
     ),
     layout.grid([
       layout.row(8, [
-        p.bars('Occurrences by reason', 'Occurrences of this object\'s Events per interval, by reason.', [p.target(o.byReason, legend='{{%s}}' % c.metadata.reason)]),
-        p.bars('Occurrences by level', 'Occurrences of this object\'s Events per interval, by level.', [p.target(o.byLevel, legend='{{%s}}' % c.labels.level)], p.levelOverrides(c)),
+        p.bars('Occurrences by reason', "Occurrences of this object's Events per interval, by reason.", [p.target(o.byReason, legend='{{%s}}' % c.metadata.reason)]),
+        p.bars('Occurrences by level', "Occurrences of this object's Events per interval, by level.", [p.target(o.byLevel, legend='{{%s}}' % c.labels.level)], p.levelOverrides(c)),
       ]),
       layout.row(8, [
         layout.width(p.metricTable(
@@ -39,7 +39,7 @@ function(c, q)
         ), 16),
       ]),
       layout.row(12, [
-        p.logs('Lines', 'The exporter\'s lines for this object, newest first.', [p.target(o.logs, maxLines=c.logsLimit)]),
+        p.logs('Lines', "The exporter's lines for this object, newest first.", [p.target(o.logs, maxLines=c.logsLimit)]),
       ]),
     ]),
   )

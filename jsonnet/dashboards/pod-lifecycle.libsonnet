@@ -11,7 +11,7 @@ function(c, q)
     c,
     'pod-lifecycle',
     'kube-eventline / Pod lifecycle',
-    'One pod\'s Events: a timeline per reason coloured by the worst level in each interval, occurrence counts and the lines.',
+    "One pod's Events: a timeline per reason coloured by the worst level in each interval, occurrence counts and the lines.",
     common.variables(
       c,
       q,
@@ -38,7 +38,7 @@ function(c, q)
         ), 8),
       ]),
       layout.row(12, [
-        p.logs('Lines', 'The exporter\'s lines for this pod, oldest first.', [p.target(o.logs, maxLines=c.logsLimit)], ascending=true),
+        p.logs('Lines', "The exporter's lines for this pod, oldest first.", [p.target(o.logs, maxLines=c.logsLimit)], ascending=true),
       ]),
     ]),
   )
