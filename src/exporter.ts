@@ -323,7 +323,6 @@ export class Exporter {
 
   private countWritten(receiver: string, o: Occurrence): void {
     const written = this.settings.metrics.written(o.line.level, receiver);
-    written.routeMatches.inc();
     written.lines.inc();
     written.occurrences.inc(o.line.delta);
   }
