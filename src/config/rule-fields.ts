@@ -42,9 +42,8 @@ export const RULE_FIELDS = [
 ] as const satisfies ReadonlyArray<PatternField | KeyedPatternField>;
 
 type RuleField = (typeof RULE_FIELDS)[number];
-export type PatternFieldName = Extract<RuleField, { test: 'pattern' }>['name'];
-export type LevelRulePatternFieldName = Extract<RuleField, { test: 'pattern'; inLevelRules: true }>['name'];
-export type KeyedPatternFieldName = Extract<RuleField, { test: 'pattern per key' }>['name'];
+type PatternFieldName = Extract<RuleField, { test: 'pattern' }>['name'];
+type LevelRulePatternFieldName = Extract<RuleField, { test: 'pattern'; inLevelRules: true }>['name'];
 
 const patternFields = RULE_FIELDS.filter((field): field is Extract<RuleField, { test: 'pattern' }> => field.test === 'pattern');
 
