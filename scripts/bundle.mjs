@@ -1,4 +1,6 @@
-// Bundles the exporter into the one file the image runs: dist/kube-eventline.mjs.
+// Bundles the exporter into the one file the image runs: dist/kube-eventline.mjs. The demo's
+// simulated cluster goes into a file of its own, dist/kube-eventline-demo.mjs, which the command
+// loads only for `kube-eventline demo`: the exporter's process never parses it.
 //
 // Why a bundle: a Node process pays in memory for every module it parses, used or not. The
 // unbundled exporter loads all of @kubernetes/client-node, whose KubeConfig module imports the
@@ -10,7 +12,7 @@
 // __dirname, which an ESM bundle lacks). The exporter uses none; one added later needs its files
 // shipped beside the bundle.
 //
-//   node scripts/bundle.mjs                     dist/cli.js → dist/kube-eventline.mjs
+//   node scripts/bundle.mjs                     dist/cli.js → dist/kube-eventline.mjs (+ kube-eventline-demo.mjs)
 //   bundle({ entry, outfile })                  the benchmarks bundle their drivers the same way
 import { build } from 'esbuild';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -39,6 +41,21 @@ const kubeConfigWithoutGeneratedApi = {
 };
 
 /**
+ * The demo's simulated cluster never goes into a bundle: the demo's import() of it loads
+ * kube-eventline-demo.mjs from beside the bundle. Two self-contained files rather than esbuild's
+ * code splitting, whose runtime chunk the exporter's file would then need beside it.
+ */
+export const DEMO_FILE = 'kube-eventline-demo.mjs';
+const demoApart = {
+  name: 'demo-apart',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/simulated-cluster\.js$/ }, (args) =>
+      /[\\/]demo[\\/]run-demo\.js$/.test(args.importer) ? { path: `./${DEMO_FILE}`, external: true } : undefined,
+    );
+  },
+};
+
+/**
  * Modules that dependencies require inside try/catch and run fine without (node-fetch's
  * `encoding`, debug's `supports-color`); they are not installed, so they stay outside.
  */
@@ -58,13 +75,14 @@ export async function bundle({ entry, outfile, sourcemap = true, plugins = [], n
     legalComments: 'none', // the licences go whole into <outfile>.licenses.txt instead
     metafile: true,
     logLevel: 'warning',
-    plugins: [kubeConfigWithoutGeneratedApi, ...plugins],
+    plugins: [kubeConfigWithoutGeneratedApi, demoApart, ...plugins],
     nodePaths,
     external: optionalMissing,
     // CommonJS dependencies (pino, prom-client…) call require() for Node's built-ins.
     banner: { js: "import { createRequire as __kubeEventlineRequire } from 'node:module'; const require = __kubeEventlineRequire(import.meta.url);" },
   });
-  writeFileSync(`${outfile}.licenses.txt`, licenceNotices(result.metafile));
+  const notices = licenceNotices(result.metafile);
+  if (notices) writeFileSync(`${outfile}.licenses.txt`, notices);
   // What went in and what stays outside, for the tests (test/unit/bundle.test.ts) and for anyone curious.
   writeFileSync(`${outfile}.meta.json`, JSON.stringify(result.metafile));
   return result.metafile;
@@ -77,6 +95,7 @@ function licenceNotices(metafile) {
     const match = /^(.*node_modules[\\/]((?:@[^\\/]+[\\/])?[^\\/]+))[\\/]/.exec(input);
     if (match) packages.set(match[1], match[2]); // by directory: two versions of one package are two entries
   }
+  if (packages.size === 0) return undefined; // the demo's file: nothing but its own code
   const sections = [...packages].sort(([a, x], [b, y]) => x.localeCompare(y) || a.localeCompare(b)).map(([dir, name]) => {
     const { version, license } = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
     const file = readdirSync(dir).find((f) => /^(licen[cs]e|copying)(\.|$)/i.test(f));
@@ -91,5 +110,9 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   await bundle({
     entry: fileURLToPath(new URL('dist/cli.js', root)),
     outfile: fileURLToPath(new URL('dist/kube-eventline.mjs', root)),
+  });
+  await bundle({
+    entry: fileURLToPath(new URL('dist/demo/simulated-cluster.js', root)),
+    outfile: fileURLToPath(new URL(`dist/${DEMO_FILE}`, root)),
   });
 }

@@ -5,20 +5,13 @@
  * the partly-parsed value defensively.
  */
 
+import { KEE_SPELLINGS } from './kee-compat.js';
+import { asArray, asRecord, valueAtPath } from './raw-config.js';
+
 type Path = Array<string | number>;
 
 export interface IssueSink {
   addIssue(issue: { code: 'custom'; message: string; path: Path }): void;
-}
-
-function asRecord(value: unknown): Record<string, unknown> | undefined {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : undefined;
-}
-
-function asArray(value: unknown): unknown[] {
-  return Array.isArray(value) ? value : [];
 }
 
 function receiverNames(file: Record<string, unknown>, ctx: IssueSink): string[] {
@@ -43,7 +36,7 @@ function receiverNames(file: Record<string, unknown>, ctx: IssueSink): string[] 
 function checkRouteReceivers(route: unknown, path: Path, known: readonly string[], ctx: IssueSink): void {
   const record = asRecord(route);
   if (!record) return;
-  // Receivers on drop rules are ignored, as in KEE (kee-compat.ts warns about them).
+  // Receivers on drop rules are ignored, as in KEE (config-warnings.ts warns about them).
   asArray(record.match).forEach((rule, index) => {
     const receiver = asRecord(rule)?.receiver;
     if (typeof receiver !== 'string' || receiver === '' || known.includes(receiver)) return;
@@ -56,26 +49,12 @@ function checkRouteReceivers(route: unknown, path: Path, known: readonly string[
   asArray(record.routes).forEach((child, index) => checkRouteReceivers(child, [...path, 'routes', index], known, ctx));
 }
 
-// Pairs where KEE and kube-eventline spell the same setting differently.
-const CONFLICTING_SPELLINGS: Array<{ kee: Path; ours: Path }> = [
-  { kee: ['namespace'], ours: ['namespaces'] },
-  { kee: ['throttlePeriod'], ours: ['maxEventAgeSeconds'] },
-  { kee: ['omitLookup'], ours: ['enrichment', 'enabled'] },
-  { kee: ['cacheSize'], ours: ['enrichment', 'cacheSize'] },
-];
-
-function valueAt(root: unknown, path: Path): unknown {
-  let node: unknown = root;
-  for (const key of path) node = asRecord(node)?.[String(key)];
-  return node;
-}
-
 export function checkCrossReferences(value: unknown, ctx: IssueSink): void {
   const file = asRecord(value);
   if (!file) return;
 
-  for (const { kee, ours } of CONFLICTING_SPELLINGS) {
-    if (valueAt(file, kee) !== undefined && valueAt(file, ours) !== undefined) {
+  for (const { kee, ours } of KEE_SPELLINGS) {
+    if (valueAtPath(file, kee) !== undefined && valueAtPath(file, ours) !== undefined) {
       ctx.addIssue({
         code: 'custom',
         path: kee,

@@ -9,6 +9,7 @@ import { ConfigError, formatProblem, type ConfigProblem } from './config-error.j
 import { configWarnings } from './config-warnings.js';
 import { expandEnvironment } from './env-expansion.js';
 import { fieldSuggester } from './field-suggestions.js';
+import { valueAtPath } from './raw-config.js';
 import { configSchema, type Config } from './schema.js';
 import { formatPath, offsetOfPath, pathAtOffset, type ConfigPath } from './yaml-paths.js';
 
@@ -43,15 +44,6 @@ function describeValue(value: unknown): string {
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object' && value !== null) return 'a mapping';
   return `${typeof value} ${JSON.stringify(value)}`;
-}
-
-function valueAtPath(root: unknown, path: ConfigPath): unknown {
-  let node = root;
-  for (const segment of path) {
-    if (typeof node !== 'object' || node === null) return undefined;
-    node = (node as Record<string, unknown>)[String(segment)];
-  }
-  return node;
 }
 
 interface LocatedIssue {

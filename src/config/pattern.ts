@@ -1,18 +1,9 @@
 /**
  * The pattern language of config rules: JavaScript RegExp, with the Go/RE2 habits of
  * kubernetes-event-exporter users translated where the meaning is certain and rejected
- * where JavaScript would silently read the pattern differently.
+ * where JavaScript would silently read the pattern differently. Runaway backtracking is bounded
+ * by a V8 flag the command sets at start (regexp-engine.ts).
  */
-
-import { setFlagsFromString } from 'node:v8';
-
-// Patterns written for Go's RE2 run in linear time there; JavaScript's backtracking engine can
-// take hours on one Event with a pattern such as "(a+)+$", stalling the single event loop. V8
-// moves a regular expression that backtracks too much (50,000 times) to its linear-time engine,
-// which gives the same answer; set before any pattern is compiled. Patterns that engine cannot
-// run (case-insensitive, counted repetition, backreferences, lookaround) keep backtracking:
-// docs/config.md says so.
-setFlagsFromString('--enable-experimental-regexp-engine-on-excessive-backtracks');
 
 /** A pattern that cannot be compiled; `reason` is the part after `invalid regular expression "…": `. */
 export class PatternError extends Error {

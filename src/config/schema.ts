@@ -1,14 +1,16 @@
 /**
  * The config file schema: the one definition of what a config may say, its defaults, and the
  * normalised shape (`Config`) the rest of the exporter reads. kubernetes-event-exporter (KEE)
- * spellings are accepted here and folded into the kube-eventline fields by the final transform.
- * docs/config.md is the user-facing reference of this file.
+ * spellings are accepted here and folded into the kube-eventline fields by the final transform,
+ * as kee-compat.ts says they mean. docs/config.md is the user-facing reference of this file.
  */
 import { z } from 'zod';
 import { LEVELS } from '../grade/levels.js';
 import { DEFAULT_TRACKER_OPTIONS } from '../track/occurrence-tracker.js';
-import { patternProblem } from './pattern.js';
 import { checkCrossReferences } from './cross-references.js';
+import { fromKeeSpellings, KEE_LOG_LEVELS, rotationFromKee, UNSUPPORTED_KEE_RECEIVER_TYPES } from './kee-compat.js';
+import { patternProblem } from './pattern.js';
+import { KEYED_PATTERN_FIELDS, LEVEL_RULE_PATTERN_FIELD_NAMES, PATTERN_FIELD_NAMES } from './rule-fields.js';
 
 /** YAML (and `${ENV}` expansion) may turn a label value or name into a number or boolean; KEE reads those as text. */
 function scalarAsText(value: unknown): unknown {
@@ -32,19 +34,22 @@ const level = z.enum(LEVELS, {
 const count = z.number().int().nonnegative();
 const positiveCount = z.number().int().positive();
 
+/** An optional pattern for each of `names` (rule-fields.ts). */
+function patternFields<Name extends string>(names: readonly Name[]) {
+  return Object.fromEntries(names.map((name) => [name, pattern.optional()])) as Record<Name, z.ZodOptional<typeof pattern>>;
+}
+
+const patternsByKey = z.record(z.string(), pattern).optional();
+const keyedPatternFields = Object.fromEntries(KEYED_PATTERN_FIELDS.map((field) => [field.name, patternsByKey])) as Record<
+  (typeof KEYED_PATTERN_FIELDS)[number]['name'],
+  typeof patternsByKey
+>;
+
 /** A route rule: KEE's fields (all patterns, ANDed) plus `minLevel`. */
-export const routeRuleSchema = z.strictObject({
+const routeRuleSchema = z.strictObject({
   name: text.optional(),
-  message: pattern.optional(),
-  apiVersion: pattern.optional(),
-  kind: pattern.optional(),
-  namespace: pattern.optional(),
-  reason: pattern.optional(),
-  type: pattern.optional(),
-  component: pattern.optional(),
-  host: pattern.optional(),
-  labels: z.record(z.string(), pattern).optional(),
-  annotations: z.record(z.string(), pattern).optional(),
+  ...patternFields(PATTERN_FIELD_NAMES),
+  ...keyedPatternFields,
   minCount: count.optional(),
   minLevel: level.optional(),
   receiver: text.optional(),
@@ -60,14 +65,8 @@ export const routeSchema = z.strictObject({
 });
 
 /** A severity override: the first rule whose patterns all match sets the level. */
-export const levelRuleSchema = z.strictObject({
-  reason: pattern.optional(),
-  message: pattern.optional(),
-  kind: pattern.optional(),
-  namespace: pattern.optional(),
-  component: pattern.optional(),
-  host: pattern.optional(),
-  type: pattern.optional(),
+const levelRuleSchema = z.strictObject({
+  ...patternFields(LEVEL_RULE_PATTERN_FIELD_NAMES),
   level,
 });
 
@@ -83,8 +82,6 @@ const stdoutOptionsSchema = z.strictObject({
   sentUpdateEvent: z.boolean().optional(), // KEE; ignored (see kee-compat.ts)
 });
 
-const MEBIBYTE = 1024 * 1024;
-
 const fileOptionsSchema = z.strictObject({
   path: text.refine((path) => path.length > 0, 'path must not be empty'),
   maxBytes: positiveCount.optional(),
@@ -93,35 +90,11 @@ const fileOptionsSchema = z.strictObject({
   layout: layoutUnsupported,
   maxsize: count.optional(), // KEE (lumberjack): megabytes
   maxbackups: count.optional(), // KEE (lumberjack): rotated files kept
-  maxage: count.optional(), // KEE; ignored
-  sentUpdateEvent: z.boolean().optional(), // KEE; ignored
+  maxage: count.optional(), // KEE; ignored (see kee-compat.ts)
+  sentUpdateEvent: z.boolean().optional(), // KEE; ignored (see kee-compat.ts)
 });
 
-export const SUPPORTED_RECEIVER_TYPES = ['stdout', 'file'] as const;
-
-/** Receiver types KEE has and kube-eventline does not: a clear error instead of "unknown field". */
-export const UNSUPPORTED_KEE_RECEIVER_TYPES = [
-  'webhook',
-  'elasticsearch',
-  'opensearch',
-  'kafka',
-  'kinesis',
-  'firehose',
-  'opsgenie',
-  'loki',
-  'sqs',
-  'sns',
-  'slack',
-  'pubsub',
-  'opscenter',
-  'teams',
-  'bigquery',
-  'eventbridge',
-  'syslog',
-  'pipe',
-  'prometheus',
-  'inMemory',
-] as const;
+const SUPPORTED_RECEIVER_TYPES = ['stdout', 'file'] as const;
 
 const unsupportedReceiverFields = Object.fromEntries(
   UNSUPPORTED_KEE_RECEIVER_TYPES.map((type) => [
@@ -135,6 +108,9 @@ const unsupportedReceiverFields = Object.fromEntries(
     }),
   ]),
 ) as Record<(typeof UNSUPPORTED_KEE_RECEIVER_TYPES)[number], z.ZodOptional<z.ZodUnknown>>;
+
+const DEFAULT_FILE_MAX_BYTES = 100 * 1024 * 1024;
+const DEFAULT_FILE_MAX_FILES = 3;
 
 const receiverSchema = z
   .strictObject({
@@ -165,13 +141,13 @@ const receiverSchema = z
   .transform((receiver): ReceiverConfig => {
     if (receiver.file) {
       const file = receiver.file;
+      const kee = rotationFromKee(file);
       return {
         name: receiver.name,
         type: 'file',
         path: file.path,
-        // KEE/lumberjack treat 0 as "use the default".
-        maxBytes: file.maxBytes ?? (file.maxsize ? file.maxsize * MEBIBYTE : 100 * MEBIBYTE),
-        maxFiles: file.maxFiles ?? (file.maxbackups ? file.maxbackups : 3),
+        maxBytes: file.maxBytes ?? kee.maxBytes ?? DEFAULT_FILE_MAX_BYTES,
+        maxFiles: file.maxFiles ?? kee.maxFiles ?? DEFAULT_FILE_MAX_FILES,
         deDot: file.deDot,
       };
     }
@@ -253,14 +229,14 @@ const metricsSchema = z.strictObject({
   port: z.number().int().min(0).max(65535).default(2112), // 0: any free port (tests)
 });
 
-/** KEE's zerolog level names map onto ours. */
-const LOG_LEVEL_ALIASES = { trace: 'debug', fatal: 'error', panic: 'error', '': 'info' } as const;
+const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+/** Ours, or one of KEE's (kee-compat.ts). */
 const logLevel = z
-  .enum(['debug', 'info', 'warn', 'error', 'trace', 'fatal', 'panic', ''], {
-    error: (issue) => `unknown log level ${JSON.stringify(issue.input)} (levels: debug, info, warn, error)`,
+  .enum([...LOG_LEVELS, ...(Object.keys(KEE_LOG_LEVELS) as Array<keyof typeof KEE_LOG_LEVELS>)], {
+    error: (issue) => `unknown log level ${JSON.stringify(issue.input)} (levels: ${LOG_LEVELS.join(', ')})`,
   })
-  .transform((value) => (value in LOG_LEVEL_ALIASES ? LOG_LEVEL_ALIASES[value as keyof typeof LOG_LEVEL_ALIASES] : value))
-  .pipe(z.enum(['debug', 'info', 'warn', 'error']));
+  .transform((value) => (Object.hasOwn(KEE_LOG_LEVELS, value) ? KEE_LOG_LEVELS[value as keyof typeof KEE_LOG_LEVELS] : value))
+  .pipe(z.enum(LOG_LEVELS));
 
 /** The KEE `namespace`: one name, or "" for all namespaces. */
 const namespaceOrAll = namespaceField(true);
@@ -324,16 +300,16 @@ const DEFAULT_MAX_EVENT_AGE_SECONDS = 300;
 
 /** The config file, validated, with defaults applied and KEE spellings folded in. */
 export const configSchema = fileSchema.transform((file) => {
-  const enrichment = enrichmentSchema.parse(file.enrichment ?? {});
-  if (file.omitLookup !== undefined) enrichment.enabled = !file.omitLookup;
-  if (file.cacheSize !== undefined) enrichment.cacheSize = file.cacheSize;
+  // cross-references.ts has refused a file that sets both spellings of one setting.
+  const kee = fromKeeSpellings(file);
+  const enrichment = { ...enrichmentSchema.parse(file.enrichment ?? {}), ...kee.enrichment };
   const receivers: ReceiverConfig[] =
     file.receivers.length > 0 ? file.receivers : [{ name: DEFAULT_RECEIVER_NAME, type: 'stdout', deDot: false }];
   return {
     clusterName: file.clusterName,
     // [""] and KEE's namespace: "" mean all namespaces, as no list does: one scope name for all three, so a checkpoint carries over.
-    namespaces: (file.namespace !== undefined ? [file.namespace] : (file.namespaces ?? [])).filter((name) => name !== ''),
-    maxEventAgeSeconds: file.maxEventAgeSeconds ?? file.throttlePeriod ?? DEFAULT_MAX_EVENT_AGE_SECONDS,
+    namespaces: (kee.namespaces ?? file.namespaces ?? []).filter((name) => name !== ''),
+    maxEventAgeSeconds: file.maxEventAgeSeconds ?? kee.maxEventAgeSeconds ?? DEFAULT_MAX_EVENT_AGE_SECONDS,
     maxMessageBytes: file.maxMessageBytes,
     logLevel: file.logLevel,
     logFormat: file.logFormat,

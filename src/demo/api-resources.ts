@@ -1,8 +1,7 @@
 /**
  * The API resources the simulated cluster serves: enough for the exporter (events), enrichment
  * (the involved objects and their owners) and the checkpoint (configmaps). The same table drives
- * routing and the discovery documents, so @kubernetes/client-node's KubernetesObjectApi, which
- * looks a kind up through discovery before it reads, also works.
+ * routing and the discovery documents the enricher reads to find a kind's resource name.
  */
 export interface ApiResource {
   /** '' for the core group. */
@@ -12,7 +11,7 @@ export interface ApiResource {
   plural: string;
   kind: string;
   namespaced: boolean;
-  /** Whether clients may POST/PUT/PATCH/DELETE it (only what the checkpoint needs). */
+  /** Whether clients may create (POST) and replace (PUT) it: only what the checkpoint needs. */
   writable: boolean;
 }
 
@@ -46,29 +45,6 @@ export function resourceForKind(apiVersion: string, kind: string): ApiResource {
   return found;
 }
 
-/** `GET /api` */
-export function coreApiVersions(serverAddress: string): object {
-  return {
-    kind: 'APIVersions',
-    versions: ['v1'],
-    serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress }],
-  };
-}
-
-/** `GET /apis` */
-export function apiGroupList(): object {
-  const groups = [...new Set(API_RESOURCES.filter((r) => r.group !== '').map((r) => r.group))];
-  return {
-    kind: 'APIGroupList',
-    apiVersion: 'v1',
-    groups: groups.map((name) => {
-      const version = API_RESOURCES.find((r) => r.group === name)!.version;
-      const gv = { groupVersion: `${name}/${version}`, version };
-      return { name, versions: [gv], preferredVersion: gv };
-    }),
-  };
-}
-
 /** `GET /api/v1` or `GET /apis/{group}/{version}`; undefined for a group version not served. */
 export function apiResourceList(group: string, version: string): object | undefined {
   const resources = API_RESOURCES.filter((r) => r.group === group && r.version === version);
@@ -82,9 +58,7 @@ export function apiResourceList(group: string, version: string): object | undefi
       singularName: r.kind.toLowerCase(),
       namespaced: r.namespaced,
       kind: r.kind,
-      verbs: r.writable
-        ? ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch']
-        : ['get', 'list', 'watch'],
+      verbs: r.writable ? ['create', 'get', 'list', 'update', 'watch'] : ['get', 'list', 'watch'],
     })),
   };
 }

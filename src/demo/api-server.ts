@@ -1,25 +1,8 @@
 import http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import {
-  apiGroupList,
-  apiResourceList,
-  coreApiVersions,
-  findResource,
-  type ApiResource,
-} from './api-resources.js';
-import {
-  ApiStatusError,
-  badRequest,
-  methodNotAllowed,
-  notFound,
-  pathNotFound,
-  unauthorized,
-  unsupportedMediaType,
-  type StatusObject,
-} from './api-status.js';
-import { parseFieldSelector, type ObjectPredicate } from './field-selector.js';
-import { applyMergePatch } from './merge-patch.js';
+import { apiResourceList, findResource, type ApiResource } from './api-resources.js';
+import { ApiStatusError, badRequest, methodNotAllowed, notFound, pathNotFound, unauthorized, type StatusObject } from './api-status.js';
 import type { ApiObject, ObjectStore, StoredChange } from './object-store.js';
 
 export interface SimulatedApiServerOptions {
@@ -30,8 +13,6 @@ export interface SimulatedApiServerOptions {
   bookmarkIntervalMs: number;
   /** Told about every watch that starts, with the resource watched. */
   onWatch?: (resource: ApiResource) => void;
-  /** Reported as /version's gitVersion. */
-  gitVersion: string;
 }
 
 interface ResourceRequest {
@@ -104,19 +85,11 @@ export class SimulatedApiServer {
     const method = req.method ?? 'GET';
     const path = url.pathname.replace(/\/+$/, '') || '/';
 
-    if (method === 'GET' && ['/healthz', '/livez', '/readyz'].includes(path)) {
-      res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' }).end('ok');
-      return;
-    }
-    if (method === 'GET' && path === '/version') {
-      sendJson(res, 200, versionInfo(this.options.gitVersion));
-      return;
-    }
     if (req.headers.authorization !== `Bearer ${this.options.token}`) {
       sendJson(res, 401, unauthorized());
       return;
     }
-    const discovery = method === 'GET' ? discoveryDocument(path, req.headers.host ?? '127.0.0.1') : undefined;
+    const discovery = method === 'GET' ? discoveryDocument(path) : undefined;
     if (discovery) {
       sendJson(res, 200, discovery);
       return;
@@ -144,47 +117,15 @@ export class SimulatedApiServer {
       sendJson(res, 201, this.options.store.create(target.resource, body));
       return;
     }
-    if (isCollection) throw new ApiStatusError(methodNotAllowed(method));
-    switch (method) {
-      case 'PUT': {
-        const body = await readJsonObject(req);
-        if (body.metadata.name !== target.name) throw new ApiStatusError(badRequest('the name of the object does not match the name on the URL'));
-        checkNamespace(body, target);
-        sendJson(res, 200, this.options.store.update(target.resource, body, true));
-        return;
-      }
-      case 'PATCH': {
-        const contentType = (req.headers['content-type'] ?? '').split(';')[0]!.trim();
-        if (contentType !== 'application/merge-patch+json' && contentType !== 'application/strategic-merge-patch+json') {
-          throw new ApiStatusError(unsupportedMediaType(contentType));
-        }
-        const patch = parseJson(await readBody(req));
-        const current = this.options.store.get(target.resource, target.namespace, target.name!);
-        if (!current) throw notFoundError(target);
-        const patched = applyMergePatch(current, patch) as ApiObject;
-        patched.metadata = { ...patched.metadata, name: target.name!, ...(target.namespace ? { namespace: target.namespace } : {}) };
-        sendJson(res, 200, this.options.store.update(target.resource, patched, true));
-        return;
-      }
-      case 'DELETE': {
-        const deleted = this.options.store.delete(target.resource, target.namespace, target.name!);
-        sendJson(res, 200, {
-          kind: 'Status',
-          apiVersion: 'v1',
-          metadata: {},
-          status: 'Success',
-          details: { name: deleted.metadata.name, ...(target.resource.group ? { group: target.resource.group } : {}), kind: target.resource.plural, uid: deleted.metadata.uid },
-        });
-        return;
-      }
-      default:
-        throw new ApiStatusError(methodNotAllowed(method));
-    }
+    if (isCollection || method !== 'PUT') throw new ApiStatusError(methodNotAllowed(method));
+    const body = await readJsonObject(req);
+    if (body.metadata.name !== target.name) throw new ApiStatusError(badRequest('the name of the object does not match the name on the URL'));
+    checkNamespace(body, target);
+    sendJson(res, 200, this.options.store.update(target.resource, body, true));
   }
 
   private list(res: http.ServerResponse, target: ResourceRequest, query: URLSearchParams): void {
-    const matches = parseFieldSelector(query.get('fieldSelector'));
-    const all = this.options.store.list(target.resource, target.namespace).filter(matches);
+    const all = this.options.store.list(target.resource, target.namespace);
     const after = decodeContinue(query.get('continue'));
     const remaining = after === undefined ? all : all.filter((o) => listKey(o) > after);
     const limit = Number(query.get('limit') ?? '0');
@@ -205,7 +146,6 @@ export class SimulatedApiServer {
   }
 
   private watch(req: http.IncomingMessage, res: http.ServerResponse, target: ResourceRequest, query: URLSearchParams): void {
-    const matches = parseFieldSelector(query.get('fieldSelector'));
     const requested = query.get('resourceVersion') ?? '';
     if (requested !== '' && !/^\d+$/.test(requested)) throw new ApiStatusError(badRequest(`invalid resource version: "${requested}"`));
 
@@ -228,8 +168,7 @@ export class SimulatedApiServer {
     req.on('close', () => watch.end());
     res.on('close', () => watch.end());
 
-    const inScope = (change: StoredChange): boolean =>
-      (target.namespace === undefined || change.object.metadata.namespace === target.namespace) && matches(change.object);
+    const inScope = (change: StoredChange): boolean => target.namespace === undefined || change.object.metadata.namespace === target.namespace;
 
     // Backlog and subscription happen in one synchronous step, so no change can fall between them.
     let backlog: StoredChange[];
@@ -282,27 +221,11 @@ export function parseResourcePath(path: string): ResourceRequest | undefined {
   };
 }
 
-function discoveryDocument(path: string, host: string): object | undefined {
-  if (path === '/api') return coreApiVersions(host);
-  if (path === '/apis') return apiGroupList();
+/** What the enricher asks to find a kind's resource name: `/api/v1` and `/apis/{group}/{version}`. */
+function discoveryDocument(path: string): object | undefined {
   if (path === '/api/v1') return apiResourceList('', 'v1');
   const grouped = /^\/apis\/([^/]+)\/([^/]+)$/.exec(path);
   return grouped ? apiResourceList(grouped[1]!, grouped[2]!) : undefined;
-}
-
-function versionInfo(gitVersion: string): object {
-  const [, major = '1', minor = '0'] = /^v(\d+)\.(\d+)/.exec(gitVersion) ?? [];
-  return {
-    major,
-    minor,
-    gitVersion,
-    gitCommit: '0000000000000000000000000000000000000000',
-    gitTreeState: 'clean',
-    buildDate: '2025-01-01T00:00:00Z',
-    goVersion: 'simulated',
-    compiler: 'gc',
-    platform: `${process.platform}/${process.arch}`,
-  };
 }
 
 function listKey(object: ApiObject): string {

@@ -73,7 +73,3 @@ export function methodNotAllowed(method: string): StatusObject {
 export function unauthorized(): StatusObject {
   return failure(401, 'Unauthorized', 'Unauthorized');
 }
-
-export function unsupportedMediaType(contentType: string): StatusObject {
-  return failure(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/merge-patch+json (got ${contentType})`);
-}

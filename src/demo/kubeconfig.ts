@@ -1,14 +1,13 @@
-import { stringify } from 'yaml';
-
 /** The kubeconfig's names, so a user reading it (or `kubectl config view`) sees it is the simulated cluster. */
 export const SIMULATED_CONTEXT = 'kube-eventline-simulated';
 
 /**
  * A kubeconfig that @kubernetes/client-node (and kubectl) accept for the plain-HTTP simulated
  * server: client-node refuses an http:// server unless TLS verification is marked as skipped.
+ * Written as JSON, which is YAML too: the demo's code then needs no YAML library of its own.
  */
 export function simulatedKubeconfigYaml(serverUrl: string, token: string): string {
-  return stringify({
+  return JSON.stringify({
     apiVersion: 'v1',
     kind: 'Config',
     clusters: [{ name: SIMULATED_CONTEXT, cluster: { server: serverUrl, 'insecure-skip-tls-verify': true } }],
@@ -21,5 +20,5 @@ export function simulatedKubeconfigYaml(serverUrl: string, token: string): strin
     ],
     'current-context': SIMULATED_CONTEXT,
     preferences: {},
-  });
+  }, null, 2);
 }

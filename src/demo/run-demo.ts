@@ -2,7 +2,6 @@ import { KubeConfig } from '@kubernetes/client-node/dist/config.js';
 import { loadConfig } from '../config/load.js';
 import { createDiagnostics } from '../diagnostics.js';
 import { runExporter } from '../run.js';
-import { startSimulatedCluster } from './simulated-cluster.js';
 
 const DEMO_CONFIG = `
 clusterName: demo
@@ -20,6 +19,8 @@ export async function runDemo(options: { speed: number }): Promise<number> {
   say('kube-eventline demo: no real cluster is used. A small simulated Kubernetes API server plays a scenario');
   say('(a rollout, a crash loop, an OOM kill, an unschedulable pod, a node going NotReady, a full conntrack table).');
   say('Event lines follow on stdout; this narration and the exporter\'s own log are on stderr.');
+  // Loaded only here: the simulated API server is a chunk of its own, which the exporter's process never parses.
+  const { startSimulatedCluster } = await import('./simulated-cluster.js');
   const cluster = await startSimulatedCluster({ speed: options.speed, log: say });
   const log = createDiagnostics('warn');
   const kubeConfig = new KubeConfig();

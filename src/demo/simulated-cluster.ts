@@ -61,7 +61,6 @@ export async function startSimulatedCluster(options: SimulatedClusterOptions = {
     store,
     token,
     bookmarkIntervalMs: options.bookmarkIntervalMs ?? 5000,
-    gitVersion: 'v1.33.1-simulated',
     onWatch: (resource) => {
       if (resource.plural === 'events') startScenario();
     },

@@ -2,24 +2,12 @@
  * Severity grading: the config's `levels` overrides (first matching rule wins), then the built-in
  * reason map, then the Event type (Warning → warning, anything else → normal).
  */
+import { allOf, compileFieldConditions } from '../config/rule-conditions.js';
+import { EVENT_READERS } from '../config/rule-fields.js';
 import type { LevelRuleConfig } from '../config/schema.js';
-import { allOf, compileFieldConditions, type FieldReaders } from '../config/rule-conditions.js';
 import type { RawEvent } from '../line/event-line.js';
 import { DEFAULT_REASON_LEVELS } from './default-levels.js';
 import type { Level } from './levels.js';
-
-type LevelRuleField = Exclude<keyof LevelRuleConfig, 'level'>;
-
-/** Field meanings match route rules (and KEE): `namespace` is the Event's own namespace. */
-const EVENT_FIELD_READERS: FieldReaders<LevelRuleField, RawEvent> = {
-  reason: (event) => event.reason ?? '',
-  message: (event) => event.message ?? '',
-  kind: (event) => event.involvedObject?.kind ?? '',
-  namespace: (event) => event.metadata.namespace ?? '',
-  component: (event) => event.source?.component ?? '',
-  host: (event) => event.source?.host ?? '',
-  type: (event) => event.type ?? '',
-};
 
 // A Map, not the record itself: a reason such as "constructor" must not find Object.prototype.
 const DEFAULT_LEVEL_BY_REASON: ReadonlyMap<string, Level> = new Map(Object.entries(DEFAULT_REASON_LEVELS));
@@ -28,7 +16,8 @@ export type Grader = (event: RawEvent) => Level;
 
 export function compileGrader(rules: readonly LevelRuleConfig[]): Grader {
   const overrides = rules.map((rule) => ({
-    matches: allOf(compileFieldConditions(rule, EVENT_FIELD_READERS)),
+    // The fields mean what they mean in route rules (config/rule-fields.ts), read from the Event.
+    matches: allOf(compileFieldConditions(rule, EVENT_READERS)),
     level: rule.level,
   }));
   return (event) => {

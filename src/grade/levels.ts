@@ -5,7 +5,3 @@ export type Level = (typeof LEVELS)[number];
 export function levelRank(level: Level): number {
   return LEVELS.indexOf(level);
 }
-
-export function isLevel(value: string): value is Level {
-  return (LEVELS as readonly string[]).includes(value);
-}

@@ -7,26 +7,12 @@
  * - siblings are all evaluated.
  * Unlike KEE, a line reaches each receiver at most once (see docs/config.md).
  */
-import { allOf, compileFieldConditions, type FieldReaders, type Predicate } from '../config/rule-conditions.js';
+import { allOf, compileFieldConditions, type Predicate } from '../config/rule-conditions.js';
+import { KEYED_PATTERN_FIELDS, LINE_READERS } from '../config/rule-fields.js';
 import type { RouteConfig, RouteRuleConfig } from '../config/schema.js';
-import { levelRank } from '../grade/levels.js';
-import { wholeMessage } from '../line/build-line.js';
-import type { EventLine } from '../line/event-line.js';
 import { formatPath } from '../config/yaml-paths.js';
-
-type PatternField = 'message' | 'apiVersion' | 'kind' | 'namespace' | 'reason' | 'type' | 'component' | 'host';
-
-/** As KEE: `namespace` is the Event's own namespace (metadata.namespace), `component`/`host` come from `source`. */
-const LINE_FIELD_READERS: FieldReaders<PatternField, EventLine> = {
-  message: wholeMessage,
-  apiVersion: (line) => line.involvedObject.apiVersion ?? '',
-  kind: (line) => line.involvedObject.kind ?? '',
-  namespace: (line) => line.metadata.namespace ?? '',
-  reason: (line) => line.reason,
-  type: (line) => line.type,
-  component: (line) => line.source.component ?? '',
-  host: (line) => line.source.host ?? '',
-};
+import { levelRank } from '../grade/levels.js';
+import type { EventLine } from '../line/event-line.js';
 
 /** A rule of the config, for metrics and `check-config`: where it is and where it sends. */
 export interface RouteRuleInfo {
@@ -57,9 +43,9 @@ export interface CompiledRoute {
 }
 
 /** labels/annotations: every key must exist on the (enriched) involved object and its value match. */
-function mapConditions(
+function keyedConditions(
   patterns: Record<string, string> | undefined,
-  read: (line: EventLine) => Record<string, string> | undefined,
+  read: (line: EventLine) => Readonly<Record<string, string>> | undefined,
 ): Array<Predicate<EventLine>> {
   if (patterns === undefined) return [];
   return Object.entries(patterns).map(([key, source]) => {
@@ -73,9 +59,8 @@ function mapConditions(
 }
 
 function compileRuleConditions(rule: RouteRuleConfig): Predicate<EventLine> {
-  const conditions = compileFieldConditions(rule, LINE_FIELD_READERS);
-  conditions.push(...mapConditions(rule.labels, (line) => line.involvedObject.labels));
-  conditions.push(...mapConditions(rule.annotations, (line) => line.involvedObject.annotations));
+  const conditions = compileFieldConditions(rule, LINE_READERS);
+  for (const field of KEYED_PATTERN_FIELDS) conditions.push(...keyedConditions(rule[field.name], field.fromLine));
   const minCount = rule.minCount;
   if (minCount !== undefined && minCount > 0) conditions.push((line) => line.count >= minCount);
   if (rule.minLevel !== undefined) {

@@ -2,23 +2,17 @@
  * A readable summary of a loaded config for `kube-eventline check-config`: receivers, severity
  * overrides, and the route tree with what each rule tests and where it sends.
  */
+import { RULE_FIELDS } from '../config/rule-fields.js';
 import type { Config, LevelRuleConfig, RouteConfig, RouteRuleConfig } from '../config/schema.js';
-
-const PATTERN_FIELDS = ['message', 'apiVersion', 'kind', 'namespace', 'reason', 'type', 'component', 'host'] as const;
 
 function describeConditions(rule: RouteRuleConfig | LevelRuleConfig): string {
   const parts: string[] = [];
-  for (const field of PATTERN_FIELDS) {
-    const pattern = (rule as Partial<Record<(typeof PATTERN_FIELDS)[number], string>>)[field];
-    if (pattern) parts.push(`${field} =~ ${JSON.stringify(pattern)}`);
-  }
-  if ('labels' in rule && rule.labels) {
-    for (const [key, pattern] of Object.entries(rule.labels)) parts.push(`labels[${JSON.stringify(key)}] =~ ${JSON.stringify(pattern)}`);
-  }
-  if ('annotations' in rule && rule.annotations) {
-    for (const [key, pattern] of Object.entries(rule.annotations)) {
-      parts.push(`annotations[${JSON.stringify(key)}] =~ ${JSON.stringify(pattern)}`);
-    }
+  const values = rule as Partial<Record<(typeof RULE_FIELDS)[number]['name'], string | Record<string, string>>>;
+  for (const { name, test } of RULE_FIELDS) {
+    const value = values[name];
+    if (!value) continue;
+    if (test === 'pattern') parts.push(`${name} =~ ${JSON.stringify(value)}`);
+    else for (const [key, pattern] of Object.entries(value)) parts.push(`${name}[${JSON.stringify(key)}] =~ ${JSON.stringify(pattern)}`);
   }
   if ('minCount' in rule && rule.minCount) parts.push(`count >= ${rule.minCount}`);
   if ('minLevel' in rule && rule.minLevel) parts.push(`level >= ${rule.minLevel}`);

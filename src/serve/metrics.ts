@@ -24,7 +24,6 @@ export interface TrackerCounts {
 export interface WrittenCounters {
   lines: Tally;
   occurrences: Tally;
-  routeMatches: Tally;
 }
 
 /** Everything the exporter counts about itself, registered on one registry served at /metrics. */
@@ -36,7 +35,6 @@ export class ExporterMetrics {
   readonly eventsDropped: Counter<'why'>;
   readonly watchRestarts: Counter<'reason'>;
   readonly relists: Counter;
-  readonly routeMatches: Counter<'receiver'>;
   readonly lastEventTimeGauge: Gauge;
   readonly trackedEvents: Gauge;
   readonly trackerEvictions: Counter<'reason'>;
@@ -106,7 +104,6 @@ export class ExporterMetrics {
       children = {
         lines: this.tally('lines', { level, receiver }),
         occurrences: this.tally('occurrences', { level, receiver }),
-        routeMatches: this.tally('routeMatches', { receiver }),
       };
       byLevel.set(level, children);
     }
@@ -121,7 +118,6 @@ export class ExporterMetrics {
     this.eventsDropped = new Counter({ name: `${prefix}events_dropped_total`, help: 'Event notifications that wrote no line, by why: unchanged (count did not grow), too_old (older than maxEventAgeSeconds at first start), no_route (no receiver matched), count_decreased.', labelNames: ['why'], registers: r, collect: this.fromTallies('dropped') });
     this.watchRestarts = new Counter({ name: `${prefix}watch_restarts_total`, help: 'Watches restarted, by reason: closed, expired (410 Gone), error.', labelNames: ['reason'], registers: r });
     this.relists = new Counter({ name: `${prefix}relists_total`, help: 'Full lists after the first one (after 410 Gone).', registers: r });
-    this.routeMatches = new Counter({ name: `${prefix}route_matches_total`, help: 'Lines routed to each receiver.', labelNames: ['receiver'], registers: r, collect: this.fromTallies('routeMatches') });
     this.lastEventTimeGauge = new Gauge({ name: `${prefix}last_event_timestamp_seconds`, help: 'Occurrence time of the newest line written, in seconds since the epoch.', registers: r, collect: () => {
       if (this.lastEventTime) this.lastEventTimeGauge.set(Date.parse(this.lastEventTime) / 1000);
     } });

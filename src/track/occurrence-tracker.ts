@@ -1,20 +1,6 @@
 import { hashUid, type UidHash } from './uid-hash.js';
 
-/**
- * Remembers, per Event uid, how many occurrences have already been written, so that every
- * ADDED, MODIFIED or relisted copy of an Event yields exactly the occurrences not yet written.
- *
- * Memory is flat and small: an open-addressing table (linear probing) in typed arrays keyed by
- * a 64-bit uid hash, 15 bytes a slot, at most three quarters full. It grows by half, not double,
- * so right after growing half its room is unused, not three quarters of it. Removal shifts the rest of the probe
- * run back instead of leaving tombstones, so the arrays are reallocated only when the table
- * grows: a table that is swept or evicted in place leaves no dead arrays for the garbage
- * collector to find later, which is what kept the resident set high before.
- *
- * Entries leave when their Event is DELETED or missing from a relist, when not seen for `ttlMs`
- * (longer than the API server's event TTL, so a live Event is never forgotten), and,
- * oldest-seen first, when `maxEntries` is reached.
- */
+/** How long and how many Events a tracker remembers (see OccurrenceTracker). */
 export interface TrackerOptions {
   ttlMs: number;
   maxEntries: number;
@@ -30,7 +16,7 @@ export type Observation =
   | { kind: 'new'; delta: number }
   | { kind: 'grew'; delta: number }
   | { kind: 'unchanged' }
-  | { kind: 'shrank'; previous: number };
+  | { kind: 'shrank' };
 
 /** `marks` value of a free slot; a taken slot holds the list epoch it was last seen in (1–MAX_EPOCH). */
 const EMPTY = 0;
@@ -47,7 +33,23 @@ const MIN_CAPACITY = 1024;
 const MAX_LOAD = 0.75;
 
 const UNCHANGED: Observation = { kind: 'unchanged' };
+const SHRANK: Observation = { kind: 'shrank' };
 
+/**
+ * Remembers, per Event uid, how many occurrences have already been written, so that every
+ * ADDED, MODIFIED or relisted copy of an Event yields exactly the occurrences not yet written.
+ *
+ * Memory is flat and small: an open-addressing table (linear probing) in typed arrays keyed by
+ * a 64-bit uid hash, 15 bytes a slot, at most three quarters full. It grows by half, not double,
+ * so right after growing half its room is unused, not three quarters of it. Removal shifts the
+ * rest of the probe run back instead of leaving tombstones, so the arrays are reallocated only
+ * when the table grows: a table swept or evicted in place leaves no dead arrays for the garbage
+ * collector to find later, which would keep the resident set high.
+ *
+ * Entries leave when their Event is DELETED or missing from a relist, when not seen for `ttlMs`
+ * (longer than the API server's event TTL, so a live Event is never forgotten), and,
+ * oldest-seen first, when `maxEntries` is reached.
+ */
 export class OccurrenceTracker {
   private capacity = MIN_CAPACITY;
   private hi = new Uint32Array(MIN_CAPACITY);
@@ -86,7 +88,7 @@ export class OccurrenceTracker {
     const known = this.counts[slot]!;
     if (count > known) return { kind: 'grew', delta: count - known };
     if (count === known) return UNCHANGED;
-    return { kind: 'shrank', previous: known };
+    return SHRANK;
   }
 
   /** Records that `count` occurrences of `uid` are accounted for (written or deliberately skipped). */

@@ -15,7 +15,9 @@ export function eventsPath(namespace: string | undefined): string {
 
 /**
  * Lists Events one page at a time, so a relist of a large cluster holds one page of Events in
- * memory at a time (and the uids listed so far, to forget the Events that are gone). The last page carries the resourceVersion to watch from.
+ * memory at a time: the tracker stamps each Event a page holds with the list's epoch and, once
+ * the list has ended, forgets those left unstamped (gone). Every page carries the first page's
+ * resourceVersion, the one to watch from.
  */
 export async function* listEventPages(api: KubeHttp, namespace: string | undefined, pageSize: number, signal?: AbortSignal): AsyncGenerator<EventListPage> {
   let continueToken: string | undefined;

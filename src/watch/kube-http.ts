@@ -42,10 +42,6 @@ export class KubeHttp {
     this.server = new URL(cluster.server);
   }
 
-  get serverUrl(): string {
-    return this.server.toString();
-  }
-
   /** Opens a GET and resolves with the response once headers arrive; non-2xx bodies become KubeApiError. */
   open(path: string, query: Query, options: RequestOptions = {}): Promise<http.IncomingMessage> {
     return this.request('GET', path, query, undefined, options);

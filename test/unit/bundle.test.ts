@@ -1,24 +1,26 @@
-// The bundle the image runs (dist/kube-eventline.mjs, built by scripts/bundle.mjs; npm test builds it).
+// The bundle the image runs (dist/kube-eventline.mjs, built by scripts/bundle.mjs; npm test builds it),
+// and the demo's file beside it (dist/kube-eventline-demo.mjs).
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error: a plain ESM build script without type declarations
-import { optionalMissing } from '../../scripts/bundle.mjs';
+import { DEMO_FILE, optionalMissing } from '../../scripts/bundle.mjs';
 import { repoPath } from '../support/real-events.js';
 
 const bundlePath = repoPath('dist', 'kube-eventline.mjs');
+const demoPath = repoPath('dist', DEMO_FILE);
 
 interface Metafile {
   inputs: Record<string, unknown>;
   outputs: Record<string, { imports: Array<{ path: string; external?: boolean }> }>;
 }
 
-function bundleMeta(): Metafile {
-  if (!existsSync(bundlePath)) throw new Error(`${bundlePath} is missing: run \`npm run build\` first (npm test does)`);
-  return JSON.parse(readFileSync(`${bundlePath}.meta.json`, 'utf8')) as Metafile;
+function bundleMeta(path = bundlePath): Metafile {
+  if (!existsSync(path)) throw new Error(`${path} is missing: run \`npm run build\` first (npm test does)`);
+  return JSON.parse(readFileSync(`${path}.meta.json`, 'utf8')) as Metafile;
 }
 
 describe('dist/kube-eventline.mjs', () => {
@@ -37,12 +39,38 @@ describe('dist/kube-eventline.mjs', () => {
     expect(check.stdout).toContain('valid');
   });
 
-  it('imports nothing but Node built-ins and the optional modules it is known to run without', () => {
-    const imports = Object.values(bundleMeta().outputs).flatMap((o) => o.imports);
-    expect(imports.length).toBeGreaterThan(0);
+  it('imports nothing but Node built-ins, the optional modules it is known to run without, and the demo file', () => {
     const builtins = new Set(builtinModules);
-    const outside = imports.filter((i) => !i.path.startsWith('node:') && !builtins.has(i.path)).map((i) => i.path);
-    expect([...new Set(outside)].sort()).toEqual([...optionalMissing].sort());
+    const outside = (path: string) => {
+      const imports = Object.values(bundleMeta(path).outputs).flatMap((o) => o.imports);
+      expect(imports.length).toBeGreaterThan(0);
+      return [...new Set(imports.filter((i) => !i.path.startsWith('node:') && !builtins.has(i.path)).map((i) => i.path))].sort();
+    };
+    expect(outside(bundlePath)).toEqual([...optionalMissing, `./${DEMO_FILE}`].sort());
+    expect(outside(demoPath)).toEqual([]);
+  });
+
+  it("leaves the demo's simulated cluster out: only `kube-eventline demo` loads it, from its own file", () => {
+    const demoModules = (path: string) => Object.keys(bundleMeta(path).inputs).filter((p) => p.startsWith('dist/demo/')).sort();
+    // The narration that runs the real exporter stays; the simulated API server, its store and scenario do not.
+    expect(demoModules(bundlePath)).toEqual(['dist/demo/run-demo.js']);
+    expect(demoModules(demoPath)).toEqual(expect.arrayContaining(['dist/demo/api-server.js', 'dist/demo/object-store.js', 'dist/demo/demo-scenario.js', 'dist/demo/simulated-cluster.js']));
+    expect(readFileSync(bundlePath, 'utf8')).not.toContain('class SimulatedApiServer');
+    expect(readFileSync(bundlePath, 'utf8')).toContain(`import("./${DEMO_FILE}")`);
+  });
+
+  it('runs the demo from the files the package ships (dist/*.mjs) and package.json, no node_modules', () => {
+    bundleMeta();
+    const dir = mkdtempSync(join(tmpdir(), 'kube-eventline-packed-'));
+    mkdirSync(join(dir, 'dist'));
+    const shipped = readdirSync(repoPath('dist')).filter((f) => f.endsWith('.mjs'));
+    expect(shipped.sort()).toEqual([DEMO_FILE, 'kube-eventline.mjs'].sort());
+    for (const file of shipped) copyFileSync(repoPath('dist', file), join(dir, 'dist', file));
+    copyFileSync(repoPath('package.json'), join(dir, 'package.json'));
+    const demo = spawnSync(process.execPath, [join(dir, 'dist', 'kube-eventline.mjs'), 'demo', '--speed', '20'], { encoding: 'utf8', cwd: dir, env: { PATH: process.env.PATH }, timeout: 60_000 });
+    expect(demo.status, demo.stderr).toBe(0);
+    expect(demo.stderr).toContain('Every occurrence was written exactly once');
+    expect(demo.stdout.trim().split('\n').length).toBeGreaterThan(10);
   });
 
   it("leaves out client-node's generated API, which the KubeConfig module would otherwise load whole", () => {

@@ -74,7 +74,7 @@ async function simulatedCluster(events: ApiObject[]): Promise<KubeHttp> {
   const store = new ObjectStore({ historyLimit: 1000, initialResourceVersion: 1000 });
   const eventsResource = API_RESOURCES.find((r) => r.plural === 'events')!;
   for (const e of events) store.create(eventsResource, e);
-  const server = new SimulatedApiServer({ store, token: 'test-token', bookmarkIntervalMs: 60_000, gitVersion: 'v1.31.0' });
+  const server = new SimulatedApiServer({ store, token: 'test-token', bookmarkIntervalMs: 60_000 });
   const url = await server.listen();
   cleanups.push(() => server.close());
   return kubeHttpAt(url);

@@ -178,19 +178,6 @@ describe('simulated cluster: events API', () => {
     expect(watch.notices.every((n) => n.type === 'ADDED' && n.object.metadata && (n.object as RawEvent).metadata.namespace === 'ml')).toBe(true);
   });
 
-  it('filters lists and watches with a fieldSelector', async () => {
-    const { cluster, kc } = await start({ speed: 1000, start: 'immediately' });
-    await cluster.finished;
-    const nodeWarnings = await kc.makeApiClient(CoreV1Api).listEventForAllNamespaces({ fieldSelector: 'involvedObject.kind=Node,type=Warning' });
-    expect(nodeWarnings.items.map((e) => e.reason).sort()).toEqual(['ConntrackFull', 'OOMKilling', 'OOMKilling']);
-
-    const watch = collectWatch(kc, '/api/v1/events', { resourceVersion: '0', fieldSelector: 'reason=BackOff' });
-    await until(() => watch.notices.length >= 1);
-    (await watch.controller).abort();
-    await watch.closed;
-    expect(watch.notices.map((n) => [n.type, n.object.reason, n.object.count])).toEqual([['ADDED', 'BackOff', 9]]);
-  });
-
   it('stops the scenario at close(), leaving finished pending', async () => {
     const { cluster, kc } = await start({ speed: 10, start: 'immediately' });
     const core = kc.makeApiClient(CoreV1Api);
@@ -294,8 +281,6 @@ describe('simulated cluster: objects for enrichment and checkpoint', () => {
     const unknown = await rawGet<{ kind: string; code: number }>(cluster, kc, '/apis/example.com/v1/widgets');
     expect(unknown.status).toBe(404);
     expect(unknown.body).toMatchObject({ kind: 'Status', code: 404 });
-    const version = await rawGet<{ gitVersion: string }>(cluster, kc, '/version');
-    expect(version.body.gitVersion).toMatch(/^v1\.\d+\.\d+/);
   });
 
   it('refuses requests without the kubeconfig token', async () => {
@@ -303,10 +288,9 @@ describe('simulated cluster: objects for enrichment and checkpoint', () => {
     const res = await fetch(`${cluster.url}/api/v1/events`);
     expect(res.status).toBe(401);
     expect(await res.json()).toMatchObject({ kind: 'Status', reason: 'Unauthorized', code: 401 });
-    expect((await fetch(`${cluster.url}/healthz`)).status).toBe(200);
   });
 
-  it('keeps ConfigMaps with create, optimistic-concurrency replace and merge patch', async () => {
+  it('keeps ConfigMaps with create and optimistic-concurrency replace, as the checkpoint does', async () => {
     const { kc } = await start({ speed: 1000 });
     const core = kc.makeApiClient(CoreV1Api);
     const created = await core.createNamespacedConfigMap({ namespace: 'kube-system', body: { metadata: { name: 'kube-eventline-checkpoint' }, data: { resourceVersion: '1' } } });
@@ -322,14 +306,6 @@ describe('simulated cluster: objects for enrichment and checkpoint', () => {
     const read = await core.readNamespacedConfigMap({ namespace: 'kube-system', name: 'kube-eventline-checkpoint' });
     expect(read.data).toEqual({ resourceVersion: '2' });
     expect(read.metadata?.uid).toBe(created.metadata?.uid);
-
-    const patch = await fetch(`${new URL(kc.getCurrentCluster()!.server).origin}/api/v1/namespaces/kube-system/configmaps/kube-eventline-checkpoint`, {
-      method: 'PATCH',
-      headers: { Authorization: `Bearer ${kc.getCurrentUser()!.token}`, 'Content-Type': 'application/merge-patch+json' },
-      body: JSON.stringify({ data: { resourceVersion: '4', extra: 'x' } }),
-    });
-    expect(patch.status).toBe(200);
-    expect(((await patch.json()) as { data: object }).data).toEqual({ resourceVersion: '4', extra: 'x' });
 
     const missing = await core.readNamespacedConfigMap({ namespace: 'other', name: 'kube-eventline-checkpoint' }).catch((e: unknown) => e);
     expect((missing as ApiException<string>).code).toBe(404);

@@ -36,7 +36,7 @@ function recordingClient(url: string, token: string) {
 async function startCluster() {
   const store = new ObjectStore({ historyLimit: 100, initialResourceVersion: 1000 });
   const token = randomUUID();
-  const server = new SimulatedApiServer({ store, token, bookmarkIntervalMs: 60_000, gitVersion: 'v1.33.1-simulated' });
+  const server = new SimulatedApiServer({ store, token, bookmarkIntervalMs: 60_000 });
   const url = await server.listen();
   closers.push(() => server.close());
   return { store, ...recordingClient(url, token) };

@@ -15,7 +15,7 @@ describe('OccurrenceTracker', () => {
     expect(t.observe('a', 3)).toEqual({ kind: 'unchanged' });
     expect(t.observe('a', 7)).toEqual({ kind: 'grew', delta: 4 });
     t.record('a', 7, 1);
-    expect(t.observe('a', 5)).toEqual({ kind: 'shrank', previous: 7 });
+    expect(t.observe('a', 5)).toEqual({ kind: 'shrank' });
     expect(t.observe('b', 7)).toEqual({ kind: 'new', delta: 7 });
   });
 
@@ -188,7 +188,7 @@ describe('OccurrenceTracker under pressure', () => {
         if (known === undefined) expect(seen).toEqual({ kind: 'new', delta: count });
         else if (count > known) expect(seen).toEqual({ kind: 'grew', delta: count - known });
         else if (count === known) expect(seen.kind).toBe('unchanged');
-        else expect(seen).toEqual({ kind: 'shrank', previous: known });
+        else expect(seen).toEqual({ kind: 'shrank' });
         if (known === undefined && model.size >= 3000) {
           const before = t.size;
           t.record(uid, count, now);
