@@ -69,9 +69,11 @@ fi
 # Integer comparison without rounding: over the threshold means
 # count/max > threshold/100, that is count*100 > max*threshold.
 percent=$((count * 100 / max))
+# "percent", never a percent sign: NPD passes the Event message to a printf-style
+# formatter, so "90%: 1" would reach the Event as "90%!:(MISSING) 1".
 if ((count * 100 > max * threshold)); then
-  echo "Conntrack table usage over ${threshold}%: ${count} out of ${max}"
+  echo "Conntrack table usage over ${threshold} percent: ${count} out of ${max}"
   exit "$NONOK"
 fi
-echo "Conntrack table usage ${percent}%: ${count} out of ${max}"
+echo "Conntrack table usage ${percent} percent: ${count} out of ${max}"
 exit "$OK"
