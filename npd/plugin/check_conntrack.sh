@@ -21,7 +21,10 @@ readonly OK=0 NONOK=1 UNKNOWN=2
 # Print a one-line Unknown message and stop. Values are cut to 20 characters so
 # the line stays inside max_output_length.
 bad_setting() {
-  echo "Bad $1: '${2:0:20}' ($3)"
+  # NPD formats Event messages with Go's Printf, so a '%' from the value would garble them.
+  local value="${2:0:20}"
+  value="${value//[%]/?}"
+  echo "Bad $1: '${value}' ($3)"
   exit "$UNKNOWN"
 }
 
@@ -81,9 +84,11 @@ fi
 # Integer comparison without rounding: over the threshold means
 # count/max > threshold/100, that is count*100 > max*threshold.
 percent=$((count * 100 / max))
+# "percent", never a percent sign: NPD passes the Event message to a printf-style
+# formatter, so "90%: 1" would reach the Event as "90%!:(MISSING) 1".
 if ((count * 100 > max * threshold)); then
-  echo "Conntrack table usage over ${threshold}%: ${count} out of ${max}"
+  echo "Conntrack table usage over ${threshold} percent: ${count} out of ${max}"
   exit "$NONOK"
 fi
-echo "Conntrack table usage ${percent}%: ${count} out of ${max}"
+echo "Conntrack table usage ${percent} percent: ${count} out of ${max}"
 exit "$OK"

@@ -23,7 +23,10 @@ readonly OK=0 NONOK=1 UNKNOWN=2
 # Print a one-line Unknown message and stop. Values are cut to 20 characters so
 # the line stays inside max_output_length.
 bad_setting() {
-  echo "Bad $1: '${2:0:20}' ($3)"
+  # NPD formats Event messages with Go's Printf, so a '%' from the value would garble them.
+  local value="${2:0:20}"
+  value="${value//[%]/?}"
+  echo "Bad $1: '${value}' ($3)"
   exit "$UNKNOWN"
 }
 

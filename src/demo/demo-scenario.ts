@@ -199,7 +199,7 @@ export function buildDemoScenario(store: ObjectStore, recorder: EventRecorder): 
   // --- Conntrack: node-problem-detector's custom plugin finds the table nearly full. ----------
   let conntrack: RecordedEvent | undefined;
   at(9000, () => {
-    conntrack = recorder.record({ regarding: nodes[1]!, nodeReferenceByName: true, type: 'Warning', reason: 'ConntrackFull', message: 'Conntrack table usage over 90%: 117964 out of 131072', reporter: networkProblemMonitor(worker2) });
+    conntrack = recorder.record({ regarding: nodes[1]!, nodeReferenceByName: true, type: 'Warning', reason: 'ConntrackFull', message: 'Conntrack table usage over 90 percent: 117964 out of 131072', reporter: networkProblemMonitor(worker2) });
   }, 'conntrack: node-problem-detector on sim-worker-2 reports the conntrack table over 90% (ConntrackFull)');
   at(13000, () => recorder.repeat(conntrack!));
 

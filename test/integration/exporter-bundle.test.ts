@@ -1,25 +1,18 @@
 // The built command, run as the bundle runs it: deploy/exporter/config.yaml, the bundle's own
 // ServiceAccount and RBAC (applied for real), the ConfigMap checkpoint and the Lease.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { parseAllDocuments } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventLine, RawEvent } from '../../src/line/event-line.js';
-import { KubeApiError } from '../../src/watch/kube-http.js';
 import { harness, type Harness } from '../harness/index.js';
 import { freePort } from '../harness/server-process.js';
+import { applyBundleRbac, clearExporterState, ExporterProcess, writeBundleConfig } from '../support/bundle-exporter.js';
 import { eventually, occurrenceLedger } from '../support/capture-sink.js';
 import { EventWriter } from '../support/kube-events.js';
-import { repoPath } from '../support/real-events.js';
 import { linesBeforeSentinel } from '../support/sentinel.js';
 
-const run = promisify(execFile);
 const NS = 'kube-eventline';
-const RBAC_KINDS = new Set(['Namespace', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding']);
 
 let h: Harness;
 let writer: EventWriter;
@@ -27,99 +20,19 @@ let saKubeconfig: string;
 let configFile: string;
 let metricsPort: number;
 
-/** One exporter process: its stdout parsed line by line, its stderr kept. */
-class ExporterProcess {
-  readonly lines: EventLine[] = [];
-  readonly badStdout: string[] = [];
-  stderr = '';
-  private readonly child: ChildProcess;
-  readonly exited: Promise<number | null>;
-
-  constructor() {
-    this.child = spawn(process.execPath, [repoPath('dist', 'kube-eventline.mjs'), '--config', configFile, '--kubeconfig', saKubeconfig], {
-      env: { PATH: process.env.PATH, CLUSTER_NAME: 'e2e', POD_NAME: 'kube-eventline-test', POD_NAMESPACE: NS },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let pending = '';
-    this.child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-      pending += chunk;
-      let nl: number;
-      while ((nl = pending.indexOf('\n')) >= 0) {
-        const text = pending.slice(0, nl);
-        pending = pending.slice(nl + 1);
-        try {
-          const parsed = JSON.parse(text) as EventLine;
-          if (typeof parsed.delta === 'number' && parsed.metadata?.uid) this.lines.push(parsed);
-          else this.badStdout.push(text);
-        } catch {
-          this.badStdout.push(text);
-        }
-      }
-    });
-    this.child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (this.stderr += chunk));
-    // 'close', not 'exit': by then stdout has been read to its end, so `lines` holds every line.
-    this.exited = new Promise((resolve) => this.child.on('close', (code) => resolve(code)));
-  }
-
-  async ready(): Promise<void> {
-    await eventually(`exporter ready on :${metricsPort}/readyz\n${this.stderr}`, async () => {
-      try {
-        return (await fetch(`http://127.0.0.1:${metricsPort}/readyz`)).status === 200;
-      } catch {
-        return false;
-      }
-    }, 60_000);
-  }
-
-  /** Stops reading stdout, as a slow or stuck log shipper would: the pipe fills, then the exporter's buffer. */
-  pauseStdout(): void {
-    this.child.stdout!.pause();
-  }
-
-  resumeStdout(): void {
-    this.child.stdout!.resume();
-  }
-
-  get exitCode(): number | null {
-    return this.child.exitCode;
-  }
-
-  async metric(name: string): Promise<number> {
-    const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
-    const samples = text.split('\n').filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `));
-    return samples.reduce((n, l) => n + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
-  }
-
-  async stop(): Promise<number | null> {
-    this.child.kill('SIGTERM');
-    return this.exited;
-  }
-}
+/** An exporter on the bundle's config file, its ServiceAccount and the current metrics port. */
+const exporterProcess = () => new ExporterProcess({ configFile, kubeconfig: saKubeconfig, metricsPort, env: { CLUSTER_NAME: 'e2e', POD_NAME: 'kube-eventline-test', POD_NAMESPACE: NS } });
 
 beforeAll(async () => {
   h = await harness();
   writer = new EventWriter(h.kube.kubeConfig());
   // The bundle's Namespace, ServiceAccount and RBAC, rendered by kustomize and applied for real.
-  const { stdout } = await run(h.kube.kubectl, ['kustomize', repoPath('deploy')], { maxBuffer: 64 * 1024 * 1024 });
-  const rbac = parseAllDocuments(stdout)
-    .map((d) => d.toJS() as { kind: string })
-    .filter((o) => RBAC_KINDS.has(o.kind));
+  await applyBundleRbac(h);
   const dir = mkdtempSync(join(tmpdir(), 'eventline-bundle-'));
-  const rbacFile = join(dir, 'rbac.json');
-  writeFileSync(rbacFile, JSON.stringify({ apiVersion: 'v1', kind: 'List', items: rbac }));
-  await run(h.kube.kubectl, ['--kubeconfig', h.kube.adminKubeconfigPath, 'apply', '--server-side', '--force-conflicts', '-f', rbacFile]);
   saKubeconfig = await h.kube.serviceAccountKubeconfig(NS, 'kube-eventline');
-  // The bundle's config file, unchanged but for the metrics port (2112 may be taken on a test machine).
   metricsPort = await freePort();
-  configFile = join(dir, 'config.yaml');
-  const bundleConfig = readFileSync(repoPath('deploy', 'exporter', 'config.yaml'), 'utf8');
-  expect(bundleConfig).toMatch(/port: 2112/);
-  writeFileSync(configFile, bundleConfig.replace('port: 2112', `port: ${metricsPort}`));
-  for (const path of [`/api/v1/namespaces/${NS}/configmaps/kube-eventline-checkpoint`, `/apis/coordination.k8s.io/v1/namespaces/${NS}/leases/kube-eventline`]) {
-    await writer.api.sendJson('DELETE', path, {}).catch((err: unknown) => {
-      if (!(err instanceof KubeApiError && err.statusCode === 404)) throw err;
-    });
-  }
+  configFile = writeBundleConfig(dir, metricsPort);
+  await clearExporterState(writer.api);
 });
 
 const processes: ExporterProcess[] = [];
@@ -133,7 +46,7 @@ afterAll(async () => {
 describe('the exporter as the bundle deploys it', () => {
   it('runs with least privilege, writes only event lines on stdout, and resumes from its ConfigMap checkpoint', async () => {
     const ns = await writer.namespace('bundle');
-    const first = new ExporterProcess();
+    const first = exporterProcess();
     processes.push(first);
     await first.ready();
     const crash = await writer.create(ns, { reason: 'BackOff', type: 'Warning', objectName: 'api-1' });
@@ -165,7 +78,7 @@ describe('the exporter as the bundle deploys it', () => {
     await writer.bump(crash, 2);
     const born = await writer.create(ns, { reason: 'OOMKilling', type: 'Warning', objectName: 'api-3' });
 
-    const second = new ExporterProcess();
+    const second = exporterProcess();
     processes.push(second);
     await second.ready();
     const afterRestart = mine(await linesBeforeSentinel(writer, ns, second));
@@ -184,13 +97,13 @@ describe('the exporter as the bundle deploys it', () => {
   });
 
   it('a second replica waits for the Lease and is alive but not ready meanwhile', async () => {
-    const leader = new ExporterProcess();
+    const leader = exporterProcess();
     processes.push(leader);
     await leader.ready();
     const leaderPort = metricsPort;
     metricsPort = await freePort();
     writeFileSync(configFile, readFileSync(configFile, 'utf8').replace(`port: ${leaderPort}`, `port: ${metricsPort}`));
-    const candidate = new ExporterProcess();
+    const candidate = exporterProcess();
     processes.push(candidate);
     await eventually('candidate serving probes', async () => {
       try {
@@ -213,7 +126,7 @@ describe('the exporter as the bundle deploys it', () => {
   });
   it('SIGTERM waits until every accepted line has reached stdout, even while the reader is stalled', async () => {
     for (const p of processes) await p.stop();
-    const exporter = new ExporterProcess();
+    const exporter = exporterProcess();
     processes.push(exporter);
     await exporter.ready();
     const written = () => exporter.metric('kube_eventline_lines_written_total');
@@ -257,7 +170,7 @@ describe('the exporter as the bundle deploys it', () => {
       expect(occurrenceLedger(mine).repeatedPairs).toEqual([]);
       expect(exporter.badStdout).toEqual([]);
       // The checkpoint saved at SIGTERM holds exactly what was written: the next start writes the rest, once.
-      const next = new ExporterProcess();
+      const next = exporterProcess();
       processes.push(next);
       await next.ready();
       const both = [...mine, ...(await linesBeforeSentinel(writer, ns, next)).filter((l) => l.metadata.namespace === ns)];

@@ -228,7 +228,7 @@ describe('simulated cluster: events API', () => {
     expect(byReason('Started').filter((e) => e.involvedObject.name.startsWith('indexer-')).map((e) => e.count)).toEqual([2]);
 
     const [conntrack] = byReason('ConntrackFull');
-    expect(conntrack).toMatchObject({ type: 'Warning', source: { component: 'network-problem-monitor', host: 'sim-worker-2' }, message: 'Conntrack table usage over 90%: 117964 out of 131072' });
+    expect(conntrack).toMatchObject({ type: 'Warning', source: { component: 'network-problem-monitor', host: 'sim-worker-2' }, message: 'Conntrack table usage over 90 percent: 117964 out of 131072' });
 
     const [backOff] = byReason('BackOff');
     expect(backOff).toMatchObject({ type: 'Warning', count: 9, source: { component: 'kubelet', host: 'sim-worker-2' }, involvedObject: { kind: 'Pod', fieldPath: 'spec.containers{payments}' } });

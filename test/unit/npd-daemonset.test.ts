@@ -125,7 +125,7 @@ describe('NPD RBAC', () => {
       r.apiGroups.flatMap((g) => r.resources.flatMap((res) => r.verbs.map((v) => `${g}/${res}:${v}`))),
     );
     expect(grants.sort()).toEqual(
-      ['/events:create', '/events:patch', '/events:update', '/nodes/status:patch', '/nodes:get'].sort(),
+      ['/events:create', '/events:patch', '/nodes/status:patch', '/nodes:get'].sort(),
     );
   });
 
