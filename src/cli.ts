@@ -14,7 +14,7 @@ import { runExporter, type RunningExporter } from './run.js';
 import { ReceiverFileError } from './sinks/file-sink.js';
 import { startHttpServer } from './serve/http-server.js';
 import { ExporterMetrics } from './serve/metrics.js';
-import { runDemo } from './demo/run-demo.js';
+import { DemoMissingError, runDemo } from './demo/run-demo.js';
 import { LeaseElector } from './leader/lease-elector.js';
 import { KubeHttp } from './watch/kube-http.js';
 
@@ -173,7 +173,7 @@ main(process.argv.slice(2)).then(
     if (err instanceof ConfigError) {
       process.stderr.write(`kube-eventline: invalid configuration\n${err.message}\n`);
       process.exitCode = 2;
-    } else if (err instanceof ReceiverFileError || err instanceof KubeconfigError || err instanceof CheckpointStoreError) {
+    } else if (err instanceof ReceiverFileError || err instanceof KubeconfigError || err instanceof CheckpointStoreError || err instanceof DemoMissingError) {
       process.stderr.write(`kube-eventline: ${err.message}\n`);
       process.exitCode = 1;
       process.exit(1);

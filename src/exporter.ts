@@ -49,6 +49,8 @@ interface Occurrence {
  * The data flow: watch → track (which occurrences are new) → grade → enrich → build the line
  * → route → write. One Event notification is written completely (every receiver, with
  * backpressure) before the next is read, so memory stays flat however slow a sink is.
+ * What survives a restart is the Checkpointer's (checkpoint/checkpointer.ts): it restores and
+ * saves the trackers this class holds, one per watched scope.
  */
 export class Exporter {
   private readonly trackers = new Map<string, OccurrenceTracker>();

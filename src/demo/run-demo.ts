@@ -11,16 +11,28 @@ enrichment: { enabled: true }
 
 const say = (text: string) => process.stderr.write(`[SIMULATED cluster] ${text}\n`);
 
+/** The demo's file is not beside the command (the image ships the exporter only). */
+export class DemoMissingError extends Error {}
+
+/** The simulated cluster, loaded only now: bundled apart (kube-eventline-demo.mjs), the exporter's process never parses it. */
+async function loadSimulatedCluster(): Promise<typeof import('./simulated-cluster.js')> {
+  try {
+    return await import('./simulated-cluster.js');
+  } catch (err) {
+    if ((err as { code?: string }).code !== 'ERR_MODULE_NOT_FOUND') throw err;
+    throw new DemoMissingError(`the demo is not installed with this command (${(err as Error).message.split('\n')[0]}); the image holds the exporter only: run the demo from the npm package or a clone (npm run demo)`);
+  }
+}
+
 /**
  * The real exporter against a built-in simulated API server: lines on stdout are exactly what
  * a real cluster would produce for the scenario; the narration on stderr says it is simulated.
  */
 export async function runDemo(options: { speed: number }): Promise<number> {
+  const { startSimulatedCluster } = await loadSimulatedCluster();
   say('kube-eventline demo: no real cluster is used. A small simulated Kubernetes API server plays a scenario');
   say('(a rollout, a crash loop, an OOM kill, an unschedulable pod, a node going NotReady, a full conntrack table).');
   say('Event lines follow on stdout; this narration and the exporter\'s own log are on stderr.');
-  // Loaded only here: the simulated API server is a chunk of its own, which the exporter's process never parses.
-  const { startSimulatedCluster } = await import('./simulated-cluster.js');
   const cluster = await startSimulatedCluster({ speed: options.speed, log: say });
   const log = createDiagnostics('warn');
   const kubeConfig = new KubeConfig();

@@ -37,6 +37,10 @@ describe('dist/kube-eventline.mjs', () => {
     const check = run(['check-config', repoPath('test', 'fixtures', 'configs', 'kee', 'stdout-drop-kube-system.yaml')]);
     expect(check.status, check.stderr).toBe(0);
     expect(check.stdout).toContain('valid');
+    // Without the demo's file beside it (as in the image), `demo` says so in one line.
+    const demo = run(['demo']);
+    expect(demo.status).toBe(1);
+    expect(demo.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^kube-eventline: the demo is not installed with this command \(.*kube-eventline-demo\.mjs.*\); the image holds the exporter only/)]);
   });
 
   it('imports nothing but Node built-ins, the optional modules it is known to run without, and the demo file', () => {
