@@ -189,7 +189,7 @@ async function runBlock(query: string, cluster: string): Promise<string[]> {
 // Item 1 of issue 13: every recipe answers at a real cluster's size on Loki's default limits.
 describe('docs/explore.md at a real cluster\'s size (scale corpus)', () => {
   let scale: ScaleCorpus & { pushedMs: number };
-  let small: { rs: Row[]; end: number };
+  let small: { rs: Row[]; end: number } | undefined;
 
   beforeAll(async () => {
     scale = await scaleCorpus(h);
@@ -201,7 +201,7 @@ describe('docs/explore.md at a real cluster\'s size (scale corpus)', () => {
   }, 300_000);
 
   afterAll(() => {
-    ({ rs, end } = small);
+    if (small) ({ rs, end } = small);
   });
 
   it('every block answers, with the corpus\' numbers, without reaching max_query_series', async () => {

@@ -133,8 +133,19 @@ export async function scaleCorpus(h: {
   // Whole minutes, so that query steps fall between the corpus' millisecond timestamps.
   const end = Math.floor(Date.now() / 60_000) * 60_000;
   const corpus = makeScaleCorpus(`scale-${randomBytes(4).toString('hex')}`, end);
-  const batch = 1500;
-  for (let i = 0; i < corpus.lines.length; i += batch) await h.loki.push(toStreams(corpus.lines.slice(i, i + batch)));
+  // Batches of about 1 MB; Loki's default ingestion rate is 4 MB/s (burst 6 MB): wait out a 429.
+  const batch = 1000;
+  for (let i = 0; i < corpus.lines.length; i += batch) {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await h.loki.push(toStreams(corpus.lines.slice(i, i + batch)));
+        break;
+      } catch (err) {
+        if (!/HTTP 429/.test((err as Error).message) || attempt >= 30) throw err;
+        await new Promise((res) => setTimeout(res, 500));
+      }
+    }
+  }
   await awaitCorpus(h.loki, corpus.lines, corpus.cluster, end, 27);
   writeFileSync(note, JSON.stringify({ cluster: corpus.cluster, end }));
   return { ...corpus, pushedMs: Date.now() - started };
