@@ -9,8 +9,8 @@ ARG NODE_IMAGE=node:20-alpine
 FROM ${NODE_IMAGE} AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
-# --ignore-scripts: the only install script among the dependencies compiles the jsonnet binding
-# used by the dashboard build, which the exporter does not need (and which needs cmake).
+# --ignore-scripts: no dependency needs an install script (esbuild's binary comes as an npm
+# package of its own), so none runs.
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY scripts ./scripts

@@ -1,7 +1,7 @@
 import { defineConfig } from 'vitest/config';
 
-// Two projects: unit tests run without servers; integration tests get the real
-// kube-apiserver and Loki from the harness global setup (test/harness/global-setup.ts).
+// Two projects: unit tests run without servers (Go builds their jsonnet engine once); integration
+// tests get the real kube-apiserver and Loki from the harness global setup (test/harness/global-setup.ts).
 export default defineConfig({
   test: {
     projects: [
@@ -10,6 +10,8 @@ export default defineConfig({
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
           environment: 'node',
+          // The mixin's jsonnet engine, built from Go modules once (test/harness/jsonnet-engine.ts).
+          globalSetup: ['test/harness/jsonnet-engine.ts'],
         },
       },
       {
@@ -17,7 +19,8 @@ export default defineConfig({
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
           environment: 'node',
-          globalSetup: ['test/harness/global-setup.ts'],
+          // rules.test.ts renders the mixin too: the engine is built before any worker needs it.
+          globalSetup: ['test/harness/global-setup.ts', 'test/harness/jsonnet-engine.ts'],
           // One API server and one Loki are shared, and some tests restart the
           // API server or cut its connections: run files one after another.
           fileParallelism: false,

@@ -52,7 +52,7 @@ async function run() {
   const baseline = await import(here('../.cache/compare/baseline.mjs'));
   const candidate = await import(here('../.cache/compare/candidate.mjs'));
   const subjects = { ceiling: baseline.ceilingLoop(), baseline: baseline.exporterPipeline(), candidate: candidate.exporterPipeline() };
-  const line = baseline.watchLines(here('../../shared/events/real-events.jsonl'));
+  const line = baseline.watchLines(here('../test/fixtures/events/real-events.jsonl'));
   const rates = { ceiling: [], baseline: [], candidate: [] };
   let next = 0; // every chunk gets Events never seen before, as in the full benchmark
   for (let round = 0; round < rounds; round++) {

@@ -15,7 +15,7 @@ const NODE_FLAGS = ['--max-semi-space-size=2', '--max-old-space-size=192'];
 const path = (relative) => fileURLToPath(new URL(relative, import.meta.url));
 const driver = path('../.cache/bench/pipeline.mjs');
 await bundle({ entry: path('pipeline.mjs'), outfile: driver, sourcemap: false });
-const eventsFile = path('../../shared/events/real-events.jsonl');
+const eventsFile = path('../test/fixtures/events/real-events.jsonl');
 
 function run(mode) {
   const args = [...NODE_FLAGS, driver, mode, String(EVENTS), eventsFile];

@@ -5,12 +5,13 @@
 // Usage: node jsonnet/render.mjs                 write the files
 //        node jsonnet/render.mjs --check         exit 1 if the committed files differ from a fresh render
 //        ... --root <dir>                        use <dir> instead of the repository root
-// Output is deterministic: keys sorted, two-space indent, trailing newline.
+// Output is deterministic: keys sorted, two-space indent, trailing newline. The engine is go-jsonnet
+// (engine.mjs), built from Go modules the first time: rendering needs Go.
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Jsonnet } from '@hanazuki/node-jsonnet';
 import YAML from 'yaml';
+import { runTool } from './engine.mjs';
 
 export const JSONNET_DIR = dirname(fileURLToPath(import.meta.url));
 export const REPO_ROOT = resolve(JSONNET_DIR, '..');
@@ -35,10 +36,7 @@ export function sortKeys(value) {
  */
 export async function evaluateMixin({ config = {} } = {}) {
   const code = typeof config === 'string' ? config : JSON.stringify(config);
-  const out = await new Jsonnet()
-    .addJpath(JSONNET_DIR)
-    .extCode('config', code)
-    .evaluateFile(join(JSONNET_DIR, 'render.jsonnet'));
+  const out = await runTool('jsonnet', ['--jpath', JSONNET_DIR, '--ext-code', `config=${code}`, join(JSONNET_DIR, 'render.jsonnet')]);
   return JSON.parse(out);
 }
 

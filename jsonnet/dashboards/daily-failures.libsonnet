@@ -11,7 +11,7 @@ function(c, q)
   // Each day's point sits inside the day it counts (at local midnight in UTC, at 05:30 in +05:30,
   // at 17:00 the day before in -07:00): draw the bar on the side of the point that lies in that day.
   local barAlignment = if o.barMinuteOfDay <= 12 * 60 then 1 else -1;
-  local dayNote = ' Days run from midnight to midnight in the dashboard\'s time zone (%s, UTC%s).' % [c.dashboardTimezone, c.dashboardUtcOffset];
+  local dayNote = " Days run from midnight to midnight in the dashboard's time zone (%s, UTC%s)." % [c.dashboardTimezone, c.dashboardUtcOffset];
   d.new(
     // The last 7 days, today included to its end, so that today's bar is inside the time axis.
     c { defaultTimeFrom: 'now-6d/d', defaultTimeTo: 'now/d' },

@@ -11,7 +11,7 @@ function(c, q)
     c,
     'events-overview',
     'kube-eventline / Events overview',
-    'Kubernetes Event occurrences (sum of the exporter\'s delta, not lines) by level, reason, namespace and kind.',
+    "Kubernetes Event occurrences (sum of the exporter's delta, not lines) by level, reason, namespace and kind.",
     common.variables(c, q),
     layout.grid([
       layout.row(4, [
@@ -27,7 +27,7 @@ function(c, q)
         p.bars('Occurrences by namespace', 'Occurrences per interval by namespace (%s: cluster-scoped objects).' % c.clusterScopedNamespace, [p.target(o.byNamespace, legend='{{%s}}' % c.labels.namespace)]),
       ]),
       layout.row(8, [
-        layout.width(p.bars('Occurrences by kind', 'Occurrences per interval by the involved object\'s kind.', [p.target(o.byKind, legend='{{%s}}' % c.metadata.kind)]), 8),
+        layout.width(p.bars('Occurrences by kind', "Occurrences per interval by the involved object's kind.", [p.target(o.byKind, legend='{{%s}}' % c.metadata.kind)]), 8),
         layout.width(p.barGauge('Top reasons', 'The %d reasons with most occurrences over the whole range.' % c.topN, [p.target(o.topReasons, legend='{{%s}}' % c.metadata.reason, instant=true)]), 8),
         layout.width(p.metricTable(
           'Top objects',

@@ -30,8 +30,8 @@ function(c, q)
           [[c.labels.namespace, 'namespace'], [c.metadata.kind, 'kind'], [c.metadata.name, 'name'], ['Value', 'occurrences']],
           links={ name: common.objectLinks(c) },
         ), 8),
-        layout.width(p.bars('Occurrences by reason', 'Occurrences of this object\'s Events per interval, by reason.' + chosen, [p.target(o.byReason, legend='{{%s}}' % c.metadata.reason)]), 8),
-        layout.width(p.bars('Occurrences by level', 'Occurrences of this object\'s Events per interval, by level.' + chosen, [p.target(o.byLevel, legend='{{%s}}' % c.labels.level)], p.levelOverrides(c)), 8),
+        layout.width(p.bars('Occurrences by reason', "Occurrences of this object's Events per interval, by reason." + chosen, [p.target(o.byReason, legend='{{%s}}' % c.metadata.reason)]), 8),
+        layout.width(p.bars('Occurrences by level', "Occurrences of this object's Events per interval, by level." + chosen, [p.target(o.byLevel, legend='{{%s}}' % c.labels.level)], p.levelOverrides(c)), 8),
       ]),
       layout.row(8, [
         layout.width(p.metricTable(
@@ -48,7 +48,7 @@ function(c, q)
         ), 16),
       ]),
       layout.row(12, [
-        p.logs('Lines', 'The exporter\'s lines for this object, newest first.' + chosen, [p.target(o.logs, maxLines=c.logsLimit)]),
+        p.logs('Lines', "The exporter's lines for this object, newest first." + chosen, [p.target(o.logs, maxLines=c.logsLimit)]),
       ]),
     ]),
   )

@@ -13,7 +13,7 @@ function(c, q)
     c,
     'pod-lifecycle',
     'kube-eventline / Pod lifecycle',
-    'One pod\'s Events: a timeline per reason coloured by the worst level in each interval, occurrence counts and the lines. Pick the pod in the Pods table (or paste its exact name); with no pod chosen the other panels stay empty.',
+    "One pod's Events: a timeline per reason coloured by the worst level in each interval, occurrence counts and the lines. Pick the pod in the Pods table (or paste its exact name); with no pod chosen the other panels stay empty.",
     common.variables(
       c,
       q,
@@ -48,7 +48,7 @@ function(c, q)
         ), 8),
       ]),
       layout.row(12, [
-        p.logs('Lines', 'The exporter\'s lines for this pod, oldest first.' + chosen, [p.target(o.logs, maxLines=c.logsLimit)], ascending=true),
+        p.logs('Lines', "The exporter's lines for this pod, oldest first." + chosen, [p.target(o.logs, maxLines=c.logsLimit)], ascending=true),
       ]),
     ]),
   )

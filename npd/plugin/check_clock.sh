@@ -3,8 +3,10 @@
 # synchronised?
 #
 # What it checks, and what it does not:
-#   - chronyc (chrony): runs `chronyc -n tracking` and reads "Leap status".
-#     "Not synchronised" is a problem; any other leap status is OK.
+#   - chronyc (chrony): runs `chronyc -n tracking` and reads "Leap status",
+#     with surrounding blanks removed. "Not synchronised" is a problem;
+#     "Normal", "Insert second" and "Delete second" are OK; any other text is
+#     not understood and never read as synchronised.
 #     chronyc reaches chronyd on 127.0.0.1:323, which works from a pod
 #     only with hostNetwork.
 #   - timedatectl (systemd): `timedatectl show -p NTPSynchronized --value`,
@@ -17,20 +19,35 @@
 # Exit codes (NPD custom plugin contract):
 #   0 OK, 1 NonOK -> reason ClockNotSynchronized, 2 Unknown
 #
-# Overrides (commands to run instead of the default names):
+# Overrides (commands to run instead of the default names). Set but empty is
+# a mistake, not "use the default": it is reported as Unknown.
 #   CLOCK_CHRONYC      default chronyc
 #   CLOCK_TIMEDATECTL  default timedatectl
 set -u
 
 readonly OK=0 NONOK=1 UNKNOWN=2
 
-chronyc_cmd="${CLOCK_CHRONYC:-chronyc}"
-timedatectl_cmd="${CLOCK_TIMEDATECTL:-timedatectl}"
+chronyc_cmd="${CLOCK_CHRONYC-chronyc}"
+timedatectl_cmd="${CLOCK_TIMEDATECTL-timedatectl}"
 last_error="neither chronyc nor timedatectl is available"
 
-if command -v "$chronyc_cmd" >/dev/null 2>&1; then
+for setting in CLOCK_CHRONYC CLOCK_TIMEDATECTL; do
+  if [[ -n "${!setting+set}" && -z "${!setting}" ]]; then
+    echo "Bad ${setting}: '' (empty)"
+    exit "$UNKNOWN"
+  fi
+done
+
+# Leading and trailing blanks (spaces, tabs, a CR) removed.
+trim() {
+  local text="$1"
+  text="${text#"${text%%[![:space:]]*}"}"
+  printf '%s' "${text%"${text##*[![:space:]]}"}"
+}
+
+if command -v -- "$chronyc_cmd" >/dev/null 2>&1; then
   if tracking="$("$chronyc_cmd" -n tracking 2>/dev/null)"; then
-    leap="$(sed -n 's/^Leap status[[:space:]]*:[[:space:]]*//p' <<<"$tracking")"
+    leap="$(trim "$(sed -n 's/^Leap status[[:space:]]*:[[:space:]]*//p' <<<"$tracking" | head -n 1)")"
     case "$leap" in
       "")
         last_error="chronyc tracking printed no leap status"
@@ -39,9 +56,12 @@ if command -v "$chronyc_cmd" >/dev/null 2>&1; then
         echo "chrony reports the clock is not synchronised"
         exit "$NONOK"
         ;;
-      *)
+      "Normal" | "Insert second" | "Delete second")
         echo "chrony reports the clock is synchronised (${leap})"
         exit "$OK"
+        ;;
+      *)
+        last_error="chronyc printed leap status '${leap:0:20}'"
         ;;
     esac
   else
@@ -49,8 +69,9 @@ if command -v "$chronyc_cmd" >/dev/null 2>&1; then
   fi
 fi
 
-if command -v "$timedatectl_cmd" >/dev/null 2>&1; then
+if command -v -- "$timedatectl_cmd" >/dev/null 2>&1; then
   if synced="$("$timedatectl_cmd" show -p NTPSynchronized --value 2>/dev/null)"; then
+    synced="$(trim "$synced")"
     case "$synced" in
       yes)
         echo "systemd reports the clock is synchronised"

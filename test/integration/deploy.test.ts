@@ -18,6 +18,7 @@ import {
   hardeningProblems,
   imageProblem,
   images,
+  pinProblem,
   podSpecs,
   rbacProblems,
   REPO,
@@ -27,6 +28,8 @@ import {
 
 const run = promisify(execFile);
 const NS = 'kube-eventline';
+/** Fluent Bit and Node Problem Detector, which need host access (Pod Security `privileged`). */
+const NODE_NS = 'kube-eventline-node';
 const SA = 'kube-eventline';
 const CHECKPOINT = 'kube-eventline-checkpoint';
 const LEASE = 'kube-eventline';
@@ -87,7 +90,10 @@ describe('kustomize renders the bundle and the quickstart (harness kubectl)', ()
     const objects = await render(dir);
     expect(objects.length).toBeGreaterThan(0);
     for (const { obj } of objects) {
-      if (obj.kind !== 'Namespace' && !obj.kind.startsWith('Cluster')) expect(obj.metadata.namespace, `${obj.kind}/${obj.metadata.name}`).toBe(NS);
+      if (obj.kind === 'Namespace' || obj.kind.startsWith('Cluster')) continue;
+      // The node agents in their privileged namespace, everything else in the exporter's.
+      const agent = /fluent-bit|node-problem-detector/.test(obj.metadata.name);
+      expect(obj.metadata.namespace, `${obj.kind}/${obj.metadata.name}`).toBe(agent ? NODE_NS : NS);
     }
   });
 
@@ -120,19 +126,141 @@ describe('kustomize renders the bundle and the quickstart (harness kubectl)', ()
     for (const { id, spec } of ownPods) expect(hardeningProblems(id, spec, BUNDLE_HARDENING), id).toEqual([]);
     expect(rbacProblems(objects)).toEqual([]);
     expect(images(objects).flatMap(({ where, image }) => (imageProblem(image) ? [`${where}: ${imageProblem(image)}`] : []))).toEqual([]);
+    expect(images(objects).flatMap(({ where, image }) => (pinProblem(image) ? [`${where}: ${pinProblem(image)}`] : []))).toEqual([]);
   });
 });
 
 describe('the API server accepts the bundle', () => {
-  it('kubectl apply --dry-run=server accepts every object of deploy/ and of the quickstart', async () => {
-    const namespace = find(await render('deploy'), 'Namespace', NS)!;
-    await kubectl(['apply', '--server-side', '-f', writeObjects('namespace.yaml', [namespace])], h.kube.adminKubeconfigPath);
+  it('kubectl apply --dry-run=server accepts every object of deploy/ and of the quickstart, with no Pod Security warning', async () => {
+    await applyNamespaces();
     for (const dir of ['deploy', '.']) {
       const objects = (await render(dir)).map(({ obj }) => obj);
       const file = writeObjects(`${dir === '.' ? 'quickstart' : dir}.yaml`, objects);
-      const { stdout } = await kubectl(['apply', '--server-side', '--dry-run=server', '--force-conflicts', '-f', file], h.kube.adminKubeconfigPath);
+      const { stdout, stderr } = await kubectl(['apply', '--server-side', '--dry-run=server', '--force-conflicts', '-f', file], h.kube.adminKubeconfigPath);
       const applied = stdout.split('\n').filter((l) => /serverside-applied|created|configured|unchanged/.test(l));
       expect(applied.length, stdout).toBe(objects.length);
+      // kube-eventline warns on workloads whose pods `restricted` would refuse: none does.
+      expect(stderr).not.toMatch(/PodSecurity/);
+    }
+  });
+});
+
+/** The bundle's two Namespaces, with their Pod Security labels, applied for real. */
+async function applyNamespaces(): Promise<void> {
+  const objects = await render('deploy');
+  const namespaces = [find(objects, 'Namespace', NS)!, find(objects, 'Namespace', NODE_NS)!];
+  await kubectl(['apply', '--server-side', '--force-conflicts', '-f', writeObjects('namespaces.yaml', namespaces)], h.kube.adminKubeconfigPath);
+}
+
+describe('Pod Security admission (the API server\'s PodSecurity plugin, server-side dry-run)', () => {
+  /** A namespace enforcing `baseline`, to show the node agents need more than that. */
+  const baselineNs = `pss-baseline-${process.pid}`;
+  let seq = 0;
+
+  beforeAll(async () => {
+    await applyNamespaces();
+    const ns = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: baselineNs, labels: { 'pod-security.kubernetes.io/enforce': 'baseline' } } };
+    await kubectl(['apply', '--server-side', '-f', writeObjects('baseline-namespace.yaml', [ns])], h.kube.adminKubeconfigPath);
+  });
+
+  afterAll(async () => {
+    await kubectl(['delete', 'namespace', baselineNs, '--wait=false'], h.kube.adminKubeconfigPath).catch(() => undefined);
+  });
+
+  /** A Pod made of a rendered workload's pod template, as its controller would create it. */
+  async function podOf(kind: string, name: string, namespace?: string): Promise<K8sObject> {
+    const workload = find(await render('.'), kind, name);
+    expect(workload, `${kind}/${name} in the render`).toBeDefined();
+    return {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: `pss-${name}-${seq++}`, namespace: namespace ?? workload!.metadata.namespace, labels: workload!.spec.template.metadata.labels },
+      spec: structuredClone(workload!.spec.template.spec),
+    };
+  }
+
+  /** `kubectl create --dry-run=server`: the API server runs admission, stores nothing. */
+  async function admit(pod: K8sObject): Promise<{ admitted: boolean; output: string }> {
+    const file = writeObjects(`${pod.metadata.name}.yaml`, [pod]);
+    try {
+      const { stdout, stderr } = await kubectl(['create', '--dry-run=server', '-f', file], h.kube.adminKubeconfigPath);
+      return { admitted: true, output: stdout + stderr };
+    } catch (err) {
+      return { admitted: false, output: (err as Error).message };
+    }
+  }
+
+  it('the namespaces carry the labels the admission plugin reads', async () => {
+    const core = h.kube.kubeConfig().makeApiClient(CoreV1Api);
+    const labels = async (name: string) => (await core.readNamespace({ name })).metadata?.labels ?? {};
+    expect(await labels(NS)).toMatchObject({ 'pod-security.kubernetes.io/enforce': 'restricted' });
+    expect(await labels(NODE_NS)).toMatchObject({ 'pod-security.kubernetes.io/enforce': 'privileged' });
+  });
+
+  it('admits the exporter, Loki and Grafana under `restricted`', async () => {
+    for (const name of ['kube-eventline', 'loki', 'grafana']) {
+      const pod = await podOf('Deployment', name);
+      expect(pod.metadata.namespace).toBe(NS);
+      const result = await admit(pod);
+      expect(result, name).toMatchObject({ admitted: true });
+      expect(result.output, name).toMatch(/created \(server dry run\)/);
+      expect(result.output, name).not.toMatch(/PodSecurity/);
+    }
+  });
+
+  const regressions: Array<[string, (spec: K8sObject) => void, RegExp]> = [
+    [
+      'runAsNonRoot removed (pod and container)',
+      (spec) => {
+        delete spec.securityContext.runAsNonRoot;
+        for (const c of spec.containers) delete c.securityContext.runAsNonRoot;
+      },
+      /runAsNonRoot != true/,
+    ],
+    ['allowPrivilegeEscalation: true', (spec) => (spec.containers[0].securityContext.allowPrivilegeEscalation = true), /allowPrivilegeEscalation != false/],
+    ['runAsUser: 0', (spec) => (spec.containers[0].securityContext.runAsUser = 0), /runAsUser=0/],
+    ['a capability added', (spec) => (spec.containers[0].securityContext.capabilities.add = ['NET_ADMIN']), /unrestricted capabilities/],
+    ['no seccomp profile', (spec) => delete spec.securityContext.seccompProfile, /seccompProfile/],
+    ['a hostPath volume', (spec) => spec.volumes.push({ name: 'host', hostPath: { path: '/var/log' } }), /restricted volume types|hostPath/],
+  ];
+
+  it.each(regressions)('refuses the exporter with %s, naming the rule it breaks', async (_what, regress, rule) => {
+    const pod = await podOf('Deployment', 'kube-eventline');
+    regress(pod.spec);
+    const result = await admit(pod);
+    expect(result.admitted, result.output).toBe(false);
+    expect(result.output).toMatch(/violates PodSecurity "restricted:latest"/);
+    expect(result.output).toMatch(rule);
+  });
+
+  it('admits Fluent Bit and Node Problem Detector in kube-eventline-node', async () => {
+    for (const name of ['kube-eventline-fluent-bit', 'node-problem-detector']) {
+      const pod = await podOf('DaemonSet', name);
+      expect(pod.metadata.namespace).toBe(NODE_NS);
+      const result = await admit(pod);
+      expect(result, name).toMatchObject({ admitted: true });
+      expect(result.output, name).toMatch(/created \(server dry run\)/);
+    }
+  });
+
+  it('would refuse Fluent Bit and Node Problem Detector under `baseline`: `privileged` is the level they need', async () => {
+    const needs: Record<string, RegExp[]> = {
+      'kube-eventline-fluent-bit': [/hostPath volumes/],
+      'node-problem-detector': [/host namespaces/, /privileged/, /hostPath volumes/],
+    };
+    for (const [name, rules] of Object.entries(needs)) {
+      const result = await admit(await podOf('DaemonSet', name, baselineNs));
+      expect(result.admitted, result.output).toBe(false);
+      expect(result.output).toMatch(/violates PodSecurity "baseline:latest"/);
+      for (const rule of rules) expect(result.output, name).toMatch(rule);
+    }
+  });
+
+  it('would refuse Fluent Bit and Node Problem Detector in the exporter\'s namespace', async () => {
+    for (const name of ['kube-eventline-fluent-bit', 'node-problem-detector']) {
+      const result = await admit(await podOf('DaemonSet', name, NS));
+      expect(result.admitted, result.output).toBe(false);
+      expect(result.output).toMatch(/violates PodSecurity "restricted:latest"/);
     }
   });
 });

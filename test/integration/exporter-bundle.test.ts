@@ -15,6 +15,7 @@ import { freePort } from '../harness/server-process.js';
 import { eventually, occurrenceLedger } from '../support/capture-sink.js';
 import { EventWriter } from '../support/kube-events.js';
 import { repoPath } from '../support/real-events.js';
+import { linesBeforeSentinel } from '../support/sentinel.js';
 
 const run = promisify(execFile);
 const NS = 'kube-eventline';
@@ -56,7 +57,8 @@ class ExporterProcess {
       }
     });
     this.child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (this.stderr += chunk));
-    this.exited = new Promise((resolve) => this.child.on('exit', (code) => resolve(code)));
+    // 'close', not 'exit': by then stdout has been read to its end, so `lines` holds every line.
+    this.exited = new Promise((resolve) => this.child.on('close', (code) => resolve(code)));
   }
 
   async ready(): Promise<void> {
@@ -137,8 +139,8 @@ describe('the exporter as the bundle deploys it', () => {
     const crash = await writer.create(ns, { reason: 'BackOff', type: 'Warning', objectName: 'api-1' });
     const other = await writer.create(ns, { reason: 'Scheduled', objectName: 'api-2' });
     await writer.bump(crash, 3);
-    const mine = (p: ExporterProcess) => p.lines.filter((l) => l.metadata.namespace === ns);
-    await eventually('first lines', () => occurrenceLedger(mine(first)).byUid.get(crash.metadata.uid!) === 4);
+    const mine = (lines: readonly EventLine[]) => lines.filter((l) => l.metadata.namespace === ns);
+    await eventually('first lines', () => occurrenceLedger(mine(first.lines)).byUid.get(crash.metadata.uid!) === 4);
 
     // It holds the Lease and wrote its checkpoint with the bundle's RBAC.
     const lease = await writer.api.getJson<{ spec: { holderIdentity: string } }>(`/apis/coordination.k8s.io/v1/namespaces/${NS}/leases/kube-eventline`);
@@ -166,15 +168,14 @@ describe('the exporter as the bundle deploys it', () => {
     const second = new ExporterProcess();
     processes.push(second);
     await second.ready();
-    await eventually('lines after restart', () => mine(second).length >= 2);
-    await new Promise((r) => setTimeout(r, 1000));
-    expect(mine(second).map((l) => [l.metadata.uid, l.count, l.delta]).sort()).toEqual(
+    const afterRestart = mine(await linesBeforeSentinel(writer, ns, second));
+    expect(afterRestart.map((l) => [l.metadata.uid, l.count, l.delta]).sort()).toEqual(
       [
         [crash.metadata.uid, 6, 2],
         [born.metadata.uid, 1, 1],
       ].sort(),
     );
-    const all = occurrenceLedger([...mine(first), ...mine(second)]);
+    const all = occurrenceLedger([...mine(first.lines), ...afterRestart]);
     expect(all.repeatedPairs).toEqual([]);
     expect(all.byUid.get(other.metadata.uid!)).toBe(1);
     expect(all.byUid.get(crash.metadata.uid!)).toBe(6);
@@ -207,8 +208,8 @@ describe('the exporter as the bundle deploys it', () => {
     expect(await leader.stop()).toBe(0);
     await candidate.ready();
     await writer.bump(e, 1);
-    await eventually('candidate writes the next occurrence', () => candidate.lines.some((l) => l.metadata.uid === e.metadata.uid));
-    expect(candidate.lines.filter((l) => l.metadata.uid === e.metadata.uid).map((l) => [l.count, l.delta])).toEqual([[2, 1]]);
+    const byCandidate = await linesBeforeSentinel(writer, ns, candidate);
+    expect(byCandidate.filter((l) => l.metadata.uid === e.metadata.uid).map((l) => [l.count, l.delta])).toEqual([[2, 1]]);
   });
   it('SIGTERM waits until every accepted line has reached stdout, even while the reader is stalled', async () => {
     for (const p of processes) await p.stop();
@@ -244,12 +245,12 @@ describe('the exporter as the bundle deploys it', () => {
       const accepted = (await settledCount('the stalled exporter accepting no more lines')) - baseline;
       expect(accepted).toBeGreaterThan(0);
       const exited = exporter.stop();
-      await new Promise((r) => setTimeout(r, 1000));
-      expect(exporter.exitCode, 'exited while the lines it had accepted could not be written yet').toBeNull();
       exporter.resumeStdout();
       expect(await exited).toBe(0);
       // Every line accepted before SIGTERM reached stdout: none was left in a buffer. (Also the
       // line whose write was waiting for the reader, and the rest of the watch chunk it came in.)
+      // An exporter that exited at SIGTERM without waiting for the reader fails here: the lines
+      // its buffers held (a stalled one holds more than sonic-boom's 16 KiB mark) never come out.
       const mine = exporter.lines.filter((l) => l.metadata.namespace === ns);
       expect(mine.length).toBeGreaterThan(accepted);
       expect(mine.length).toBeLessThan(created);
@@ -259,13 +260,11 @@ describe('the exporter as the bundle deploys it', () => {
       const next = new ExporterProcess();
       processes.push(next);
       await next.ready();
-      const both = () => [...mine, ...next.lines.filter((l) => l.metadata.namespace === ns)];
-      await eventually('the rest written by the next start', () => both().length >= created);
-      await new Promise((r) => setTimeout(r, 1000));
-      const { byUid, repeatedPairs } = occurrenceLedger(both());
+      const both = [...mine, ...(await linesBeforeSentinel(writer, ns, next)).filter((l) => l.metadata.namespace === ns)];
+      const { byUid, repeatedPairs } = occurrenceLedger(both);
       expect(repeatedPairs).toEqual([]);
       expect(byUid.size).toBe(created);
-      expect(both()).toHaveLength(created);
+      expect(both).toHaveLength(created);
       expect(await next.stop()).toBe(0);
     } finally {
       exporter.resumeStdout();

@@ -12,6 +12,7 @@ import { harness, type Harness } from '../harness/index.js';
 import { CaptureSink, eventually, occurrenceLedger } from '../support/capture-sink.js';
 import { EventWriter } from '../support/kube-events.js';
 import { repoPath } from '../support/real-events.js';
+import { linesBeforeSentinel } from '../support/sentinel.js';
 
 const quiet = pino({ level: 'warn' }, pino.destination(2));
 const fastWatch = { minBackoffMs: 100, maxBackoffMs: 1000, timeoutSeconds: 60 };
@@ -58,26 +59,24 @@ describe('exporter against the real API server', () => {
     await start(`namespaces: [${ns}]\nmaxEventAgeSeconds: 600\nenrichment: {enabled: false}\n`, [out]);
     const created: RawEvent[] = [];
     for (let i = 0; i < 15; i++) created.push(await writer.create(ns, { reason: i % 3 ? 'Pulled' : 'BackOff', type: i % 3 ? 'Normal' : 'Warning', objectName: `pod-${i}` }));
-    await eventually('a line per created Event', () => out.lines.length >= 15);
     const backoff = created[0]!;
     await writer.bump(backoff, 2);
     await writer.bump(backoff, 4);
     await writer.touch(backoff); // a MODIFIED without a new occurrence
-    await eventually('count increases written', () => out.lines.filter((l) => l.metadata.uid === backoff.metadata.uid).length >= 3);
-    await new Promise((r) => setTimeout(r, 500)); // let any wrong extra line arrive before counting
+    const lines = await linesBeforeSentinel(writer, ns, out);
 
-    expect(out.lines).toHaveLength(17);
-    const ofBackoff = out.lines.filter((l) => l.metadata.uid === backoff.metadata.uid);
+    expect(lines).toHaveLength(17);
+    const ofBackoff = lines.filter((l) => l.metadata.uid === backoff.metadata.uid);
     expect(ofBackoff.map((l) => [l.count, l.delta])).toEqual([
       [1, 1],
       [3, 2],
       [7, 4],
     ]);
     expect(ofBackoff.every((l) => l.level === 'warning' && l.reason === 'BackOff')).toBe(true);
-    const { byUid, repeatedPairs } = occurrenceLedger(out.lines);
+    const { byUid, repeatedPairs } = occurrenceLedger(lines);
     expect(repeatedPairs).toEqual([]);
     for (const e of created) expect(byUid.get(e.metadata.uid!)).toBe(e === backoff ? 7 : 1);
-    const pulled = out.lines.find((l) => l.reason === 'Pulled')!;
+    const pulled = lines.find((l) => l.reason === 'Pulled')!;
     expect(pulled.level).toBe('info');
     expect(pulled.namespace).toBe(ns);
   });
@@ -95,18 +94,18 @@ describe('exporter against the real API server', () => {
     await writer.create(b, { reason: 'Pulled' }); // dropped by the route: no receiver
     await writer.create(unwatched, { reason: 'BackOff', type: 'Warning' });
     await writer.touch(inB); // MODIFIED, count unchanged
-    await eventually('both watched namespaces written', () => out.lines.length >= 2);
-    await eventually('the unchanged MODIFIED seen', async () => (await metric(exporter, 'events_received_total', { type: 'MODIFIED' })) >= 1);
-    await new Promise((r) => setTimeout(r, 500));
+    // A watch per namespace, each ordered on its own: a sentinel in each.
+    const lines = await linesBeforeSentinel(writer, [a, b], out);
+    const sentinels = 2;
 
-    expect(out.lines.map((l) => l.metadata.uid).sort()).toEqual([long.metadata.uid, inB.metadata.uid].sort());
-    const cut = out.lines.find((l) => l.metadata.uid === long.metadata.uid)!.message;
+    expect(lines.map((l) => l.metadata.uid).sort()).toEqual([long.metadata.uid, inB.metadata.uid].sort());
+    const cut = lines.find((l) => l.metadata.uid === long.metadata.uid)!.message;
     expect(cut).toBe(`${'m'.repeat(64)} …[truncated 48 bytes]`);
-    expect(await metric(exporter, 'events_received_total', { type: 'ADDED' })).toBe(3);
+    expect(await metric(exporter, 'events_received_total', { type: 'ADDED' })).toBe(3 + sentinels);
     expect(await metric(exporter, 'lines_written_total', { level: 'error', receiver: 'stdout' })).toBe(1);
     expect(await metric(exporter, 'lines_written_total', { level: 'warning', receiver: 'stdout' })).toBe(1);
-    expect(await metric(exporter, 'occurrences_written_total', { receiver: 'stdout' })).toBe(2);
-    expect(await metric(exporter, 'route_matches_total', { receiver: 'stdout' })).toBe(2);
+    expect(await metric(exporter, 'occurrences_written_total', { receiver: 'stdout' })).toBe(2 + sentinels);
+    expect(await metric(exporter, 'route_matches_total', { receiver: 'stdout' })).toBe(2 + sentinels);
     expect(await metric(exporter, 'events_dropped_total', { why: 'no_route' })).toBe(1);
     expect(await metric(exporter, 'events_dropped_total', { why: 'unchanged' })).toBe(1);
     const lastLineTime = Math.max(...out.lines.map((l) => Date.parse(l.time))) / 1000;
@@ -179,9 +178,9 @@ describe('exporter against the real API server', () => {
       return [...finalCount].every(([uid, n]) => byUid.get(uid) === n);
     });
     await writer.remove(gone);
-    await new Promise((r) => setTimeout(r, 1000));
+    const lines = await linesBeforeSentinel(writer, ns, out);
 
-    const { byUid, repeatedPairs } = occurrenceLedger(out.lines);
+    const { byUid, repeatedPairs } = occurrenceLedger(lines);
     expect(repeatedPairs).toEqual([]);
     for (const [uid, n] of finalCount) expect(byUid.get(uid), `occurrences of ${uid}`).toBe(n);
     expect(byUid.size).toBe(finalCount.size);
@@ -218,19 +217,18 @@ describe('exporter against the real API server', () => {
     }
 
     await eventually('relist after 410 Gone', async () => (await metric(exporter, 'relists_total')) > relistsBefore);
-    await eventually('missed occurrences written', () => out.lines.length >= 8);
-    await new Promise((r) => setTimeout(r, 500)); // let any wrong extra line arrive before counting
-    expect(out.lines.slice(5).map((l) => [l.metadata.uid, l.count, l.delta]).sort()).toEqual(
+    const lines = await linesBeforeSentinel(writer, ns, out);
+    expect(lines.slice(5).map((l) => [l.metadata.uid, l.count, l.delta]).sort()).toEqual(
       [
         [grows!.metadata.uid, 4, 3],
         [growsToo!.metadata.uid, 4, 3],
         [born!.metadata.uid, 1, 1],
       ].sort(),
     );
-    expect(occurrenceLedger(out.lines).repeatedPairs).toEqual([]);
-    expect(out.lines.filter((l) => l.metadata.uid === steady!.metadata.uid)).toHaveLength(1);
-    // The two deleted Events were not in the relist: forgotten, not kept until their TTL.
-    expect(await metric(exporter, 'tracked_events')).toBe(4);
+    expect(occurrenceLedger(lines).repeatedPairs).toEqual([]);
+    expect(lines.filter((l) => l.metadata.uid === steady!.metadata.uid)).toHaveLength(1);
+    // The two deleted Events were not in the relist: forgotten, not kept until their TTL. (And the sentinel is tracked.)
+    expect(await metric(exporter, 'tracked_events')).toBe(4 + 1);
     expect(await metric(exporter, 'watch_restarts_total', { reason: 'expired' })).toBeGreaterThan(0);
   });
 
@@ -240,19 +238,17 @@ describe('exporter against the real API server', () => {
     await start(`namespaces: [${ns}]\nmaxEventAgeSeconds: 600\nenrichment: {enabled: false}\n`, [out]);
     const first = new Date(Date.now() - 30_000);
     const event = await writer.createSeries(ns, { reason: 'BackOff', type: 'Warning', objectName: 'web-0', count: 2, firstAt: first, lastAt: new Date(Date.now() - 20_000) });
-    await eventually('series Event written', () => out.lines.length >= 1);
     const lastAt = new Date(Date.now() - 1_000);
     await writer.updateSeries(event, 5, lastAt);
-    await eventually('series growth written', () => out.lines.length >= 2);
-    await new Promise((r) => setTimeout(r, 500));
-    expect(out.lines.map((l) => [l.metadata.uid, l.count, l.delta, l.reason, l.level])).toEqual([
+    const lines = await linesBeforeSentinel(writer, ns, out);
+    expect(lines.map((l) => [l.metadata.uid, l.count, l.delta, l.reason, l.level])).toEqual([
       [event.metadata.uid, 2, 2, 'BackOff', 'warning'],
       [event.metadata.uid, 5, 3, 'BackOff', 'warning'],
     ]);
     // series.lastObservedTime wins over eventTime; the line keeps the microseconds' instant.
-    expect(Date.parse(out.lines[1]!.time)).toBe(lastAt.getTime());
-    expect(out.lines[1]!.series?.count).toBe(5);
-    expect(out.lines[1]!.involvedObject.name).toBe('web-0');
+    expect(Date.parse(lines[1]!.time)).toBe(lastAt.getTime());
+    expect(lines[1]!.series?.count).toBe(5);
+    expect(lines[1]!.involvedObject.name).toBe('web-0');
   });
 
   it('a restart with a checkpoint writes exactly what happened while it was away', async () => {
@@ -274,15 +270,14 @@ describe('exporter against the real API server', () => {
 
     const second = new CaptureSink('stdout');
     await start(config, [second]);
-    await eventually('lines after the restart', () => second.lines.length >= 2);
-    await new Promise((r) => setTimeout(r, 500));
-    expect(second.lines.map((l) => [l.metadata.uid, l.count, l.delta]).sort()).toEqual(
+    const afterRestart = await linesBeforeSentinel(writer, ns, second);
+    expect(afterRestart.map((l) => [l.metadata.uid, l.count, l.delta]).sort()).toEqual(
       [
         [kept.metadata.uid, 8, 5],
         [born.metadata.uid, 1, 1],
       ].sort(),
     );
-    const all = occurrenceLedger([...first.lines, ...second.lines]);
+    const all = occurrenceLedger([...first.lines, ...afterRestart]);
     expect(all.repeatedPairs).toEqual([]);
     expect(all.byUid.get(steady.metadata.uid!)).toBe(1);
   });
@@ -358,12 +353,13 @@ describe('exporter against the real API server', () => {
     const expectDump = [made.backoff, made.nodeWarning];
     const expectNodes = [made.nodeWarning, made.systemNode, made.nodeNormal];
     const ours = new Set(Object.values(made).map((e) => e.metadata.uid));
-    const mine = (sink: CaptureSink) => sink.lines.filter((l) => ours.has(l.metadata.uid)).map((l) => l.metadata.uid).sort();
-    await eventually('routed lines', () => mine(dump).length >= expectDump.length && mine(nodes).length >= expectNodes.length);
-    await new Promise((r) => setTimeout(r, 500));
-    expect(mine(dump)).toEqual(expectDump.map((e) => e.metadata.uid).sort());
-    expect(mine(nodes)).toEqual(expectNodes.map((e) => e.metadata.uid).sort());
-    const nodeLine = nodes.lines.find((l) => l.metadata.uid === made.nodeWarning.metadata.uid)!;
+    const mine = (lines: EventLine[]) => lines.filter((l) => ours.has(l.metadata.uid)).map((l) => l.metadata.uid).sort();
+    // One watch of all namespaces: one sentinel, a Warning about a Node (so in default, where Events
+    // about cluster-scoped objects live), so that both routes send it on.
+    const [toDump, toNodes] = await linesBeforeSentinel(writer, 'default', [dump, nodes], { type: 'Warning', kind: 'Node' });
+    expect(mine(toDump!)).toEqual(expectDump.map((e) => e.metadata.uid).sort());
+    expect(mine(toNodes!)).toEqual(expectNodes.map((e) => e.metadata.uid).sort());
+    const nodeLine = toNodes!.find((l) => l.metadata.uid === made.nodeWarning.metadata.uid)!;
     expect(nodeLine.clusterName).toBe('staging');
     expect(nodeLine.namespace).toBe('_cluster');
     expect(nodeLine.level).toBe('error');
@@ -408,19 +404,23 @@ describe('exporter against the real API server', () => {
       });
       const warning = await writer.create('default', { reason: 'NodeNotReady', type: 'Warning', kind: 'Node', objectName: nodeName, source: { component: 'node-controller' } });
       const normal = await writer.create('default', { reason: 'NodeReady', kind: 'Node', objectName: nodeName });
-      const linesOf = (text: string, uid: string | undefined) =>
-        text.split('\n').filter((l) => l.includes(uid!)).map((l) => JSON.parse(l) as EventLine);
+      // Whole lines only: a read may end inside a line still being written.
+      const parse = (text: string) => text.slice(0, text.lastIndexOf('\n') + 1).split('\n').filter(Boolean).map((l) => JSON.parse(l) as EventLine);
       const fileText = () => (existsSync(filePath) ? readFileSync(filePath, 'utf8') : '');
-      await eventually('lines on stdout and in the file', () => linesOf(stdout, warning.metadata.uid).length === 1 && linesOf(fileText(), normal.metadata.uid).length === 1);
+      // A Warning about a Node goes to both receivers: stdout (route 1) and the file (route 2).
+      const [toStdout, toFile] = await linesBeforeSentinel(writer, 'default', [() => parse(stdout), () => parse(fileText())], { type: 'Warning', kind: 'Node' });
+      const of = (lines: EventLine[], e: RawEvent) => lines.filter((l) => l.metadata.uid === e.metadata.uid);
       // stdout (route 1, Warnings, deDot: true): dots in label keys became _.
-      const onStdout = linesOf(stdout, warning.metadata.uid)[0]!;
+      expect(of(toStdout!, warning)).toHaveLength(1);
+      const onStdout = of(toStdout!, warning)[0]!;
       expect(onStdout.involvedObject.labels).toEqual({ 'kubernetes_io/hostname': nodeName, 'topology_kubernetes_io/zone': 'zone-a' });
       expect(onStdout.involvedObject.deleted).toBe(false);
-      expect(linesOf(stdout, normal.metadata.uid)).toEqual([]);
+      expect(of(toStdout!, normal)).toEqual([]);
       // The file (route 2, kind Node, no deDot): both Events, labels as they are.
-      const inFile = linesOf(fileText(), warning.metadata.uid)[0]!;
+      expect(of(toFile!, warning)).toHaveLength(1);
+      const inFile = of(toFile!, warning)[0]!;
       expect(inFile.involvedObject.labels).toEqual({ 'kubernetes.io/hostname': nodeName, 'topology.kubernetes.io/zone': 'zone-a' });
-      expect(linesOf(fileText(), normal.metadata.uid)[0]!.level).toBe('normal');
+      expect(of(toFile!, normal).map((l) => l.level)).toEqual(['normal']);
       expect(inFile.clusterName).toBe('staging');
     } finally {
       child.kill('SIGTERM');
@@ -446,14 +446,15 @@ describe('exporter against the real API server', () => {
     const { config } = loadConfig(`namespaces: [${ns}]\nmaxEventAgeSeconds: 600\nenrichment: {enabled: false}\n`, 'test.yaml', {});
     const exporter = await runExporter(config, kubeConfigAt(h.kube.proxy.kubeconfigPath), quiet, { sinks: new Map([['stdout', slow]]), watch: fastWatch });
     running.push(exporter);
-    await new Promise((r) => setTimeout(r, 1500));
+    // The listed page is in hand once the first line is taken: a pipeline that did not wait for the
+    // receiver would take the other 59 in the same turn of the event loop, before this poll looks.
+    await eventually('the first line taken', () => slow.calls >= 1);
     expect(slow.calls).toBe(1); // nothing else was taken on while the sink was busy
     expect(exporter.exporter.ready).toBe(false);
     release();
-    await eventually('all lines after release', () => slow.lines.length >= 60);
-    await new Promise((r) => setTimeout(r, 300));
-    expect(slow.lines).toHaveLength(60);
-    expect(occurrenceLedger(slow.lines).repeatedPairs).toEqual([]);
+    const lines = await linesBeforeSentinel(writer, ns, slow);
+    expect(lines).toHaveLength(60);
+    expect(occurrenceLedger(lines).repeatedPairs).toEqual([]);
   });
 
   it('a failing receiver is counted, the watch resumes, and once it works again every occurrence is written once', async () => {
@@ -473,10 +474,9 @@ describe('exporter against the real API server', () => {
     flaky.failures.push('throw', 'reject');
     const created: RawEvent[] = [];
     for (let i = 0; i < 5; i++) created.push(await writer.create(ns, { reason: 'BackOff', type: 'Warning', objectName: `disk-${i}` }));
-    await eventually('every Event written despite the failures', () => new Set(flaky.lines.map((l) => l.metadata.uid)).size >= 5);
-    await new Promise((r) => setTimeout(r, 500));
+    const lines = await linesBeforeSentinel(writer, ns, flaky);
     expect(flaky.failures).toEqual([]); // both faults were hit
-    const { byUid, repeatedPairs } = occurrenceLedger(flaky.lines);
+    const { byUid, repeatedPairs } = occurrenceLedger(lines);
     expect(repeatedPairs).toEqual([]);
     for (const e of created) expect(byUid.get(e.metadata.uid!)).toBe(1);
     expect(await metric(exporter, 'sink_errors_total', { receiver: 'stdout' })).toBe(2);

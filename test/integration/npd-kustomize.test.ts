@@ -38,10 +38,10 @@ describe('kubectl kustomize npd', () => {
     );
   });
 
-  it('puts namespaced objects in kube-eventline', () => {
+  it('puts namespaced objects in kube-eventline-node, the node agents\' privileged namespace', () => {
     for (const o of objects) {
       if (o.kind.startsWith('Cluster')) expect(o.metadata.namespace).toBeUndefined();
-      else expect(o.metadata.namespace, `${o.kind}/${o.metadata.name}`).toBe('kube-eventline');
+      else expect(o.metadata.namespace, `${o.kind}/${o.metadata.name}`).toBe('kube-eventline-node');
     }
   });
 

@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { RawEvent } from '../../src/line/event-line.js';
 
-/** ../shared/events/real-events.jsonl: 302 Events recorded on real clusters (Kubernetes 1.8–1.33). */
-export const REAL_EVENTS_PATH = resolve(import.meta.dirname, '..', '..', '..', 'shared', 'events', 'real-events.jsonl');
+/** 302 Events recorded on real clusters (Kubernetes 1.8–1.33); SOURCES.md beside it says where each comes from. */
+export const REAL_EVENTS_PATH = resolve(import.meta.dirname, '..', 'fixtures', 'events', 'real-events.jsonl');
 
 export function realEvents(): RawEvent[] {
   const text = readFileSync(REAL_EVENTS_PATH, 'utf8');

@@ -240,6 +240,38 @@ export function imageProblem(image: string): string | undefined {
   return undefined;
 }
 
+/**
+ * Images a manifest may name by tag alone, each with the reason. Everything else must be pinned by
+ * digest too. Digests come from published sources (a registry's promotion manifest, other projects'
+ * pinned references): no registry is reachable from here to look one up, and an image whose digest
+ * could not be verified stays tag-only rather than carry an invented one.
+ */
+export const UNPINNED_IMAGES: ReadonlyMap<string, string> = new Map([
+  // The project's own image, built from the Dockerfile and not published yet: there is no digest.
+  ['ghcr.io/kube-eventline/kube-eventline:0.1.0', 'the exporter image, built from this repository and not yet published'],
+  // No published digest for this exact tag was found to check against; pin it when one is.
+  ['cr.fluentbit.io/fluent/fluent-bit:4.2.2', 'no verified digest for the tag'],
+  // The Dockerfile's build-arg default, a moving tag; `--build-arg NODE_IMAGE=node:20-alpine@sha256:…`
+  // pins a build (docs/bundle.md).
+  ['node:20-alpine', 'Dockerfile build-arg default, pinned per build with --build-arg'],
+]);
+
+/** `repo:tag@sha256:<64 hex>`: the readable tag and the content address both. */
+export function digestProblem(image: string): string | undefined {
+  const at = image.indexOf('@');
+  if (at < 0) return `${image}: not pinned by digest (repo:tag@sha256:...)`;
+  const tagProblem = imageProblem(image.slice(0, at));
+  if (tagProblem) return `${image}: ${tagProblem.slice(tagProblem.indexOf(': ') + 2)} (keep the tag next to the digest)`;
+  if (!/^sha256:[0-9a-f]{64}$/.test(image.slice(at + 1))) return `${image}: the digest is not sha256: and 64 hex digits`;
+  return undefined;
+}
+
+/** Pinned by digest, or tag-only with a reason in UNPINNED_IMAGES. */
+export function pinProblem(image: string): string | undefined {
+  if (UNPINNED_IMAGES.has(image)) return imageProblem(image);
+  return digestProblem(image);
+}
+
 export function images(objects: SourcedObject[]): Array<{ where: string; image: string }> {
   const out: Array<{ where: string; image: string }> = [];
   for (const { id, spec } of podSpecs(objects)) {

@@ -13,6 +13,7 @@ import {
   hardeningProblems,
   imageProblem,
   images,
+  pinProblem,
   podSpecs,
   rbacProblems,
   readYaml,
@@ -20,9 +21,12 @@ import {
   repoPath,
   type K8sObject,
   type SourcedObject,
+  UNPINNED_IMAGES,
 } from './deploy-checks.js';
 
 const NS = 'kube-eventline';
+/** Fluent Bit and Node Problem Detector: the node agents that need host access. */
+const NODE_NS = 'kube-eventline-node';
 const DASHBOARDS = [
   'events-overview.json',
   'object-history.json',
@@ -45,11 +49,40 @@ const container = (workload: K8sObject | undefined, name: string) =>
 describe('deploy/ (the bundle)', () => {
   it('renders: every resource and generator file exists, including ../fluent-bit and ../npd', () => {
     const k = readYaml(repoPath('deploy', 'kustomization.yaml'));
-    expect(k.namespace).toBe(NS);
+    // A namespace here would move every part into one namespace (see the Pod Security test).
+    expect(k.namespace).toBeUndefined();
     expect(k.resources).toEqual(['bundle']);
     const bundle = readYaml(repoPath('deploy', 'bundle', 'kustomization.yaml'));
     expect(bundle.resources).toEqual(['namespace.yaml', '../exporter', '../../fluent-bit', '../../npd']);
     expect(base.problems, base.problems.join('\n')).toEqual([]);
+  });
+
+  it('Pod Security: the exporter runs where `restricted` is enforced, the node agents in their own `privileged` namespace', () => {
+    const label = (ns: string, key: string) => find(root.objects, 'Namespace', ns)?.metadata.labels?.[`pod-security.kubernetes.io/${key}`];
+    for (const mode of ['enforce', 'warn', 'audit']) expect(label(NS, mode), mode).toBe('restricted');
+    expect(label(NODE_NS, 'enforce')).toBe('privileged');
+    for (const r of [base, quickstart, root]) {
+      const where = Object.fromEntries(podSpecs(r.objects).map(({ id }) => [id, r.objects.find(({ obj }) => `${obj.kind}/${obj.metadata.name}` === id)!.obj.metadata.namespace]));
+      expect(where['Deployment/kube-eventline']).toBe(NS);
+      // Only the two node agents run in the privileged namespace.
+      expect(Object.keys(where).filter((id) => where[id] === NODE_NS).sort()).toEqual(['DaemonSet/kube-eventline-fluent-bit', 'DaemonSet/node-problem-detector']);
+      expect(Object.values(where).every((ns) => ns === NS || ns === NODE_NS)).toBe(true);
+      // Every namespaced object lands in one of the two, and ServiceAccounts next to their pods.
+      for (const { obj } of r.objects) {
+        if (obj.kind !== 'Namespace' && !obj.kind.startsWith('Cluster')) expect([NS, NODE_NS], `${obj.kind}/${obj.metadata.name}`).toContain(obj.metadata.namespace);
+      }
+      for (const { id, spec } of podSpecs(r.objects)) {
+        if (spec.serviceAccountName) expect(find(r.objects, 'ServiceAccount', spec.serviceAccountName)?.metadata.namespace, id).toBe(where[id]);
+      }
+    }
+    // The bindings name the ServiceAccounts where they now are.
+    expect(find(root.objects, 'ClusterRoleBinding', 'kube-eventline-node-problem-detector')?.subjects).toEqual([
+      { kind: 'ServiceAccount', name: 'node-problem-detector', namespace: NODE_NS },
+    ]);
+    // Each namespace's reason is written next to its label.
+    const text = readFileSync(repoPath('deploy', 'bundle', 'namespace.yaml'), 'utf8');
+    expect(text).toMatch(/hostPath/);
+    expect(text).toMatch(/hostNetwork/);
   });
 
   it('the renderer knows kustomize refuses an overlay that includes its own parent directory', () => {
@@ -64,7 +97,7 @@ describe('deploy/ (the bundle)', () => {
     expect(find(o, 'ServiceAccount', 'kube-eventline')?.metadata.namespace).toBe(NS);
     for (const kind of ['ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding']) expect(find(o, kind, 'kube-eventline'), kind).toBeDefined();
     expect(find(o, 'Deployment', 'kube-eventline')?.metadata.namespace).toBe(NS);
-    expect(find(o, 'DaemonSet', 'kube-eventline-fluent-bit')?.metadata.namespace).toBe(NS);
+    expect(find(o, 'DaemonSet', 'kube-eventline-fluent-bit')?.metadata.namespace).toBe(NODE_NS);
     expect(find(o, 'ServiceAccount', 'kube-eventline-fluent-bit')).toBeDefined();
     const cm = find(o, 'ConfigMap', 'kube-eventline-config');
     expect(cm?.data?.['config.yaml']).toBe(readFileSync(repoPath('deploy', 'exporter', 'config.yaml'), 'utf8'));
@@ -198,6 +231,29 @@ describe('deploy/ (the bundle)', () => {
     const configMount = c.volumeMounts.find((m: K8sObject) => m.mountPath === '/fluent-bit/etc/kube-eventline');
     expect(ds.spec.template.spec.volumes.find((v: K8sObject) => v.name === configMount.name).configMap.name).toBe('kube-eventline-fluent-bit');
     expect(ds.spec.template.spec.terminationGracePeriodSeconds).toBeGreaterThan(readYaml(repoPath('fluent-bit', 'fluent-bit.yaml')).service.grace);
+  });
+
+  it('every public image is pinned by tag and digest, or is on the commented allow-list', () => {
+    // The root kustomization renders everything: bundle, npd, Loki, Grafana.
+    const found = images(root.objects);
+    expect(new Set(found.map((f) => f.where.split('/')[1])).size).toBeGreaterThanOrEqual(5);
+    const nodeImage = /^ARG NODE_IMAGE=(\S+)/m.exec(readFileSync(repoPath('Dockerfile'), 'utf8'))?.[1];
+    expect(nodeImage).toBeDefined();
+    const all = [...found, { where: 'Dockerfile ARG NODE_IMAGE', image: nodeImage! }];
+    expect(all.flatMap(({ where, image }) => (pinProblem(image) ? [`${where}: ${pinProblem(image)}`] : []))).toEqual([]);
+    // No stale entries: each allowed exception is still named somewhere.
+    for (const image of UNPINNED_IMAGES.keys()) expect(all.map((f) => f.image), image).toContain(image);
+    // Each exception says why in the source, not only in the map.
+    const source = readFileSync(repoPath('test', 'unit', 'deploy-checks.ts'), 'utf8');
+    for (const image of UNPINNED_IMAGES.keys()) expect(source).toMatch(new RegExp(`// [^\\n]+\\n(\\s*//[^\\n]*\\n)*\\s*\\['${image.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}'`));
+    // The checker itself.
+    const digest = `sha256:${'a'.repeat(64)}`;
+    expect(pinProblem(`grafana/loki:3.7.8@${digest}`)).toBeUndefined();
+    expect(pinProblem('grafana/loki:3.7.8')).toMatch(/not pinned by digest/);
+    expect(pinProblem(`grafana/loki@${digest}`)).toMatch(/no tag/);
+    expect(pinProblem(`grafana/loki:latest@${digest}`)).toMatch(/not a pinned version/);
+    expect(pinProblem('grafana/loki:3.7.8@sha256:abc')).toMatch(/64 hex/);
+    expect(pinProblem('cr.fluentbit.io/fluent/fluent-bit:latest')).toMatch(/not pinned by digest/);
   });
 
   it('every image is pinned by tag, never latest', () => {

@@ -3,17 +3,46 @@ import { once } from 'node:events';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import type { Writable } from 'node:stream';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { buildLine } from '../../src/line/build-line.js';
 import { LineLogger } from '../../src/sinks/line-logger.js';
 import { realEvents } from '../support/real-events.js';
 
+type Destination = ReturnType<typeof pino.destination>;
+
+/** Whether sonic-boom has a write system call in flight (its private `_writing`): only then can 'drain' or 'error' still come. */
+const writeInFlight = (destination: Destination) => (destination as unknown as { _writing: boolean })._writing;
+
+/**
+ * What becomes of a write: 'written', the error it rejected with, or 'stuck': still waiting after a
+ * turn of the event loop that left the destination with no write in flight, when nothing is left
+ * that could ever emit the 'drain' or 'error' it waits for. Decided by the destination's state, not
+ * by a clock. (No periodic flush here: none of these destinations is made with one.)
+ */
+async function outcomeOf(pending: void | Promise<void>, destination: Destination): Promise<unknown> {
+  const waiting = Symbol('waiting');
+  let outcome: unknown = waiting;
+  Promise.resolve(pending).then(
+    () => (outcome = 'written'),
+    (err: unknown) => (outcome = err),
+  );
+  for (;;) {
+    // A turn of the loop: the LineLogger's scheduled hand-over (setImmediate, queued before ours)
+    // has run, and so has every I/O callback and promise reaction that was already due.
+    await new Promise((resolve) => setImmediate(resolve));
+    if (outcome !== waiting) return outcome;
+    if (!writeInFlight(destination)) return 'stuck';
+  }
+}
+
 describe('LineLogger backpressure', () => {
   it('takes lines only up to its high-water mark before asking to wait, and delivers every byte through a slow pipe', async () => {
-    // A real pipe whose reader sleeps before reading, then counts what it gets.
-    const reader = spawn('sh', ['-c', 'sleep 1; wc -c'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    // A real pipe whose reader reads nothing until told to on fd 3 (once the writer has asked to
+    // wait), then counts what it gets.
+    const reader = spawn('sh', ['-c', 'read go <&3; exec wc -c'], { stdio: ['pipe', 'pipe', 'inherit', 'pipe'] });
+    const startReading = () => (reader.stdio[3] as Writable).end('go\n');
     // Listened for from the start: closing the destination closes the pipe, and the reader may
     // exit before the test gets to wait for it (a listener added then would wait for ever).
     const exited = new Promise((r) => reader.on('close', r)); // 'close': after its stdout was read to the end
@@ -28,11 +57,15 @@ describe('LineLogger backpressure', () => {
     for (let i = 0; i < 3000; i++) {
       const pending = logger.write(line);
       if (pending) {
-        if (waits === 0) acceptedBeforeWait = i + 1;
+        if (waits === 0) {
+          acceptedBeforeWait = i + 1;
+          startReading();
+        }
         waits++;
         await pending;
       }
     }
+    if (waits === 0) startReading(); // so that a failure below is reported instead of close() waiting for ever
     // The first wait came once about 16 KiB were buffered, not after megabytes.
     expect(waits).toBeGreaterThan(0);
     expect(acceptedBeforeWait * lineBytes).toBeLessThan(64 * 1024);
@@ -65,9 +98,7 @@ describe('LineLogger backpressure', () => {
     await once(destination, 'drain'); // handed over, written, drained: all before the next write
     // A small line: handed over, it stays below minLength, so no write (and no 'drain') follows it.
     const small = buildLine(realEvents()[1]!, 'info', 1, { clusterName: 'c', maxMessageBytes: 4096 });
-    const next = logger.write(small);
-    const outcome = await Promise.race([Promise.resolve(next).then(() => 'written'), sleep(2000).then(() => 'stuck')]);
-    expect(outcome).toBe('written');
+    expect(await outcomeOf(logger.write(small), destination)).toBe('written');
     await logger.close();
     expect(readFileSync(path, 'utf8').split('\n').filter(Boolean)).toHaveLength(2);
   });
@@ -114,24 +145,38 @@ describe('LineLogger backpressure', () => {
     });
 
     it('flush() rejects on a write error instead of trying again for ever', async () => {
-      const { logger, restore } = await fileLoggerFailingOnce();
+      const { destination, logger, restore } = await fileLoggerFailingOnce();
+      // Trying again is seen by its act: a flush of the destination asked for after one had failed.
+      const triedAgain = new Promise<string>((resolve) => {
+        const flush = destination.flush.bind(destination);
+        let failed = false;
+        destination.flush = (cb) => {
+          if (failed) resolve('tried again after a failed flush');
+          flush((err) => {
+            if (err) failed = true;
+            cb?.(err);
+          });
+        };
+      });
       logger.write(line('a', 0));
-      const outcome = await Promise.race([logger.flush().then(() => 'flushed', (err: NodeJS.ErrnoException) => err.code), sleep(2000).then(() => 'stuck')]);
+      const outcome = await Promise.race([logger.flush().then(() => 'flushed', (err: NodeJS.ErrnoException) => err.code), triedAgain]);
       expect(outcome).toBe('EBADF');
       restore();
       await logger.close();
     });
 
     it('a reader that went away (EPIPE) fails writes and flush with a clear error instead of waiting for ever', async () => {
-      // The reader closes its end of the pipe at once and stays alive, so our end stays open.
-      const reader = spawn('sh', ['-c', 'exec 0<&-; sleep 30'], { stdio: ['pipe', 'ignore', 'ignore'] });
+      // The reader closes its end of the pipe, says so, and stays alive, so our end stays open.
+      const reader = spawn('sh', ['-c', 'exec 0<&-; echo closed; exec sleep 30'], { stdio: ['pipe', 'pipe', 'ignore'] });
       const fd = (reader.stdin as unknown as { _handle: { fd: number } })._handle.fd;
-      await sleep(200);
-      const logger = new LineLogger(pino.destination({ dest: fd, sync: false, minLength: 8192 }));
+      await once(reader.stdout!, 'data'); // 'closed': from now on a write to the pipe fails with EPIPE
+      const destination = pino.destination({ dest: fd, sync: false, minLength: 8192 });
+      const logger = new LineLogger(destination);
       let failure: unknown;
       for (let i = 0; i < 50 && !failure; i++) {
-        const outcome = await Promise.race([Promise.resolve(logger.write(line('x'.repeat(40_000), 0))).catch((err: unknown) => (failure = err)), sleep(2000).then(() => 'stuck')]);
+        const outcome = await outcomeOf(logger.write(line('x'.repeat(40_000), 0)), destination);
         expect(outcome).not.toBe('stuck');
+        if (outcome !== 'written') failure = outcome;
       }
       expect(String(failure)).toMatch(/EPIPE/);
       // From then on every write and flush fails at once, saying why.

@@ -42,6 +42,48 @@ describe('check_clock.sh', () => {
     expect(oneLine(r)).toBe('chrony reports the clock is not synchronised');
   });
 
+  it.each([
+    ['a trailing space', 'Not synchronised '],
+    ['a trailing tab', 'Not synchronised\t'],
+    ['a carriage return', 'Not synchronised\r'],
+    ['leading blanks', '  Not synchronised'],
+  ])('ClockNotSynchronized when "Not synchronised" comes with %s', (_what, leap) => {
+    // With the trailing space the leap status used to fall to the catch-all and read as synchronised.
+    const r = run({ CLOCK_CHRONYC: chronyc, FAKE_CHRONY_LEAP: leap });
+    expect(r.status).toBe(1);
+    expect(oneLine(r)).toBe('chrony reports the clock is not synchronised');
+  });
+
+  it.each(['Insert second', 'Delete second'])('OK for the leap status "%s"', (leap) => {
+    const r = run({ CLOCK_CHRONYC: chronyc, FAKE_CHRONY_LEAP: leap });
+    expect(r.status).toBe(0);
+    expect(oneLine(r)).toBe(`chrony reports the clock is synchronised (${leap})`);
+  });
+
+  it('Unknown, never OK, for a leap status it does not know', () => {
+    const r = run({ CLOCK_CHRONYC: chronyc, FAKE_CHRONY_LEAP: 'Unsynchronised (no sources at all)' });
+    expect(r.status).toBe(2);
+    expect(oneLine(r)).toBe("Cannot check clock sync: chronyc printed leap status 'Unsynchronised (no s'");
+  });
+
+  it('reads "yes " from timedatectl with a trailing blank as yes', () => {
+    const r = run({ CLOCK_TIMEDATECTL: timedatectl, FAKE_NTP_SYNCED: 'yes ' });
+    expect(r.status).toBe(0);
+    expect(oneLine(r)).toBe('systemd reports the clock is synchronised');
+  });
+
+  it.each(['CLOCK_CHRONYC', 'CLOCK_TIMEDATECTL'])('Unknown when %s is set but empty', (name) => {
+    const r = run({ CLOCK_CHRONYC: chronyc, FAKE_CHRONY_LEAP: 'Normal', [name]: '' });
+    expect(r.status).toBe(2);
+    expect(oneLine(r)).toBe(`Bad ${name}: '' (empty)`);
+  });
+
+  it('treats a command override that looks like an option as a command name', () => {
+    const r = run({ CLOCK_CHRONYC: '-p', CLOCK_TIMEDATECTL: '--help' });
+    expect(r.status).toBe(2);
+    expect(oneLine(r)).toBe('Cannot check clock sync: neither chronyc nor timedatectl is available');
+  });
+
   it('prefers chronyc over timedatectl', () => {
     const r = run({ CLOCK_CHRONYC: chronyc, FAKE_CHRONY_LEAP: 'Normal', CLOCK_TIMEDATECTL: timedatectl, FAKE_NTP_SYNCED: 'no' });
     expect(r.status).toBe(0);

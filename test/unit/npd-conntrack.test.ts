@@ -100,6 +100,80 @@ describe('check_conntrack.sh', () => {
     expect(bad.status).toBe(2);
   });
 
+  it('reads a threshold with leading zeros as decimal: 090 is 90 %, so 95 % is over it', () => {
+    // Bash arithmetic reads 090 as a broken octal number: the comparison failed and 95 % was OK.
+    const r = run('at-95', { CONNTRACK_THRESHOLD_PERCENT: '090' });
+    expect(r.status).toBe(1);
+    expect(expectOneLine(r)).toBe('Conntrack table usage over 90%: 95000 out of 100000');
+    // 060 read as octal would be 48, and 50 % would be over it.
+    const sixty = run('ok', { CONNTRACK_THRESHOLD_PERCENT: '060' });
+    expect(sixty.status).toBe(0);
+    expect(expectOneLine(sixty)).toBe('Conntrack table usage 50%: 65536 out of 131072');
+  });
+
+  it('ConntrackFull at 95 % with the default threshold', () => {
+    const r = run('at-95');
+    expect(r.status).toBe(1);
+    expect(expectOneLine(r)).toBe('Conntrack table usage over 90%: 95000 out of 100000');
+  });
+
+  it.each([
+    ['empty', ''],
+    ['zero', '0'],
+    ['negative', '-5'],
+    ['over 100', '101'],
+    ['huge', '99999999999999999999'],
+    ['non-numeric', 'ninety'],
+    ['with a percent sign', '90%'],
+    ['hexadecimal', '0x5a'],
+    ['with blanks', ' 90'],
+    ['an arithmetic expression', '1+1'],
+  ])('Unknown with a short message for a bad CONNTRACK_THRESHOLD_PERCENT (%s)', (_what, value) => {
+    const r = run('at-95', { CONNTRACK_THRESHOLD_PERCENT: value });
+    expect(r.status).toBe(2);
+    expect(expectOneLine(r)).toBe(`Bad CONNTRACK_THRESHOLD_PERCENT: '${value.slice(0, 20)}' (want 1-100)`);
+    expect(r.stderr).toBe('');
+  });
+
+  it.each(['CONNTRACK_COUNT_FILE', 'CONNTRACK_MAX_FILE'])('Unknown when %s is set but empty', (name) => {
+    const r = run('ok', { [name]: '' });
+    expect(r.status).toBe(2);
+    expect(expectOneLine(r)).toBe(`Bad ${name}: '' (empty)`);
+  });
+
+  describe('hostile file contents', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'npd-conntrack-values-'));
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+    const withCount = (name: string, count: string, max = '131072\n'): ScriptResult => {
+      writeFileSync(join(dir, `${name}-count`), count);
+      writeFileSync(join(dir, `${name}-max`), max);
+      return runScript(script, { CONNTRACK_COUNT_FILE: join(dir, `${name}-count`), CONNTRACK_MAX_FILE: join(dir, `${name}-max`) });
+    };
+
+    it.each([
+      ['negative', '-5\n'],
+      ['empty', ''],
+      ['16 digits', '1234567890123456\n'],
+    ])('Unknown for a %s count', (what, content) => {
+      const name = what.replace(/\W+/g, '-');
+      const r = withCount(name, content);
+      expect(r.status).toBe(2);
+      expect(expectOneLine(r)).toBe(`Not a number in ${name}-count: '${content.trim().slice(0, 20)}'`);
+    });
+
+    it('reads counts with leading zeros as decimal', () => {
+      const r = withCount('zeros', '0000065536\n', '00131072\n');
+      expect(r.status).toBe(0);
+      expect(expectOneLine(r)).toBe('Conntrack table usage 50%: 65536 out of 131072');
+    });
+
+    it('computes with the largest counts it accepts (15 digits) without overflow', () => {
+      const r = withCount('large', '950000000000000\n', '999999999999999\n');
+      expect(r.status).toBe(1);
+      expect(expectOneLine(r)).toBe('Conntrack table usage over 90%: 950000000000000 out of 999999999999999');
+    });
+  });
+
   describe('as the checks container user (uid 65534)', () => {
     const scratch = mkdtempSync(join(tmpdir(), 'npd-conntrack-'));
     chmodSync(scratch, 0o755);

@@ -3,7 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { loadDaemonSet, loadResources, type Container } from './npd-support.js';
 
-const IMAGE = /^registry\.k8s\.io\/node-problem-detector\/node-problem-detector:v0\.8\.\d+$/;
+// The release tag and its digest (registry.k8s.io's promotion manifest lists the digest of each tag).
+const IMAGE = /^registry\.k8s\.io\/node-problem-detector\/node-problem-detector:v0\.8\.\d+@sha256:[0-9a-f]{64}$/;
 
 const resources = loadResources();
 const { obj: ds, pod } = loadDaemonSet();
@@ -14,7 +15,7 @@ const byName = (name: string): Container => {
 };
 
 describe('NPD DaemonSet', () => {
-  it('pins the upstream image to a v0.8.x release', () => {
+  it('pins the upstream image to a v0.8.x release, by tag and digest', () => {
     for (const c of pod.containers) expect(c.image).toMatch(IMAGE);
     expect(new Set(pod.containers.map((c) => c.image)).size).toBe(1);
   });
@@ -87,6 +88,27 @@ describe('NPD DaemonSet', () => {
     expect(new Set(ports).size).toBe(ports.length);
   });
 
+  it('probes each NPD process on /healthz of the health server it binds to the node loopback', () => {
+    const ports: number[] = [];
+    for (const c of pod.containers) {
+      const flags = [...(c.command ?? []), ...(c.args ?? [])];
+      expect(flags, c.name).toContain('--address=127.0.0.1');
+      const port = Number(flags.find((a) => a.startsWith('--port='))?.slice('--port='.length));
+      expect(port, `${c.name}: --port=0 turns the health server off`).toBeGreaterThan(0);
+      ports.push(port);
+      for (const probe of ['startupProbe', 'livenessProbe', 'readinessProbe'] as const) {
+        // hostNetwork: the pod IP is the node IP, where nothing listens; the kubelet reaches the
+        // pod's loopback through the host's.
+        expect(c[probe]?.httpGet, `${c.name} ${probe}`).toEqual({ host: '127.0.0.1', path: '/healthz', port });
+      }
+      // NPD starts the server after it has read its Node, which it waits for up to 5 min.
+      const startup = c.startupProbe!;
+      expect((startup.periodSeconds ?? 10) * (startup.failureThreshold ?? 3), c.name).toBeGreaterThan(300);
+    }
+    expect(new Set(ports).size).toBe(ports.length);
+    expect(pod.hostNetwork).toBe(true);
+  });
+
   it('selects its own pods', () => {
     const spec = ds.spec as { selector: { matchLabels: Record<string, string> }; template: { metadata: { labels: Record<string, string> } } };
     for (const [k, v] of Object.entries(spec.selector.matchLabels)) expect(spec.template.metadata.labels[k]).toBe(v);
@@ -110,7 +132,7 @@ describe('NPD RBAC', () => {
   it('binds the role to the DaemonSet ServiceAccount', () => {
     expect((binding?.roleRef as { name: string }).name).toBe(role?.metadata.name);
     expect(binding?.subjects).toEqual([
-      { kind: 'ServiceAccount', name: pod.serviceAccountName, namespace: 'kube-eventline' },
+      { kind: 'ServiceAccount', name: pod.serviceAccountName, namespace: 'kube-eventline-node' },
     ]);
   });
 });

@@ -68,8 +68,8 @@ describe('npd/kustomization.yaml', () => {
     expect([...(k.resources ?? [])].sort()).toEqual(manifests.sort());
   });
 
-  it('puts everything in the kube-eventline namespace', () => {
-    expect(k.namespace).toBe('kube-eventline');
+  it('puts everything in kube-eventline-node, the Pod Security `privileged` namespace of the node agents', () => {
+    expect(k.namespace).toBe('kube-eventline-node');
   });
 });
 

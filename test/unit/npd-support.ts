@@ -309,6 +309,16 @@ export interface Container {
   securityContext?: Record<string, unknown>;
   resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
   volumeMounts?: { name: string; mountPath: string; readOnly?: boolean }[];
+  startupProbe?: Probe;
+  livenessProbe?: Probe;
+  readinessProbe?: Probe;
+}
+
+export interface Probe {
+  httpGet?: { host?: string; path?: string; port?: number | string };
+  periodSeconds?: number;
+  failureThreshold?: number;
+  timeoutSeconds?: number;
 }
 
 export interface PodSpec {

@@ -1,15 +1,12 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { loadConfigFile } from '../../src/config/load.js';
 import { compileGrader } from '../../src/grade/grade.js';
 import type { RawEvent } from '../../src/line/event-line.js';
 import { buildLine } from '../../src/line/build-line.js';
 import { compileRoute, routeLine } from '../../src/route/compile-route.js';
+import { realEvents } from '../support/real-events.js';
 
-const events: RawEvent[] = readFileSync('/work/shared/events/real-events.jsonl', 'utf8')
-  .split('\n')
-  .filter((text) => text.trim() !== '')
-  .map((text) => JSON.parse(text) as RawEvent);
+const events: RawEvent[] = realEvents();
 
 /**
  * What kubernetes-event-exporter does with test/fixtures/configs/kee/stdout-drop-kube-system.yaml,
