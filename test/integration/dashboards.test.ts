@@ -496,6 +496,11 @@ describe('dashboards at a real cluster\'s size (scale corpus, Loki default limit
     expect(limited.filter((k) => k.startsWith('daily-failures.json') || k.startsWith('rollouts-images.json')).length).toBeGreaterThanOrEqual(4);
   }, 600_000);
 
+  it('approx_topk, which would rank without building every group, is refused by a Loki with default settings', async () => {
+    const q = `approx_topk(10, sum by (name) (sum_over_time({job="kube-eventline", cluster="${scale.cluster}"} | json delta | unwrap delta | __error__="" [1h])))`;
+    await expect(h.loki.queryInstant(q, new Date(scale.end))).rejects.toThrow(/approx_topk is not enabled/);
+  });
+
   function podOf(namespace: string): string {
     return srs.find((r) => r.labels.namespace === namespace && r.labels.kind === 'Pod' && r.labels.reason === 'BackOff')!.labels.name!;
   }
