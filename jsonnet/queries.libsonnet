@@ -31,8 +31,8 @@
     // (`urldecode`) inside a label_format template that compares it, as a literal, with the line or
     // a label. Lines that pass every box get the label c.textBoxLabel="1"; the rest are dropped.
     local decoded(box) = '(urldecode "${%s:percentencode}")' % box;
-    // The line contains the text, ignoring case (an empty box matches every line).
-    local searchCondition = 'contains (lower %s) (lower __line__)' % decoded('search');
+    // The line contains the text, ignoring case; an empty box matches every line without lowering it.
+    local searchCondition = 'or (eq "${search:percentencode}" "") (contains (lower %s) (lower __line__))' % decoded('search');
     // The label equals the text, or the box is empty.
     local equalsOrEmpty(label, box) = 'or (eq "${%s:percentencode}" "") (eq .%s %s)' % [box, label, decoded(box)];
     // The label equals the text; an empty box matches nothing.
