@@ -53,10 +53,19 @@ local keyFor(map, field) =
     dashboardTags: ['kube-eventline'],
     dashboardUidPrefix: 'kube-eventline-',
     dashboardTimezone: 'utc',
+    // The UTC offset (±HH:MM) of dashboardTimezone, which Daily failures needs to cut days at local
+    // midnight: Loki evaluates a 1d step at UTC midnights and LogQL cannot read the dashboard's zone,
+    // so each day's window is moved with `offset`. Set both together ('Asia/Kolkata' and '+05:30');
+    // in a zone with daylight saving time, days are cut an hour off for half of the year.
+    dashboardUtcOffset: '+00:00',
     dashboardRefresh: '1m',
     defaultTimeFrom: 'now-6h',
+    defaultTimeTo: 'now',
     topN: 10,
     logsLimit: 1000,
+    // The label a label_format stage sets on lines that pass the dashboard's text boxes (search,
+    // reason, name, …); any name that is not a stream label or structured metadata key.
+    textBoxLabel: 'eventline_match',
     // Values offered by the `kind` variable (structured metadata has no label-values API).
     kinds: [
       'Pod',
@@ -106,6 +115,13 @@ local keyFor(map, field) =
     ],
     nodeReadinessReasons: ['NodeNotReady', 'NodeReady'],
     imagePullReasons: ['Pulling', 'Pulled'],
+    // Failed image pulls: reasons that are pull failures whatever the message, and reason → message
+    // prefixes for the kubelet's generic `Failed` and `BackOff` (which also mean a crashing container).
+    imagePullFailureReasons: ['ErrImagePull', 'ImagePullBackOff', 'ErrImageNeverPull', 'InspectFailed'],
+    imagePullFailureMessages: {
+      Failed: ['Failed to pull image', 'Error: ErrImagePull', 'Error: ImagePullBackOff'],
+      BackOff: ['Back-off pulling image'],
+    },
 
     // Alerts: which reasons, thresholds, windows and `for` durations.
     runbookUrlBase: 'https://github.com/kube-eventline/kube-eventline/blob/main/docs/runbook.md',
@@ -117,7 +133,10 @@ local keyFor(map, field) =
     unschedulableWindow: '35m',
     alertNodeProblemReasons: ['ConntrackFull', 'KernelOops', 'FilesystemIsReadOnly'],
     nodeProblemWindow: '10m',
-    nodeNotReadyWindow: '15m',
+    // NodeNotReady holds while the node's last NodeNotReady is later than its last NodeReady (or a
+    // removal), looking back this far: Kubernetes writes NodeNotReady once, not while the node stays so.
+    nodeNotReadyLookback: '24h',
+    nodeNotReadyEndReasons: ['NodeReady', 'RemovingNode', 'DeletingNode'],
     silenceWindow: '15m',
     // Clusters whose event stream must never go silent. Empty: alert when the whole job is silent.
     silenceClusters: [],

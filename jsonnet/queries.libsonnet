@@ -1,7 +1,7 @@
 // Every LogQL expression of the mixin, apart from panel layout. `new(c)` takes the `_config`.
 // Events are counted as occurrences: the exporter's per-line `delta` is summed, never lines.
 // Filters on reason/kind/name/workload/node use structured metadata (no parser); only `delta`
-// (and, for image names, `message`) is parsed from the JSON line.
+// (and, for image names and pull failures, `message`) is parsed from the JSON line.
 // Building blocks are function-level locals: libjsonnet evaluates a local once, but an object
 // field on every access.
 {
@@ -15,36 +15,64 @@
     local selector(matchers=[]) =
       '{' + std.join(', ', [c.jobSelector] + (if c.extraSelector == '' then [] else [c.extraSelector]) + matchers) + '}';
     local alternatives(values) = std.join('|', values);
+    // A regular expression that matches any of the literal `values` (which hold no metacharacter).
+    local anyOf(values) = '=~"' + alternatives(values) + '"';
 
+    local clusterMatcher = L.cluster + '=~"${cluster}"';
+    local levelMatcher = L.level + '=~"${level}"';
     // Stream selector narrowed by the dashboard variables cluster, namespace and level.
-    local dashSelector = selector([
-      L.cluster + '=~"${cluster}"',
-      L.namespace + '=~"${namespace}"',
-      L.level + '=~"${level}"',
-    ]);
+    local dashSelector = selector([clusterMatcher, L.namespace + '=~"${namespace}"', levelMatcher]);
+    // The same for every namespace: panels that compare namespaces ignore the namespace variable.
+    local allNamespacesSelector = selector([clusterMatcher, levelMatcher]);
 
-    // Free-text search (case-insensitive line filter), then structured-metadata filters.
-    local searchFilter = '|~ "(?i)${search}"';
+    // Text boxes. Grafana escapes only `'` in a text box for Loki, so a `"`, a backtick or a
+    // backslash typed in one would end or break any LogQL string it is put in. Each box is therefore
+    // sent percent-encoded (`${box:percentencode}`: nothing but [A-Za-z0-9%._~-]) and decoded by Loki
+    // (`urldecode`) inside a label_format template that compares it, as a literal, with the line or
+    // a label. Lines that pass every box get the label c.textBoxLabel="1"; the rest are dropped.
+    local decoded(box) = '(urldecode "${%s:percentencode}")' % box;
+    // The line contains the text, ignoring case; an empty box matches every line without lowering it.
+    local searchCondition = 'or (eq "${search:percentencode}" "") (contains (lower %s) (lower __line__))' % decoded('search');
+    // The label equals the text, or the box is empty.
+    local equalsOrEmpty(label, box) = 'or (eq "${%s:percentencode}" "") (eq .%s %s)' % [box, label, decoded(box)];
+    // The label equals the text; an empty box matches nothing.
+    local equalsRequired(label, box) = 'and (ne .%s "") (eq .%s %s)' % [label, label, decoded(box)];
+    // Cheap label comparisons first: `and` stops at the first false condition.
+    local textBoxes(conditions) =
+      '| label_format ' + c.textBoxLabel + '=`{{ if and ' + std.join(' ', ['(' + x + ')' for x in conditions]) + ' }}1{{ end }}` | '
+      + c.textBoxLabel + '="1"';
+    // Log queries drop the helper label again, so that it never shows among a line's labels.
+    local logQuery(sel, pipeline) = sel + ' ' + pipeline + ' | drop ' + c.textBoxLabel;
+
     local kindFilter = '| ' + M.kind + '=~"${kind}"';
-    local reasonFilter = '| ' + M.reason + '=~"${reason}"';
-    local dashFilters = std.join(' ', [searchFilter, kindFilter, reasonFilter]);
-    local failureFilter = '| ' + L.level + '=~"' + alternatives(c.failureLevels) + '"';
+    // The dashboard's filters: kind (unless the dashboard is about one kind), then the text boxes
+    // reason, `boxes` (extra conditions) and search.
+    local dashFilters(boxes=[], kind=true, fixed=[]) = std.join(' ', fixed + (if kind then [kindFilter] else []) + [
+      textBoxes([equalsOrEmpty(M.reason, 'reason')] + boxes + [searchCondition]),
+    ]);
+    local failureFilter = '| ' + L.level + anyOf(c.failureLevels);
 
     // `sum_over_time` of the occurrences (`delta`) of the lines `sel pipeline` over `range`.
     // `parse` replaces the plain `| json delta` when more fields are needed (it must extract delta).
-    local occurrences(sel, pipeline, range, parse='| json delta') =
-      'sum_over_time(' + sel + (if pipeline == '' then '' else ' ' + pipeline)
-      + ' ' + parse + ' | unwrap delta | __error__="" [' + range + '])';
+    // With `offset`, the range comes right after the selector (`{…} [1d] offset -5h | …`), a form
+    // both Loki and Grafana's query editor read.
+    local occurrences(sel, pipeline, range, parse='| json delta', offset=null) =
+      local tail = ' ' + parse + ' | unwrap delta | __error__=""';
+      local stages = (if pipeline == '' then '' else ' ' + pipeline) + tail;
+      if offset == null then 'sum_over_time(' + sel + stages + ' [' + range + '])'
+      else 'sum_over_time(' + sel + ' [' + range + '] offset ' + offset + stages + ')';
     // Occurrences summed by `by` (a list of label names; [] sums everything).
-    local occurrencesBy(by, sel, pipeline, range, parse='| json delta') =
-      local inner = occurrences(sel, pipeline, range, parse);
+    local occurrencesBy(by, sel, pipeline, range, parse='| json delta', offset=null) =
+      local inner = occurrences(sel, pipeline, range, parse, offset);
       if std.length(by) == 0 then 'sum(' + inner + ')'
       else 'sum by (' + std.join(', ', by) + ') (' + inner + ')';
     local topk(n, expr) = 'topk(' + n + ', ' + expr + ')';
     local dash(by, pipeline, range, parse='| json delta') = occurrencesBy(by, dashSelector, pipeline, range, parse);
 
-    // Object history: one involved object.
-    local objectFilters = std.join(' ', [searchFilter, kindFilter, '| ' + M.name + '=~"${name}"', reasonFilter]);
+    // Object history: one involved object, which must be chosen (an empty name shows nothing).
+    local objectFilters = dashFilters([equalsRequired(M.name, 'name')]);
+    // The objects of the selected namespace and kind, to pick one from.
+    local objectListFilters = dashFilters();
 
     // Pod lifecycle: the level of a line as a number (info 0 … fatal 4), for state timelines.
     local levelRankStage =
@@ -52,102 +80,139 @@
         '{{ if eq .' + L.level + ' "' + c.levels[i] + '" }}' + i + '{{ end }}'
         for i in std.range(0, std.length(c.levels) - 1)
       ]) + '`';
-    local podFilters = std.join(' ', [searchFilter, '| ' + M.kind + '="Pod"', '| ' + M.name + '=~"${pod}"', reasonFilter]);
+    local podKind = '| ' + M.kind + '="Pod"';
+    local podFilters = dashFilters([equalsRequired(M.name, 'pod')], kind=false, fixed=[podKind]);
+    local podListFilters = dashFilters(kind=false, fixed=[podKind]);
 
     // Node problems: node-level events are filed on the Node object (namespace `_cluster`),
     // whose name is the node.
-    local nodeFilters(reasons) = std.join(' ', [
-      searchFilter,
-      kindFilter,
-      '| ' + M.kind + '="Node"',
-      '| ' + M.name + '=~"${node}"',
-      '| ' + M.reason + '=~"' + alternatives(reasons) + '"',
-      reasonFilter,
-    ]);
+    local nodeFilters(reasons) = dashFilters(
+      [equalsOrEmpty(M.name, 'node')],
+      fixed=['| ' + M.kind + '="Node"', '| ' + M.reason + anyOf(reasons)],
+    );
 
-    // Daily failures: warning or worse, per owning workload.
-    local workloadFilters = std.join(' ', [dashFilters, '| ' + M.workload + '=~"${workload}"', '| ' + M.workload + '!=""', failureFilter]);
+    // Daily failures: warning or worse, per owning workload, per day of the dashboard's time zone.
+    // Loki evaluates a 1d step at UTC midnights (it aligns a range query's start and end to the step,
+    // and so does Grafana's query splitting). A point at UTC midnight T with `[1d] offset o` counts
+    // (T - o - 1d, T - o]; with o = a - 1d, where a is the local time of day at T, that is exactly
+    // the local day that T falls on, so each bar sits on the day it counts.
+    local utcOffsetMinutes =
+      local s = c.dashboardUtcOffset;
+      assert std.isString(s) && std.length(s) == 6 && (s[0] == '+' || s[0] == '-') && s[3] == ':'
+             : 'dashboardUtcOffset must look like +05:30 or -07:00, got %s' % [s];
+      local m = std.parseInt(std.substr(s, 1, 2)) * 60 + std.parseInt(std.substr(s, 4, 2));
+      assert m <= 14 * 60 : 'dashboardUtcOffset %s is more than 14 hours away from UTC' % s;
+      if s[0] == '-' then -m else m;
+    assert c.dashboardTimezone != 'utc' || utcOffsetMinutes == 0 : 'dashboardTimezone utc needs dashboardUtcOffset +00:00';
+    local localMinuteOfUtcMidnight = ((utcOffsetMinutes % 1440) + 1440) % 1440;
+    local dayOffset = '%dm' % (localMinuteOfUtcMidnight - 1440);
+    local workloadFilters = dashFilters(
+      [equalsOrEmpty(M.workload, 'workload')],
+      fixed=[failureFilter, '| ' + M.workload + '!=""'],
+    );
+    local perDay(by, sel) = occurrencesBy(by, sel, workloadFilters, '1d', offset=dayOffset);
 
     // Rollouts and images.
-    local rolloutFilters(reasonMatcher) = std.join(' ', [dashFilters, '| ' + M.workload + '=~"${workload}"', '| ' + M.reason + reasonMatcher]);
+    local rolloutFilters(reasonMatcher) = dashFilters([equalsOrEmpty(M.workload, 'workload')], fixed=['| ' + M.reason + reasonMatcher]);
     // ScalingReplicaSet is filed on the Deployment itself: its name is the workload.
-    local scalingFilters = std.join(' ', [dashFilters, '| ' + M.name + '=~"${workload}"', '| ' + M.reason + '="ScalingReplicaSet"']);
-    // Image pull failures: `Failed` ("Failed to pull image …", "Error: ErrImagePull") and `BackOff`
-    // ("Back-off pulling image …") lines that mention pulling.
-    local pullFailureFilters = rolloutFilters('=~"Failed|BackOff"') + ' |~ "(?i)pull"';
+    local scalingFilters = dashFilters([equalsOrEmpty(M.name, 'workload')], fixed=['| ' + M.reason + '="ScalingReplicaSet"']);
+    // Image pull failures, told by reason: the pull-failure reasons, and `Failed` or `BackOff` only
+    // with a message about pulling (a `BackOff` is also a crash-looping container, whatever its name).
+    // The prefixes hold no regex metacharacter.
+    local messagePrefixes(prefixes) = '"(' + alternatives(prefixes) + ').*"';
+    local pullFailureCondition = std.join(' or ', [M.reason + anyOf(c.imagePullFailureReasons)] + [
+      '(' + M.reason + '="' + r + '" and message=~' + messagePrefixes(c.imagePullFailureMessages[r]) + ')'
+      for r in std.objectFields(c.imagePullFailureMessages)
+    ]);
+    local pullFailureReasons = c.imagePullFailureReasons + std.objectFields(c.imagePullFailureMessages);
+    local pullFailureParse = '| json delta, message | ' + pullFailureCondition;
+    local pullFailureFilters = rolloutFilters(anyOf(pullFailureReasons));
     // Parses delta and the image named in a Pulled message ("Successfully pulled image \"x\" …",
     // "Container image \"x\" already present …") as label `image`.
     local imageParse = '| json delta, message | line_format "{{.message}}" | regexp `image "(?P<image>[^"]+)"`';
 
     // Alert rules: no dashboard variables, the whole job, grouped by cluster first.
     local alertOccurrences(by, pipeline, range) = occurrencesBy([L.cluster] + by, selector(), pipeline, range);
-    local nodeReason(reason) = '| ' + M.kind + '="Node" | ' + M.reason + '="' + reason + '"';
-    local notReady = alertOccurrences([M.name], nodeReason('NodeNotReady'), c.nodeNotReadyWindow);
-    local ready = alertOccurrences([M.name], nodeReason('NodeReady'), c.nodeNotReadyWindow);
     local podReason(reason) = '| ' + M.kind + '="Pod" | ' + M.reason + '="' + reason + '"';
+    // The time (Unix seconds, millisecond precision) of a node's last line with one of `reasons`,
+    // looking back nodeNotReadyLookback.
+    local lastNodeEvent(reasons) =
+      'max by (' + L.cluster + ', ' + M.name + ') (max_over_time('
+      + selector([L.namespace + '="' + c.clusterScopedNamespace + '"'])
+      + ' | ' + M.kind + '="Node" | ' + M.reason + (if std.length(reasons) == 1 then '="' + reasons[0] + '"' else anyOf(reasons))
+      + ' | label_format event_ms=`{{ __timestamp__ | unixEpochMillis }}` | unwrap event_ms | __error__="" ['
+      + c.nodeNotReadyLookback + ']))';
+    local lastNotReady = lastNodeEvent(['NodeNotReady']);
+    local lastEnd = lastNodeEvent(c.nodeNotReadyEndReasons);
 
     {
       overview: {
-        total: dash([], dashFilters, '$__range'),
-        failures: dash([], dashFilters + ' ' + failureFilter, '$__range'),
-        objects: 'count(' + dash([L.namespace, M.kind, M.name], dashFilters, '$__range') + ')',
-        byLevel: dash([L.level], dashFilters, '$__auto'),
-        byReason: dash([M.reason], dashFilters, '$__auto'),
-        byNamespace: dash([L.namespace], dashFilters, '$__auto'),
-        byKind: dash([M.kind], dashFilters, '$__auto'),
-        topReasons: topk(c.topN, dash([M.reason], dashFilters, '$__range')),
-        topObjects: topk(c.topN, dash([L.namespace, M.kind, M.name], dashFilters, '$__range')),
-        failureLogs: std.join(' ', [dashSelector, dashFilters, failureFilter]),
+        total: dash([], dashFilters(), '$__range'),
+        failures: dash([], dashFilters(fixed=[failureFilter]), '$__range'),
+        objects: 'count(' + dash([L.namespace, M.kind, M.name], dashFilters(), '$__range') + ')',
+        byLevel: dash([L.level], dashFilters(), '$__auto'),
+        byReason: dash([M.reason], dashFilters(), '$__auto'),
+        byNamespace: dash([L.namespace], dashFilters(), '$__auto'),
+        byKind: dash([M.kind], dashFilters(), '$__auto'),
+        topReasons: topk(c.topN, dash([M.reason], dashFilters(), '$__range')),
+        topObjects: topk(c.topN, dash([L.namespace, M.kind, M.name], dashFilters(), '$__range')),
+        failureLogs: logQuery(dashSelector, dashFilters(fixed=[failureFilter])),
       },
 
       object: {
+        objects: dash([L.namespace, M.kind, M.name], objectListFilters, '$__range'),
         byReason: dash([M.reason], objectFilters, '$__auto'),
         byLevel: dash([L.level], objectFilters, '$__auto'),
         reasonsOverRange: dash([M.reason, L.level], objectFilters, '$__range'),
-        logs: dashSelector + ' ' + objectFilters,
+        logs: logQuery(dashSelector, objectFilters),
       },
 
       pod: {
+        pods: dash([L.namespace, M.name], podListFilters, '$__range'),
         // Worst level per reason per interval.
         levelByReason:
           'max by (' + M.reason + ') (max_over_time(' + std.join(' ', [dashSelector, podFilters, levelRankStage])
           + ' | unwrap level_rank | __error__="" [$__auto]))',
         byReason: dash([M.reason], podFilters, '$__auto'),
         reasonsOverRange: dash([M.reason, L.level], podFilters, '$__range'),
-        logs: dashSelector + ' ' + podFilters,
+        logs: logQuery(dashSelector, podFilters),
       },
 
       node: {
-        problemsByNode: dash([M.name, M.reason], nodeFilters(c.nodeProblemReasons), '$__auto'),
+        // By node only: (node, reason) pairs grow with the reasons; the reasons have their own panel.
+        problemsByNode: dash([M.name], nodeFilters(c.nodeProblemReasons), '$__auto'),
         problemsByReason: dash([M.reason], nodeFilters(c.nodeProblemReasons), '$__auto'),
         topNodes: topk(c.topN, dash([M.name, M.reason], nodeFilters(c.nodeProblemReasons), '$__range')),
         readiness: dash([M.name, M.reason], nodeFilters(c.nodeReadinessReasons), '$__auto'),
         readinessOverRange: dash([M.name, M.reason], nodeFilters(c.nodeReadinessReasons), '$__range'),
-        logs: dashSelector + ' ' + nodeFilters(c.nodeProblemReasons + c.nodeReadinessReasons),
+        logs: logQuery(dashSelector, nodeFilters(c.nodeProblemReasons + c.nodeReadinessReasons)),
       },
 
       daily: {
-        perDay: dash([L.namespace, M.workload], workloadFilters, '1d'),
+        perNamespaceDay: perDay([L.namespace], allNamespacesSelector),
+        perDay: perDay([L.namespace, M.workload], dashSelector),
         overRange: topk(c.topN, dash([L.namespace, M.workload], workloadFilters, '$__range')),
         reasonsOverRange: dash([L.namespace, M.workload, M.reason], workloadFilters, '$__range'),
+        // Where each day's bar sits within its day (minutes after local midnight), for bar alignment.
+        barMinuteOfDay: localMinuteOfUtcMidnight,
       },
 
       rollouts: {
         scaling: dash([L.namespace, M.name], scalingFilters, '$__auto'),
         podsCreated: dash([L.namespace, M.workload], rolloutFilters('="SuccessfulCreate"'), '$__auto'),
-        pulls: dash([M.reason], rolloutFilters('=~"' + alternatives(c.imagePullReasons) + '"'), '$__auto'),
-        pullFailures: dash([L.namespace, M.workload], pullFailureFilters, '$__auto'),
+        pulls: dash([M.reason], rolloutFilters(anyOf(c.imagePullReasons)), '$__auto'),
+        pullFailures: dash([L.namespace, M.workload], pullFailureFilters, '$__auto', pullFailureParse),
         imagesPulled: dash([L.namespace, M.workload, 'image'], rolloutFilters('="Pulled"'), '$__range', imageParse),
-        scalingLogs: dashSelector + ' ' + scalingFilters,
-        pullFailureLogs: dashSelector + ' ' + pullFailureFilters,
+        scalingLogs: logQuery(dashSelector, scalingFilters),
+        pullFailureLogs: logQuery(dashSelector, pullFailureFilters + ' ' + pullFailureParse),
       },
 
       // Annotation: rollouts (ScalingReplicaSet) of the selected scope.
       rolloutAnnotation:
-        selector([L.cluster + '=~"${cluster}"', L.namespace + '=~"${namespace}"']) + ' | ' + M.reason + '="ScalingReplicaSet"',
+        selector([clusterMatcher, L.namespace + '=~"${namespace}"']) + ' | ' + M.reason + '="ScalingReplicaSet"',
 
       alerts: {
-        oomKills: alertOccurrences([L.namespace, M.kind, M.name], '| ' + M.reason + '=~"' + alternatives(c.oomReasons) + '"', c.oomWindow) + ' > 0',
+        oomKills: alertOccurrences([L.namespace, M.kind, M.name], '| ' + M.reason + anyOf(c.oomReasons), c.oomWindow) + ' > 0',
         crashLoop: alertOccurrences(
           [L.namespace, M.workload],
           '|= "' + c.crashLoopMessage + '" | ' + M.reason + '="BackOff"',
@@ -159,11 +224,12 @@
           + alertOccurrences([L.namespace, M.name], podReason('Scheduled'), c.unschedulableWindow),
         nodeProblem: alertOccurrences(
           [M.name, M.reason],
-          '| ' + M.kind + '="Node" | ' + M.reason + '=~"' + alternatives(c.alertNodeProblemReasons) + '"',
+          '| ' + M.kind + '="Node" | ' + M.reason + anyOf(c.alertNodeProblemReasons),
           c.nodeProblemWindow,
         ) + ' > 0',
-        // More NodeNotReady than NodeReady transitions in the window: the node is (still) not ready.
-        nodeNotReady: '(' + notReady + ' > ' + ready + ') or (' + notReady + ' unless ' + ready + ')',
+        // The node's last NodeNotReady is later than its last NodeReady (or removal), or it has no
+        // NodeReady at all: it is still not ready. The value is the time of that NodeNotReady.
+        nodeNotReady: '((' + lastNotReady + ' > ' + lastEnd + ') or (' + lastNotReady + ' unless ' + lastEnd + ')) / 1000',
         silence:
           if std.length(c.silenceClusters) == 0 then 'absent_over_time(' + selector() + '[' + c.silenceWindow + '])'
           else std.join(' or ', [
@@ -174,7 +240,7 @@
 
       variables: {
         cluster: selector(),
-        namespace: selector([L.cluster + '=~"${cluster}"']),
+        namespace: selector([clusterMatcher]),
       },
     },
 }

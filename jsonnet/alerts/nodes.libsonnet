@@ -28,8 +28,8 @@ function(c, q) {
       'nodeNotReady',
       q.alerts.nodeNotReady,
       'Node {{ $labels.%s }} is not ready.' % c.metadata.name,
-      'Node {{ $labels.%s }} in cluster {{ $labels.%s }} had more NodeNotReady than NodeReady transitions in the last %s.'
-      % [c.metadata.name, c.labels.cluster, c.nodeNotReadyWindow],
+      'Node {{ $labels.%s }} in cluster {{ $labels.%s }} reported NodeNotReady at {{ $value | humanizeTimestamp }} and no %s since. Kubernetes writes NodeNotReady once, when the node goes not ready, so the rule compares the last NodeNotReady with the last of %s over the last %s: it holds until one of those comes, or until the NodeNotReady is %s old. It cannot see a node that was not ready for longer than that, nor a NodeReady the exporter missed.'
+      % [c.metadata.name, c.labels.cluster, std.join(' or ', c.nodeNotReadyEndReasons), std.join(', ', c.nodeNotReadyEndReasons), c.nodeNotReadyLookback, c.nodeNotReadyLookback],
     ),
   ],
 }

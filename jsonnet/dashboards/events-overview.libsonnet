@@ -17,7 +17,7 @@ function(c, q)
       layout.row(4, [
         p.stat('Occurrences', 'Event occurrences in the range (sum of delta).', [p.target(o.total, instant=true)]),
         p.stat('Warning or worse', 'Occurrences at level %s.' % std.join(', ', c.failureLevels), [p.target(o.failures, instant=true)], 'orange'),
-        p.stat('Objects involved', 'Distinct involved objects (namespace, kind, name) with at least one occurrence.', [p.target(o.objects, instant=true)], 'purple'),
+        p.stat('Objects involved', 'Distinct involved objects (namespace, kind, name) with at least one occurrence.' + common.seriesLimitNote(['object', 'objects']), [p.target(o.objects, instant=true)], 'purple'),
       ]),
       layout.row(9, [
         p.bars('Occurrences by level', 'Occurrences per interval, stacked by level.', [p.target(o.byLevel, legend='{{%s}}' % c.labels.level)], p.levelOverrides(c)),
@@ -31,7 +31,7 @@ function(c, q)
         layout.width(p.barGauge('Top reasons', 'The %d reasons with most occurrences over the whole range.' % c.topN, [p.target(o.topReasons, legend='{{%s}}' % c.metadata.reason, instant=true)]), 8),
         layout.width(p.metricTable(
           'Top objects',
-          'The %d involved objects with most occurrences over the whole range. Click a name for its history.' % c.topN,
+          'The %d involved objects with most occurrences over the whole range. Click a name for its history.' % c.topN + common.seriesLimitNote(['object', 'objects']),
           [p.target(o.topObjects, instant=true)],
           [[c.labels.namespace, 'namespace'], [c.metadata.kind, 'kind'], [c.metadata.name, 'name'], ['Value', 'occurrences']],
           links={ name: common.objectLinks(c) },

@@ -15,11 +15,11 @@ function(c, q)
     common.variables(
       c,
       q,
-      extra=[v.textbox('node', '.*', title='Node (regex)', description='Node name')],
+      extra=[v.textbox('node', '', title='Node', description='Exact node name; empty for every node')],
     ),
     layout.grid([
       layout.row(9, [
-        p.bars('Node problems by node', 'Occurrences of Node Problem Detector reasons per interval, by node and reason.', [p.target(o.problemsByNode, legend='{{%s}} {{%s}}' % [c.metadata.name, c.metadata.reason])]),
+        p.bars('Node problems by node', 'Occurrences of Node Problem Detector reasons per interval, by node (the reasons are split in the next panel and the table below).', [p.target(o.problemsByNode, legend='{{%s}}' % c.metadata.name)]),
         p.bars('Node problems by reason', 'Occurrences of Node Problem Detector reasons per interval, by reason.', [p.target(o.problemsByReason, legend='{{%s}}' % c.metadata.reason)]),
       ]),
       layout.row(8, [

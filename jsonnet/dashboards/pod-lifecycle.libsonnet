@@ -7,38 +7,48 @@ local common = import 'common.libsonnet';
 
 function(c, q)
   local o = q.pod;
+  // Until a pod is chosen the pod's panels stay empty, never the whole namespace.
+  local chosen = ' Empty until a pod is chosen in Pods (or its name pasted in the Pod box).';
   d.new(
     c,
     'pod-lifecycle',
     'kube-eventline / Pod lifecycle',
-    "One pod's Events: a timeline per reason coloured by the worst level in each interval, occurrence counts and the lines.",
+    "One pod's Events: a timeline per reason coloured by the worst level in each interval, occurrence counts and the lines. Pick the pod in the Pods table (or paste its exact name); with no pod chosen the other panels stay empty.",
     common.variables(
       c,
       q,
-      extra=[v.textbox('pod', '', title='Pod (regex)', description='Pod name')],
+      extra=[v.textbox('pod', '', title='Pod', description='Exact pod name; or click one in the Pods table')],
       kind=false,
-      namespaceMulti=false,
+      namespace='one',
+      namespacedOnly=true,
     ),
     layout.grid([
       layout.row(10, [
-        p.levelTimeline(
+        layout.width(p.metricTable(
+          'Pods',
+          'The pods of the selected namespace with Events in the range, most occurrences first. Click a name to show its lifecycle.' + common.seriesLimitNote(['pod', 'pods']),
+          [p.target(o.pods, instant=true)],
+          [[c.labels.namespace, 'namespace'], [c.metadata.name, 'name'], ['Value', 'occurrences']],
+          links={ name: [common.podLink(c)] },
+        ), 6),
+        layout.width(p.levelTimeline(
           'Timeline by reason',
-          'One row per reason; each interval is coloured by the worst level seen in it (info grey, normal green, warning orange, error red, fatal dark red). Intervals grow with the range, so hundreds of Events stay readable.',
+          'One row per reason; each interval is coloured by the worst level seen in it (info grey, normal green, warning orange, error red, fatal dark red). Intervals grow with the range, so hundreds of Events stay readable.' + chosen,
           [p.target(o.levelByReason, legend='{{%s}}' % c.metadata.reason)],
           c,
-        ),
+        ), 18),
       ]),
       layout.row(8, [
-        layout.width(p.bars('Occurrences by reason', 'Occurrences per interval by reason.', [p.target(o.byReason, legend='{{%s}}' % c.metadata.reason)]), 16),
+        layout.width(p.bars('Occurrences by reason', 'Occurrences per interval by reason.' + chosen, [p.target(o.byReason, legend='{{%s}}' % c.metadata.reason)]), 16),
         layout.width(p.metricTable(
           'Reasons over the range',
-          'Occurrences of each reason over the whole range.',
+          'Occurrences of each reason of this pod over the whole range.' + chosen,
           [p.target(o.reasonsOverRange, instant=true)],
           [[c.metadata.reason, 'reason'], [c.labels.level, 'level'], ['Value', 'occurrences']],
         ), 8),
       ]),
       layout.row(12, [
-        p.logs('Lines', "The exporter's lines for this pod, oldest first.", [p.target(o.logs, maxLines=c.logsLimit)], ascending=true),
+        p.logs('Lines', "The exporter's lines for this pod, oldest first." + chosen, [p.target(o.logs, maxLines=c.logsLimit)], ascending=true),
       ]),
     ]),
   )

@@ -11,25 +11,27 @@ function(c, q)
     c,
     'rollouts-images',
     'kube-eventline / Rollouts and images',
-    'Deployment scaling (ScalingReplicaSet), pods created (SuccessfulCreate), image pulls (Pulling, Pulled) and failed pulls, per workload.',
+    'Deployment scaling (ScalingReplicaSet), pods created (SuccessfulCreate), image pulls (Pulling, Pulled) and failed pulls, per workload of the selected namespaces.',
     common.variables(
       c,
       q,
-      extra=[v.textbox('workload', '.*', title='Workload (regex)', description='Owning workload name; for ScalingReplicaSet the Deployment name')],
+      extra=[v.textbox('workload', '', title='Workload', description='Exact owning workload name; for ScalingReplicaSet the Deployment name; empty for every workload')],
+      namespace='some',
+      namespacedOnly=true,
     ),
     layout.grid([
       layout.row(8, [
-        p.bars('Scaling by deployment', 'ScalingReplicaSet occurrences per interval: each is one scale-up or scale-down of a ReplicaSet during a rollout.', [p.target(o.scaling, legend='{{%s}}/{{%s}}' % [c.labels.namespace, c.metadata.name])]),
-        p.bars('Pods created by workload', 'SuccessfulCreate occurrences per interval by owning workload.', [p.target(o.podsCreated, legend='{{%s}}/{{%s}}' % [c.labels.namespace, c.metadata.workload])]),
+        p.bars('Scaling by deployment', 'ScalingReplicaSet occurrences per interval: each is one scale-up or scale-down of a ReplicaSet during a rollout.' + common.seriesLimitNote(['Deployment', 'Deployments']), [p.target(o.scaling, legend='{{%s}}/{{%s}}' % [c.labels.namespace, c.metadata.name])]),
+        p.bars('Pods created by workload', 'SuccessfulCreate occurrences per interval by owning workload.' + common.seriesLimitNote(['workload', 'workloads']), [p.target(o.podsCreated, legend='{{%s}}/{{%s}}' % [c.labels.namespace, c.metadata.workload])]),
       ]),
       layout.row(8, [
         p.bars('Image pulls', 'Pulling (started) and Pulled (image ready) occurrences per interval.', [p.target(o.pulls, legend='{{%s}}' % c.metadata.reason)]),
-        p.bars('Failed image pulls by workload', 'Failed and BackOff occurrences that mention pulling (ErrImagePull, ImagePullBackOff), per workload.', [p.target(o.pullFailures, legend='{{%s}}/{{%s}}' % [c.labels.namespace, c.metadata.workload])], [p.colorOverride('Value', c.levelColors.warning)]),
+        p.bars('Failed image pulls by workload', 'Image pull failures per workload: reasons %s, and Failed or BackOff only with a message about pulling (a BackOff of a crashing container is not a pull failure, whatever the workload is called).' % std.join(', ', c.imagePullFailureReasons), [p.target(o.pullFailures, legend='{{%s}}/{{%s}}' % [c.labels.namespace, c.metadata.workload])], [p.colorOverride('Value', c.levelColors.warning)]),
       ]),
       layout.row(10, [
         layout.width(p.metricTable(
           'Images pulled',
-          'Pulled occurrences per workload and image over the whole range (the image is read from the message).',
+          'Pulled occurrences per workload and image over the whole range (the image is read from the message).' + common.seriesLimitNote(['(workload, image) pair', '(workload, image) pairs']),
           [p.target(o.imagesPulled, instant=true)],
           [[c.labels.namespace, 'namespace'], [c.metadata.workload, 'workload'], ['image', 'image'], ['Value', 'pulled']],
         ), 12),

@@ -9,7 +9,7 @@
     graphTooltip: 1,
     timezone: c.dashboardTimezone,
     refresh: c.dashboardRefresh,
-    time: { from: c.defaultTimeFrom, to: 'now' },
+    time: { from: c.defaultTimeFrom, to: c.defaultTimeTo },
     timepicker: {},
     fiscalYearStartMonth: 0,
     liveNow: false,

@@ -45,8 +45,9 @@
     options: {},
   },
 
-  // Occurrences per interval, drawn as stacked bars.
-  bars(title, description, targets, overrides=[], interval=null):: $.base('timeseries', title, description, targets) {
+  // Occurrences per interval, drawn as stacked bars. `barAlignment`: -1 the bar ends at its point,
+  // 0 centred on it, 1 starts at it.
+  bars(title, description, targets, overrides=[], interval=null, barAlignment=0):: $.base('timeseries', title, description, targets) {
     fieldConfig: {
       defaults: {
         unit: 'short',
@@ -57,7 +58,7 @@
           drawStyle: 'bars',
           fillOpacity: 80,
           lineWidth: 1,
-          barAlignment: 0,
+          barAlignment: barAlignment,
           showPoints: 'never',
           stacking: { mode: 'normal', group: 'A' },
         },
@@ -107,7 +108,8 @@
 
   // A table of an instant (or range) metric query: labels become columns, series become rows.
   // `columns` orders and renames: [[field, display name], ...]; the value column is `Value`.
-  metricTable(title, description, targets, columns, sortBy='Value', links={}):: $.base('table', title, description, targets) {
+  // `units` sets the unit of a column, by its display name (e.g. { day: 'time:YYYY-MM-DD' }).
+  metricTable(title, description, targets, columns, sortBy='Value', links={}, units={}):: $.base('table', title, description, targets) {
     fieldConfig: {
       defaults: { custom: { align: 'auto', filterable: true } },
       overrides: [
@@ -116,6 +118,12 @@
           properties: [{ id: 'links', value: links[field] }],
         }
         for field in std.objectFields(links)
+      ] + [
+        {
+          matcher: { id: 'byName', options: field },
+          properties: [{ id: 'unit', value: units[field] }],
+        }
+        for field in std.objectFields(units)
       ],
     },
     options: { showHeader: true, cellHeight: 'sm', footer: { show: false, reducer: ['sum'], fields: '' } },

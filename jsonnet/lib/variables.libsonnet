@@ -1,6 +1,6 @@
-// Template variables. Label values come from Loki's label API (stream labels only); structured
-// metadata (reason, kind, name, workload, node) has no such API, so those are custom lists or
-// regex text boxes.
+// Template variables. Label values come from Loki's label API, which reads the stream index:
+// stream labels only. Structured metadata (reason, kind, name, workload, node) has no values API,
+// so those are custom lists or text boxes.
 // The current value 'All', in the shape Grafana stores for multi- and single-value variables.
 local all(multi) = if multi then { selected: true, text: ['All'], value: ['$__all'] } else { selected: true, text: 'All', value: '$__all' };
 {
@@ -16,8 +16,9 @@ local all(multi) = if multi then { selected: true, text: ['All'], value: ['$__al
     options: [],
   },
 
-  // Values of the stream label `label` among the streams `stream`.
-  labelValues(name, label, stream, multi=true, title=null):: {
+  // Values of the stream label `label` among the streams `stream`. Without `includeAll` Grafana
+  // starts on the first value; `regex` (a JavaScript /regex/) hides values.
+  labelValues(name, label, stream, multi=true, title=null, includeAll=true, regex=''):: {
     type: 'query',
     name: name,
     label: if title == null then name else title,
@@ -28,12 +29,10 @@ local all(multi) = if multi then { selected: true, text: ['All'], value: ['$__al
     sort: 1,
     hide: 0,
     multi: multi,
-    includeAll: true,
-    allValue: '.*',
-    current: all(multi),
+    includeAll: includeAll,
     options: [],
-    regex: '',
-  },
+    regex: regex,
+  } + (if includeAll then { allValue: '.*', current: all(multi) } else { current: {} }),
 
   custom(name, values, multi=true, title=null):: {
     type: 'custom',
@@ -48,6 +47,8 @@ local all(multi) = if multi then { selected: true, text: ['All'], value: ['$__al
     options: [{ selected: false, text: v, value: v } for v in values],
   },
 
+  // A text box. Queries read it as `${name:percentencode}` and compare it as a literal (see
+  // queries.libsonnet), so any character can be typed.
   textbox(name, default, title=null, description=''):: {
     type: 'textbox',
     name: name,

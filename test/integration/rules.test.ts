@@ -99,17 +99,22 @@ const scenarios: Scenario[] = [
   },
   {
     alert: 'KubeEventlineNodeNotReady',
+    // Ready, then not ready 20 minutes ago and never ready again: Kubernetes writes NodeNotReady once,
+    // so the alert must hold long after the line left any short window.
     fire: {
       cluster: cluster('notready'),
-      lines: lines(cluster('notready'), nodeSpec('node-5', 'NodeNotReady', 'Node node-5 status is now: NodeNotReady', 'Normal'), [recent(1)]),
+      lines: [
+        ...lines(cluster('notready'), nodeSpec('node-5', 'NodeReady', 'Node node-5 status is now: NodeReady', 'Normal'), [recent(1, 40)]),
+        ...lines(cluster('notready'), nodeSpec('node-5', 'NodeNotReady', 'Node node-5 status is now: NodeNotReady', 'Normal'), [recent(1, 20)]),
+      ],
       labels: { name: 'node-5' },
     },
     // Not ready, then ready again; and NodeNotReady filed on a pod (not the node).
     quiet: {
       cluster: cluster('notready-quiet'),
       lines: [
-        ...lines(cluster('notready-quiet'), nodeSpec('node-5', 'NodeNotReady', 'Node node-5 status is now: NodeNotReady', 'Normal'), [recent(1, 4)]),
-        ...lines(cluster('notready-quiet'), nodeSpec('node-5', 'NodeReady', 'Node node-5 status is now: NodeReady', 'Normal'), [recent(1, 2)]),
+        ...lines(cluster('notready-quiet'), nodeSpec('node-5', 'NodeNotReady', 'Node node-5 status is now: NodeNotReady', 'Normal'), [recent(1, 20)]),
+        ...lines(cluster('notready-quiet'), nodeSpec('node-5', 'NodeReady', 'Node node-5 status is now: NodeReady', 'Normal'), [recent(1, 18)]),
         ...lines(cluster('notready-quiet'), podSpec('shop', 'api-7d9c-x2x', 'NodeNotReady', 'Node is not ready'), [recent(1)]),
       ],
     },
@@ -207,6 +212,14 @@ describe('alert rules in the Loki ruler', () => {
     await untilEvaluated(3, async () => expect(await alertsFor(quietClusters)).toEqual([]));
     expect(await alertsFor(quietClusters)).toEqual([]);
   }, 180_000);
+
+  it('the NodeNotReady alert says since when: its value is the time of the last NodeNotReady', async () => {
+    const s = scenarios.find((x) => x.alert === 'KubeEventlineNodeNotReady')!;
+    const a = (await alertsFor([s.fire.cluster])).find((x) => x.labels.alertname === s.alert)! as LokiAlert & { value?: string };
+    const notReady = s.fire.lines.find((l) => l.reason === 'NodeNotReady')!;
+    expect(Number(a.value)).toBeCloseTo(new Date(notReady.time).getTime() / 1000, 3);
+    expect(a.annotations.description).toContain(new Date(notReady.time).toISOString().slice(0, 16).replace('T', ' '));
+  });
 
   it('the crash-loop alert value is the occurrence count (sum of delta), not the line count', async () => {
     const crash = scenarios.find((s) => s.alert === 'KubeEventlineCrashLoopStorm')!;

@@ -1,9 +1,11 @@
 // Expected answers of every dashboard panel, computed in TS from the corpus rows (never from a
 // query result), and a checker that compares them with what Loki returns.
 import { expect } from 'vitest';
-import { aggregate, fullMatch, groupKey, levelRank, type Row } from './corpus.js';
+import { aggregate, groupKey, levelRank, type Row } from './corpus.js';
+import { ALL, lokiSteps, type LokiRequest, type Selection } from './corpus-logql.js';
 
-export type Vars = Record<string, string>;
+/** The user's selection of every dashboard variable: text boxes as typed, the others as values or ALL. */
+export type Vars = Record<string, Selection>;
 
 /** What a panel (or annotation) computes, described independently of its LogQL. */
 export type PanelSpec =
@@ -21,28 +23,56 @@ const NPD = [
 ];
 const l = (r: Row, k: string) => r.labels[k] ?? '';
 
+/** Whether `value` is selected: ALL, one of the values, or the value. */
+export function selected(s: Selection | undefined, value: string): boolean {
+  if (s === undefined) throw new Error('a variable the panel uses has no selection');
+  if (s === ALL || (Array.isArray(s) && s[0] === ALL)) return true;
+  return Array.isArray(s) ? s.includes(value) : s === value;
+}
+const text = (v: Vars, name: string): string => {
+  const s = v[name];
+  if (typeof s !== 'string') throw new Error(`text box ${name} has no text`);
+  return s;
+};
+/** A text box compared with a label: empty matches everything (or, when `required`, nothing). */
+const box = (v: Vars, name: string, value: string, required = false) => {
+  const t = text(v, name);
+  return t === '' ? !required : value === t;
+};
+
 /** The stream selector and standard filters every panel applies: cluster, namespace, level, search, reason (and kind). */
-export function standard(r: Row, v: Vars, withKind = true): boolean {
+export function standard(r: Row, v: Vars, withKind = true, withNamespace = true): boolean {
   return (
     l(r, 'job') === 'kube-eventline' &&
-    fullMatch(v.cluster!, l(r, 'cluster')) &&
-    fullMatch(v.namespace!, l(r, 'namespace')) &&
-    fullMatch(v.level!, l(r, 'level')) &&
-    new RegExp(v.search!, 'i').test(r.raw) &&
-    (!withKind || fullMatch(v.kind!, l(r, 'kind'))) &&
-    fullMatch(v.reason!, l(r, 'reason'))
+    selected(v.cluster, l(r, 'cluster')) &&
+    (!withNamespace || selected(v.namespace, l(r, 'namespace'))) &&
+    selected(v.level, l(r, 'level')) &&
+    // The search box is a literal, compared ignoring case with the whole JSON line.
+    r.raw.toLowerCase().includes(text(v, 'search').toLowerCase()) &&
+    (!withKind || selected(v.kind, l(r, 'kind'))) &&
+    box(v, 'reason', l(r, 'reason'))
   );
 }
 const failure = (r: Row) => FAILURE.includes(l(r, 'level'));
-const object = (r: Row, v: Vars) => standard(r, v) && fullMatch(v.name!, l(r, 'name'));
-const pod = (r: Row, v: Vars) => standard(r, v, false) && l(r, 'kind') === 'Pod' && fullMatch(v.pod!, l(r, 'name'));
+const object = (r: Row, v: Vars) => standard(r, v) && box(v, 'name', l(r, 'name'), true);
+const pod = (r: Row, v: Vars) => standard(r, v, false) && l(r, 'kind') === 'Pod' && box(v, 'pod', l(r, 'name'), true);
 const node = (reasons: string[]) => (r: Row, v: Vars) =>
-  standard(r, v) && l(r, 'kind') === 'Node' && fullMatch(v.node!, l(r, 'name')) && reasons.includes(l(r, 'reason'));
-const workloadFailures = (r: Row, v: Vars) => standard(r, v) && fullMatch(v.workload!, l(r, 'workload')) && l(r, 'workload') !== '' && failure(r);
-const rollout = (reasons: string[]) => (r: Row, v: Vars) => standard(r, v) && fullMatch(v.workload!, l(r, 'workload')) && reasons.includes(l(r, 'reason'));
-const scaling = (r: Row, v: Vars) => standard(r, v) && fullMatch(v.workload!, l(r, 'name')) && l(r, 'reason') === 'ScalingReplicaSet';
-const pullFailure = (r: Row, v: Vars) => rollout(['Failed', 'BackOff'])(r, v) && /pull/i.test(r.raw);
+  standard(r, v) && l(r, 'kind') === 'Node' && box(v, 'node', l(r, 'name')) && reasons.includes(l(r, 'reason'));
+const workloadFailures = (withNamespace: boolean) => (r: Row, v: Vars) =>
+  standard(r, v, true, withNamespace) && box(v, 'workload', l(r, 'workload')) && l(r, 'workload') !== '' && failure(r);
+const rollout = (reasons: string[]) => (r: Row, v: Vars) => standard(r, v) && box(v, 'workload', l(r, 'workload')) && reasons.includes(l(r, 'reason'));
+const scaling = (r: Row, v: Vars) => standard(r, v) && box(v, 'workload', l(r, 'name')) && l(r, 'reason') === 'ScalingReplicaSet';
+/** An image pull failure, told by reason and, for the kubelet's generic Failed and BackOff, by the message. */
+export function isPullFailure(reason: string, message: string): boolean {
+  if (['ErrImagePull', 'ImagePullBackOff', 'ErrImageNeverPull', 'InspectFailed'].includes(reason)) return true;
+  if (reason === 'Failed') return ['Failed to pull image', 'Error: ErrImagePull', 'Error: ImagePullBackOff'].some((p) => message.startsWith(p));
+  if (reason === 'BackOff') return message.startsWith('Back-off pulling image');
+  return false;
+}
+const pullFailure = (r: Row, v: Vars) => standard(r, v) && box(v, 'workload', l(r, 'workload')) && isPullFailure(l(r, 'reason'), r.line.message);
 const imageOf = (r: Row) => /image "([^"]+)"/.exec(r.line.message)?.[1] ?? '';
+const rolloutAnnotation = (r: Row, v: Vars) =>
+  selected(v.cluster, l(r, 'cluster')) && selected(v.namespace, l(r, 'namespace')) && l(r, 'reason') === 'ScalingReplicaSet';
 
 /** dashboard file → panel (or annotation) title → what it computes. */
 export const PANEL_SPECS: Record<string, Record<string, PanelSpec>> = {
@@ -57,9 +87,10 @@ export const PANEL_SPECS: Record<string, Record<string, PanelSpec>> = {
     'Top reasons': { type: 'topk', k: 10, by: ['reason'], filter: standard },
     'Top objects': { type: 'topk', k: 10, by: ['namespace', 'kind', 'name'], filter: standard },
     'Warning and worse': { type: 'logs', filter: (r, v) => standard(r, v) && failure(r) },
-    Rollouts: { type: 'logs', filter: (r, v) => fullMatch(v.cluster!, l(r, 'cluster')) && fullMatch(v.namespace!, l(r, 'namespace')) && l(r, 'reason') === 'ScalingReplicaSet' },
+    Rollouts: { type: 'logs', filter: rolloutAnnotation },
   },
   'object-history.json': {
+    Objects: { type: 'sum', by: ['namespace', 'kind', 'name'], filter: standard },
     'Occurrences by reason': { type: 'sum', by: ['reason'], filter: object },
     'Occurrences by level': { type: 'sum', by: ['level'], filter: object },
     'Reasons over the range': { type: 'sum', by: ['reason', 'level'], filter: object },
@@ -67,13 +98,14 @@ export const PANEL_SPECS: Record<string, Record<string, PanelSpec>> = {
     Lines: { type: 'logs', filter: object },
   },
   'pod-lifecycle.json': {
+    Pods: { type: 'sum', by: ['namespace', 'name'], filter: (r, v) => standard(r, v, false) && l(r, 'kind') === 'Pod' },
     'Timeline by reason': { type: 'maxLevel', by: ['reason'], filter: pod },
     'Occurrences by reason': { type: 'sum', by: ['reason'], filter: pod },
     'Reasons over the range': { type: 'sum', by: ['reason', 'level'], filter: pod },
     Lines: { type: 'logs', filter: pod },
   },
   'node-problems.json': {
-    'Node problems by node': { type: 'sum', by: ['name', 'reason'], filter: node(NPD) },
+    'Node problems by node': { type: 'sum', by: ['name'], filter: node(NPD) },
     'Node problems by reason': { type: 'sum', by: ['reason'], filter: node(NPD) },
     'Readiness transitions': { type: 'sum', by: ['name', 'reason'], filter: node(['NodeNotReady', 'NodeReady']) },
     'Readiness over the range': { type: 'sum', by: ['name', 'reason'], filter: node(['NodeNotReady', 'NodeReady']) },
@@ -81,10 +113,11 @@ export const PANEL_SPECS: Record<string, Record<string, PanelSpec>> = {
     'Node problem lines': { type: 'logs', filter: node([...NPD, 'NodeNotReady', 'NodeReady']) },
   },
   'daily-failures.json': {
-    'Failures per workload per day': { type: 'sum', by: ['namespace', 'workload'], filter: workloadFailures },
-    'Per workload per day': { type: 'sum', by: ['namespace', 'workload'], filter: workloadFailures },
-    'Worst workloads over the range': { type: 'topk', k: 10, by: ['namespace', 'workload'], filter: workloadFailures },
-    'Failures by workload and reason': { type: 'sum', by: ['namespace', 'workload', 'reason'], filter: workloadFailures },
+    'Failures per namespace per day': { type: 'sum', by: ['namespace'], filter: workloadFailures(false) },
+    'Failures per workload per day': { type: 'sum', by: ['namespace', 'workload'], filter: workloadFailures(true) },
+    'Per workload per day': { type: 'sum', by: ['namespace', 'workload'], filter: workloadFailures(true) },
+    'Worst workloads over the range': { type: 'topk', k: 10, by: ['namespace', 'workload'], filter: workloadFailures(true) },
+    'Failures by workload and reason': { type: 'sum', by: ['namespace', 'workload', 'reason'], filter: workloadFailures(true) },
   },
   'rollouts-images.json': {
     'Scaling by deployment': { type: 'sum', by: ['namespace', 'name'], filter: scaling },
@@ -99,28 +132,37 @@ export const PANEL_SPECS: Record<string, Record<string, PanelSpec>> = {
     },
     'Rollout lines': { type: 'logs', filter: scaling },
     'Failed pull lines': { type: 'logs', filter: pullFailure },
-    Rollouts: { type: 'logs', filter: (r, v) => fullMatch(v.cluster!, l(r, 'cluster')) && fullMatch(v.namespace!, l(r, 'namespace')) && l(r, 'reason') === 'ScalingReplicaSet' },
+    Rollouts: { type: 'logs', filter: rolloutAnnotation },
   },
 };
 
-export interface Evaluation {
-  /** Instant queries: evaluation time; range queries: last step. */
-  end: number;
-  start: number;
-  stepSeconds: number;
-  /** The range ($__range, $__auto or a literal) in seconds. */
-  rangeSeconds: number;
+/** The window a query's range aggregation reads at evaluation time t: (t - offset - range, t - offset]. */
+export interface Window {
+  rangeMs: number;
+  offsetMs: number;
+}
+
+/** The (single) range and offset of an interpolated metric query. */
+export function windowOf(expr: string): Window {
+  const ranges = [...expr.matchAll(/\[(\d+)(ms|s|m|h|d)\](?: offset (-?\d+)(ms|s|m|h|d))?/g)];
+  if (ranges.length === 0) throw new Error(`no range in ${expr}`);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+  const windows = ranges.map((m) => ({
+    rangeMs: Number(m[1]) * unit[m[2] as keyof typeof unit],
+    offsetMs: m[3] ? Number(m[3]) * unit[m[4] as keyof typeof unit] : 0,
+  }));
+  if (windows.some((w) => w.rangeMs !== windows[0]!.rangeMs || w.offsetMs !== windows[0]!.offsetMs)) throw new Error(`several windows in ${expr}`);
+  return windows[0]!;
 }
 
 function keyOf(spec: { by: string[]; group?: (r: Row) => Record<string, string> }, r: Row): string {
   return groupKey(spec.group ? spec.group(r) : r.labels, spec.by);
 }
 
-/** Expected instant vector: group key → value. */
-export function expectedInstant(spec: PanelSpec, rs: Row[], v: Vars, e: Evaluation): Map<string, number> {
+/** Expected instant vector at time `t`: group key → value. `selected`: rows that pass the spec's filter. */
+function expectedAtSelected(spec: PanelSpec, selected: Row[], t: number, w: Window): Map<string, number> {
   if (spec.type === 'logs') throw new Error('logs spec has no instant value');
-  const selected = rs.filter((r) => spec.filter(r, v));
-  const window = { from: e.end - e.rangeSeconds * 1000, to: e.end };
+  const window = { from: t - w.offsetMs - w.rangeMs, to: t - w.offsetMs };
   if (spec.type === 'countGroups') {
     const groups = aggregate(selected, { ...window, key: (r) => groupKey(r.labels, spec.by) });
     return groups.size === 0 ? new Map() : new Map([['', groups.size]]);
@@ -133,19 +175,31 @@ export function expectedInstant(spec: PanelSpec, rs: Row[], v: Vars, e: Evaluati
   return all; // topk: the caller compares against the ranking
 }
 
+/** Expected instant vector at time `t`: group key → value. */
+export function expectedAt(spec: PanelSpec, rs: Row[], v: Vars, t: number, w: Window): Map<string, number> {
+  return expectedAtSelected(spec, rs.filter((r) => spec.filter(r, v)), t, w);
+}
+
+/** The lines a log query returns (Loki's range is [start, end] here: no line sits on either end). */
+export function expectedLines(spec: PanelSpec, rs: Row[], v: Vars, req: LokiRequest): Row[] {
+  return rs.filter((r) => spec.filter(r, v) && r.t >= req.start && r.t <= req.end);
+}
+
+/** The points a range query returns: `time (s)|group key` → value. */
+export function expectedMatrix(spec: PanelSpec, rs: Row[], v: Vars, req: LokiRequest): Map<string, number> {
+  const w = windowOf(req.expr);
+  const selected = rs.filter((r) => spec.filter(r, v));
+  const want = new Map<string, number>();
+  for (const t of lokiSteps(req)) for (const [k, val] of expectedAtSelected(spec, selected, t, w)) want.set(`${t / 1000}|${k}`, val);
+  return want;
+}
+
 /** Compares one query result with the spec; returns mismatch descriptions (empty when it matches). */
-export function compare(
-  spec: PanelSpec,
-  result: { resultType: string; result: any[] },
-  rs: Row[],
-  v: Vars,
-  e: Evaluation,
-  instant: boolean,
-): string[] {
+export function compare(spec: PanelSpec, result: { resultType: string; result: any[] }, rs: Row[], v: Vars, req: LokiRequest): string[] {
   const problems: string[] = [];
   if (spec.type === 'logs') {
     expect(result.resultType).toBe('streams');
-    const wanted = rs.filter((r) => spec.filter(r, v) && r.t >= e.start && r.t <= e.end);
+    const wanted = expectedLines(spec, rs, v, req);
     if (wanted.length === 0) problems.push('the corpus has no line for this query: the check would be vacuous');
     const got = result.result.flatMap((s: { values: [string, string][] }) => s.values.map(([, line]) => JSON.parse(line) as { delta: number }));
     if (got.length !== wanted.length) problems.push(`lines: got ${got.length}, want ${wanted.length}`);
@@ -155,10 +209,10 @@ export function compare(
     return problems;
   }
   const by = spec.type === 'countGroups' ? [] : spec.by;
-  if (instant) {
+  if (req.instant) {
     expect(result.resultType).toBe('vector');
     const got = new Map<string, number>(result.result.map((s: { metric: Record<string, string>; value: [number, string] }) => [groupKey(s.metric, by), Number(s.value[1])]));
-    const want = expectedInstant(spec, rs, v, e);
+    const want = expectedAt(spec, rs, v, req.end, windowOf(req.expr));
     if (want.size === 0) problems.push('the corpus has no data for this query: the check would be vacuous');
     if (spec.type === 'topk') {
       const ranked = [...want.values()].sort((a, b) => b - a).slice(0, spec.k);
@@ -170,17 +224,14 @@ export function compare(
       const keys = new Set([...got.keys(), ...want.keys()]);
       for (const k of keys) if (got.get(k) !== want.get(k)) problems.push(`${JSON.stringify(k)}: got ${got.get(k)}, want ${want.get(k)}`);
     }
-    return problems;
+    return problems.slice(0, 10);
   }
   expect(result.resultType).toBe('matrix');
   const got = new Map<string, number>();
   for (const s of result.result as Array<{ metric: Record<string, string>; values: [number, string][] }>) {
     for (const [ts, val] of s.values) got.set(`${ts}|${groupKey(s.metric, by)}`, Number(val));
   }
-  const want = new Map<string, number>();
-  for (let t = e.start; t <= e.end; t += e.stepSeconds * 1000) {
-    for (const [k, val] of expectedInstant(spec, rs, v, { ...e, end: t })) want.set(`${t / 1000}|${k}`, val);
-  }
+  const want = expectedMatrix(spec, rs, v, req);
   if (want.size === 0) problems.push('the corpus has no data for this query: the check would be vacuous');
   const keys = new Set([...got.keys(), ...want.keys()]);
   for (const k of keys) if (got.get(k) !== want.get(k)) problems.push(`${JSON.stringify(k)}: got ${got.get(k)}, want ${want.get(k)}`);

@@ -121,7 +121,17 @@ const WORKLOADS = [
   { namespace: 'shop', kind: 'Deployment', name: 'web', rs: 'web-59f8c4', image: 'registry.example/shop/web:2.0.1' },
   { namespace: 'payments', kind: 'StatefulSet', name: 'ledger', rs: 'ledger', image: 'registry.example/payments/ledger:7.3' },
   { namespace: 'batch', kind: 'CronJob', name: 'report', rs: 'report-28911', image: 'registry.example/batch/report:0.9' },
+  // Crash-loops (BackOff) without any pull failure: its name must not make it one.
+  { namespace: 'batch', kind: 'Deployment', name: 'puller', rs: 'puller-6b7f9d', image: 'registry.example/batch/puller:3.1' },
 ];
+/**
+ * A Warning whose message and reason hold every character that breaks a LogQL string or regex
+ * when pasted raw: quotes, a backtick, backslashes, regex metacharacters, braces, `%`, `+`, `$`.
+ */
+export const HOSTILE = {
+  reason: 'Config"Error`\\}',
+  message: 'Error in `app.yaml`: pattern \\d+.*(x) {y} isn\'t 100% + $1 "quoted"',
+} as const;
 const NODES = ['node-1', 'node-2', 'node-3', 'node-4'];
 const POD_SUFFIXES = ['x2x4q', 'm8kzt', 'p9wld'];
 
@@ -204,7 +214,7 @@ export function makeCorpus(opts: { cluster: string; seed?: number; end: Date; ho
   }
 
   // Crash loops: BackOff with growing counts on some pods; one Event reaches count 40 in three lines.
-  const crashPods = pods.filter((p) => p.w.name === 'api' || p.w.name === 'report');
+  const crashPods = pods.filter((p) => p.w.name === 'api' || p.w.name === 'report' || p.w.name === 'puller');
   for (const { w, pod, node } of crashPods) {
     specs.push({
       kind: 'Pod', namespace: w.namespace, name: pod, workload: wl(w), reason: 'BackOff', type: 'Warning', component: 'kubelet', host: node,
@@ -236,6 +246,12 @@ export function makeCorpus(opts: { cluster: string; seed?: number; end: Date; ho
     specs.push({ kind: 'Pod', namespace: w.namespace, name: pod, workload: wl(w), reason: 'Failed', type: 'Warning', component: 'kubelet', host: node, fieldPath: 'spec.containers{main}', message: `Failed to pull image "${bad}": rpc error: code = NotFound desc = failed to pull and unpack image: not found`, observations: observations(t, 2, 3) });
     specs.push({ kind: 'Pod', namespace: w.namespace, name: pod, workload: wl(w), reason: 'Failed', type: 'Warning', component: 'kubelet', host: node, fieldPath: 'spec.containers{main}', message: 'Error: ErrImagePull', observations: observations(t + 100, 2, 3) });
     specs.push({ kind: 'Pod', namespace: w.namespace, name: pod, workload: wl(w), reason: 'BackOff', type: 'Warning', component: 'kubelet', host: node, fieldPath: 'spec.containers{main}', message: `Back-off pulling image "${bad}"`, observations: observations(t + 200, 3, 8) });
+    specs.push({ kind: 'Pod', namespace: w.namespace, name: pod, workload: wl(w), reason: 'Failed', type: 'Warning', component: 'kubelet', host: node, fieldPath: 'spec.containers{main}', message: 'Error: ImagePullBackOff', observations: observations(t + 300, 2, 4) });
+  }
+  // An application's own Event with a hostile reason and message.
+  {
+    const { w, pod, node } = pods.find((p) => p.w.name === 'web')!;
+    specs.push({ kind: 'Pod', namespace: w.namespace, name: pod, workload: wl(w), reason: HOSTILE.reason, type: 'Warning', component: 'config-watcher', host: node, message: HOSTILE.message, observations: observations(at(), 2, 3) });
   }
   // A pending pod.
   specs.push({ kind: 'Pod', namespace: 'batch', name: 'report-28911-zzkq2', workload: { kind: 'CronJob', name: 'report' }, reason: 'FailedScheduling', type: 'Warning', component: 'default-scheduler', message: '0/4 nodes are available: 4 Insufficient memory. preemption: 0/4 nodes are available: 4 No preemption victims found for incoming pod.', observations: observations(at(), 4, 5) });
@@ -319,18 +335,13 @@ export function toStreams(lines: EventLine[], def: StreamsDefinition = STREAMS) 
   return [...streams.values()];
 }
 
+type LokiForCorpus = { push(streams: ReturnType<typeof toStreams>): Promise<void>; queryInstant(q: string, t?: Date): Promise<{ result: Array<{ value?: [number, string] }> }> };
+
 /**
- * Pushes the lines to Loki and waits until Loki answers with every occurrence of `cluster`
- * (ingestion is asynchronous), failing with what Loki shows after a minute.
+ * Waits until Loki answers with every occurrence of `lines` for `cluster` (ingestion is
+ * asynchronous), failing with what Loki shows after a minute.
  */
-export async function pushAndAwaitCorpus(
-  loki: { push(streams: ReturnType<typeof toStreams>): Promise<void>; queryInstant(q: string, t?: Date): Promise<{ result: Array<{ value?: [number, string] }> }> },
-  lines: EventLine[],
-  cluster: string,
-  end: number,
-  hours: number,
-): Promise<void> {
-  await loki.push(toStreams(lines));
+export async function awaitCorpus(loki: Pick<LokiForCorpus, 'queryInstant'>, lines: EventLine[], cluster: string, end: number, hours: number): Promise<void> {
   const total = lines.reduce((a, l) => a + l.delta, 0);
   const probe = `sum(sum_over_time({job="kube-eventline", cluster="${cluster}"} | json delta | unwrap delta [${hours + 1}h]))`;
   for (let i = 0; ; i++) {
@@ -339,6 +350,12 @@ export async function pushAndAwaitCorpus(
     if (i > 300) throw new Error(`Loki does not show the corpus: ${JSON.stringify(r.result)} vs ${total}`);
     await new Promise((res) => setTimeout(res, 200));
   }
+}
+
+/** Pushes the lines to Loki and waits until it answers with all of them. */
+export async function pushAndAwaitCorpus(loki: LokiForCorpus, lines: EventLine[], cluster: string, end: number, hours: number): Promise<void> {
+  await loki.push(toStreams(lines));
+  await awaitCorpus(loki, lines, cluster, end, hours);
 }
 
 // ---- oracle -----------------------------------------------------------------------------------

@@ -88,11 +88,13 @@ describe.each(dashboards)('$file', ({ file, d }) => {
     expect(new Set(varNames).size).toBe(varNames.length);
     const byName = Object.fromEntries(vars.map((v) => [v.name, v]));
     expect(byName.level).toMatchObject({ type: 'custom', multi: true, includeAll: true, query: 'info,normal,warning,error,fatal' });
-    expect(byName.reason).toMatchObject({ type: 'textbox' });
+    expect(byName.reason).toMatchObject({ type: 'textbox', query: '' });
     expect(byName.search).toMatchObject({ type: 'textbox', query: '' });
     expect(byName.namespace).toMatchObject({ type: 'query', query: { label: 'namespace', type: 1 } });
     // One object or one pod: a single namespace; elsewhere several can be picked.
     expect(byName.namespace!.multi).toBe(!['object-history', 'pod-lifecycle'].includes(slug));
+    // Panels grouping by workload apply the namespace first: no All there.
+    expect(byName.namespace!.includeAll).toBe(['events-overview', 'node-problems'].includes(slug));
     expect(byName.cluster).toMatchObject({ type: 'query', query: { label: 'cluster', type: 1 } });
   });
 
@@ -111,9 +113,16 @@ describe.each(dashboards)('$file', ({ file, d }) => {
     }
     expect([...used].filter((n) => !varNames.includes(n))).toEqual([]);
     expect(varNames.filter((n) => !usedOutsideOwn.has(n))).toEqual([]);
-    // Every panel query honours the standard filters.
+    // Every panel query honours the standard filters (the per-namespace panel of Daily failures
+    // compares every namespace), and reads text boxes only percent-encoded.
+    const boxes = vars.filter((v) => v.type === 'textbox').map((v) => v.name as string);
     for (const q of dashboardQueries(file, d).filter((x) => x.origin === 'panel')) {
-      for (const name of ['cluster', 'namespace', 'level', 'reason', 'search']) expect(q.expr, `${q.title} lacks ${name}`).toContain(`\${${name}}`);
+      const names = ['cluster', 'level', 'reason', 'search', ...(q.title === 'Failures per namespace per day' ? [] : ['namespace'])];
+      for (const name of names) expect(referencedVariables(q.expr), `${q.title} lacks ${name}`).toContain(name);
+      for (const name of boxes) {
+        expect(q.expr.match(new RegExp(`\\$\\{${name}[:}]`, 'g'))?.length ?? 0, `${q.title}: ${name}`).toBe(q.expr.split(`\${${name}:percentencode}`).length - 1);
+        expect(q.expr, `${q.title}: $${name}`).not.toMatch(new RegExp(`\\$${name}\\b`));
+      }
     }
   });
 
@@ -141,7 +150,8 @@ describe.each(dashboards)('$file', ({ file, d }) => {
 
   it('default time range and refresh are set', () => {
     expect(d.time.from).toMatch(/^now-/);
-    expect(d.time.to).toBe('now');
+    // Daily failures shows whole days, today to its end, so that today's bar is on the axis.
+    expect(d.time.to).toBe(slug === 'daily-failures' ? 'now/d' : 'now');
   });
 });
 
@@ -198,12 +208,28 @@ describe('dashboard specifics', () => {
     expect(p.targets[0].expr).toContain('unwrap level_rank');
   });
 
-  it('daily failures counts warning-or-worse per workload per day', () => {
+  it('daily failures counts warning-or-worse per namespace and per workload per day, each day read back from its end', () => {
     const p = panel('daily-failures.json', 'Failures per workload per day');
     expect(p.interval).toBe('1d');
-    expect(p.targets[0].expr).toContain('[1d]');
+    // UTC: the point at midnight T counts (T, T + 1d], the day that starts there.
+    expect(p.targets[0].expr).toContain('[1d] offset -1440m');
     expect(p.targets[0].expr).toContain('sum by (namespace, workload)');
-    expect(panel('daily-failures.json', 'Per workload per day').type).toBe('table');
+    expect(p.fieldConfig.defaults.custom.barAlignment).toBe(1);
+    expect(panel('daily-failures.json', 'Failures per namespace per day').targets[0].expr).toContain('sum by (namespace)');
+    const table = panel('daily-failures.json', 'Per workload per day');
+    expect(table.type).toBe('table');
+    expect(JSON.stringify(table.fieldConfig.overrides)).toContain('time:YYYY-MM-DD');
+  });
+
+  it('object history and pod lifecycle list the objects to pick from, and show nothing for an empty box', () => {
+    for (const [file, picker, box] of [['object-history.json', 'Objects', 'name'], ['pod-lifecycle.json', 'Pods', 'pod']] as const) {
+      const list = panel(file, picker);
+      expect(list.targets[0].expr).not.toContain(`\${${box}:`);
+      expect(JSON.stringify(list.fieldConfig.overrides)).toContain(`var-${box}=\${__data.fields.name}`);
+      for (const p of allPanels(get(file)).filter((x) => x.title !== picker) as any[]) {
+        expect(p.targets[0].expr, p.title).toContain(`(ne .name "") (eq .name (urldecode "\${${box}:percentencode}"))`);
+      }
+    }
   });
 
   it('node problems covers the NPD reasons and readiness', () => {
@@ -216,6 +242,8 @@ describe('dashboard specifics', () => {
     expect(panel('rollouts-images.json', 'Scaling by deployment').targets[0].expr).toContain('reason="ScalingReplicaSet"');
     expect(panel('rollouts-images.json', 'Pods created by workload').targets[0].expr).toContain('reason="SuccessfulCreate"');
     expect(panel('rollouts-images.json', 'Image pulls').targets[0].expr).toContain('reason=~"Pulling|Pulled"');
-    expect(panel('rollouts-images.json', 'Failed image pulls by workload').targets[0].expr).toContain('reason=~"Failed|BackOff"');
+    const failed = panel('rollouts-images.json', 'Failed image pulls by workload').targets[0].expr;
+    expect(failed).toContain('(reason="BackOff" and message=~"(Back-off pulling image).*")');
+    expect(failed).not.toMatch(/\|~ "\(\?i\)pull"/);
   });
 });

@@ -9,13 +9,19 @@ import YAML from 'yaml';
 import { drift, evaluateMixin, render, REPO_ROOT, RULES_FILE } from '../../jsonnet/render.mjs';
 import { DEFAULT_REASON_LEVELS } from '../../src/grade/default-levels.js';
 import {
+  ALL,
+  backendMacros,
   dashboardQueries,
+  grafanaRequest,
   logqlBlocks,
   logqlErrors,
+  percentEncode,
   ruleQueries,
   substitute,
   type CollectedQuery,
   type Dashboard,
+  type Selection,
+  type VariableDefinition,
 } from '../support/corpus-logql.js';
 
 const streams = JSON.parse(readFileSync(join(REPO_ROOT, 'jsonnet/loki-streams.json'), 'utf8')) as {
@@ -43,7 +49,7 @@ const SAMPLE_VALUES: Record<string, string> = {
   namespace: 'shop|payments',
   level: 'warning|error',
   kind: 'Pod',
-  reason: 'BackOff|OOM.*',
+  reason: 'BackOff',
   search: 'api',
   name: 'api-7d9c-x2x',
   pod: 'api-7d9c-x2x',
@@ -202,11 +208,39 @@ describe('LogQL', () => {
     for (const q of queries) {
       expect(q.expr, q.title).not.toMatch(/count_over_time|bytes_over_time|\brate\(|bytes_rate/);
       for (const m of q.expr.matchAll(/sum_over_time\(/g)) {
-        const rest = q.expr.slice(m.index);
-        const range = rest.search(/ \[(\$__\w+|\d+[smhdw])\]\)/);
-        expect(rest.slice(0, range), q.title).toMatch(/\| json delta(="delta")?(, \w+)* .*\| unwrap delta \| __error__=""$/);
+        // The argument, up to the matching parenthesis.
+        let depth = 0;
+        let i = m.index + 'sum_over_time'.length;
+        for (; i < q.expr.length; i++) {
+          if (q.expr[i] === '(') depth++;
+          if (q.expr[i] === ')' && --depth === 0) break;
+        }
+        const body = q.expr.slice(m.index + 'sum_over_time('.length, i);
+        // Either `… | unwrap delta | __error__="" [range]` or, with an offset, `{…} [range] offset o … | unwrap delta | __error__=""`.
+        expect(body, q.title).toMatch(/^\{.*?"\}( \[\d+[smhdw]\] offset -?\d+[smhd])? .*\| json delta(="delta")?(, \w+)* .*\| unwrap delta \| __error__=""( \[(\$__\w+|\d+[smhdw])\])?$/);
+        expect(body, q.title).toMatch(/\[(\$__\w+|\d+[smhdw])\]/);
       }
     }
+  });
+
+  it('text boxes reach LogQL as literals: every panel parses, whatever a user types', async () => {
+    const hostile = ['"host":"node-3"', '`', '\\', '\\d+.*(x)', '}', '{{ end }}', "it's", '%41', '$1', 'a"b`c\\d}e'];
+    const failures: string[] = [];
+    for (const [file, d] of Object.entries(mixin.dashboards) as Array<[string, Dashboard]>) {
+      const defs = d.templating.list as unknown as VariableDefinition[];
+      for (const text of hostile) {
+        const selection: Record<string, Selection> = {};
+        for (const v of d.templating.list) selection[v.name] = v.type === 'textbox' ? text : v.includeAll ? ALL : v.multi ? ['shop'] : 'shop';
+        for (const q of dashboardQueries(file, d).filter((x) => x.origin !== 'variable')) {
+          const req = grafanaRequest({ expr: q.expr, instant: q.instant ?? false }, { from: 0, to: 3_600_000, intervalMs: 60_000 }, defs, selection);
+          const errors = logqlErrors(req.expr);
+          if (errors.length > 0) failures.push(`${file} / ${q.title} with ${JSON.stringify(text)}: ${errors[0]}`);
+          // The text reaches Loki only percent-encoded: no raw character of it is in the query.
+          if (/:percentencode\}/.test(q.expr) && !req.expr.includes(percentEncode(text))) failures.push(`${file} / ${q.title}: ${JSON.stringify(text)} not percent-encoded`);
+        }
+      }
+    }
+    expect(failures).toEqual([]);
   });
 
   it('filters reason/kind/name/workload/node as structured metadata, parsing only delta (and message for image names)', () => {
@@ -307,6 +341,10 @@ describe('docs/explore.md', () => {
   it('every ```logql block parses', () => {
     const blocks = logqlBlocks(readFileSync(join(REPO_ROOT, 'docs/explore.md'), 'utf8'));
     expect(blocks.length).toBeGreaterThanOrEqual(10);
-    for (const b of blocks) expect(logqlErrors(b.query), `${b.heading}: ${b.query}`).toEqual([]);
+    // Explore replaces $__auto with the step, as it does in dashboards.
+    for (const b of blocks) {
+      const q = backendMacros(b.query, { intervalMs: 60_000, rangeMs: 3_600_000, stepMs: 60_000, instant: false });
+      expect(logqlErrors(q), `${b.heading}: ${b.query}`).toEqual([]);
+    }
   });
 });
