@@ -131,7 +131,17 @@ local keyFor(map, field) =
     crashLoopWindow: '15m',
     crashLoopThreshold: 10,
     unschedulableWindow: '35m',
-    alertNodeProblemReasons: ['ConntrackFull', 'KernelOops', 'FilesystemIsReadOnly'],
+    // Every node reason graded fatal by default (SystemOOM pages through the OOM alert), and ConntrackFull.
+    alertNodeProblemReasons: [
+      'ConntrackFull',
+      'KernelOops',
+      'TaskHung',
+      'DockerHung',
+      'ContainerdHung',
+      'ContainerdUnhealthy',
+      'XfsHasShutdown',
+      'FilesystemIsReadOnly',
+    ],
     nodeProblemWindow: '10m',
     // NodeNotReady holds while the node's last NodeNotReady is later than its last NodeReady (or a
     // removal), looking back this far: Kubernetes writes NodeNotReady once, not while the node stays so.

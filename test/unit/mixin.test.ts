@@ -281,7 +281,7 @@ describe('alert rules', () => {
     expect(byName.KubeEventlineCrashLoopStorm).toContain('|= "Back-off restarting failed container"');
     expect(byName.KubeEventlineCrashLoopStorm).toContain('sum by (cluster, namespace, workload)');
     expect(byName.KubeEventlinePodUnschedulable).toContain('reason="FailedScheduling"');
-    expect(byName.KubeEventlineNodeProblem).toContain('reason=~"ConntrackFull|KernelOops|FilesystemIsReadOnly"');
+    expect(byName.KubeEventlineNodeProblem).toContain('reason=~"ConntrackFull|KernelOops|TaskHung|DockerHung|ContainerdHung|ContainerdUnhealthy|XfsHasShutdown|FilesystemIsReadOnly"');
     expect(byName.KubeEventlineNodeNotReady).toContain('reason="NodeNotReady"');
     expect(byName.KubeEventlineStreamSilent).toMatch(/^absent_over_time\(/);
   });
