@@ -6,7 +6,6 @@ import { parseArgs } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node/dist/config.js';
 import { CheckpointStoreError } from './checkpoint/checkpoint.js';
 import { ConfigError } from './config/config-error.js';
-import { enableLinearTimeRegexpFallback } from './config/regexp-engine.js';
 import { loadConfig, loadConfigFile } from './config/load.js';
 import { describeRoute } from './route/describe-route.js';
 import { createDiagnostics } from './diagnostics.js';
@@ -31,7 +30,6 @@ Without --kubeconfig, the in-cluster ServiceAccount is used, else $KUBECONFIG or
 Diagnostics go to stderr; stdout carries event lines only.`;
 
 async function main(argv: string[]): Promise<number> {
-  enableLinearTimeRegexpFallback(); // before any config pattern is compiled
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,

@@ -164,8 +164,8 @@ describe('bad configs: every problem named with file:line:col and config path', 
       'invalid-regex.yaml',
       {},
       [
-        'invalid-regex.yaml:6:22: route.routes[1].drop[0].namespace: invalid regular expression "*test*": Nothing to repeat',
-        'invalid-regex.yaml:9:19: route.routes[1].match[0].reason: invalid regular expression "(?P<r>Back": Unterminated group',
+        'invalid-regex.yaml:6:22: route.routes[1].drop[0].namespace: invalid regular expression "*test*": missing argument to repetition operator: `*`',
+        'invalid-regex.yaml:9:19: route.routes[1].match[0].reason: invalid regular expression "(?P<r>Back": missing closing ): `(?P<r>Back`',
       ],
     ],
     [
@@ -245,7 +245,7 @@ describe('bad configs: every problem named with file:line:col and config path', 
       expect(error).toBeInstanceOf(ConfigError);
       expect((error as ConfigError).problems[0]).toEqual({
         path: 'route.routes[1].drop[0].namespace',
-        message: 'invalid regular expression "*test*": Nothing to repeat',
+        message: 'invalid regular expression "*test*": missing argument to repetition operator: `*`',
         line: 6,
         column: 22,
       });
