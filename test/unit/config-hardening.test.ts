@@ -113,3 +113,54 @@ describe('YAML the loader refuses in one line, never a crash', () => {
     expect(problemsOf(() => loadConfigFile(big, {}))).toEqual([`${big}: cannot read the config: ${MAX_CONFIG_BYTES + 14} bytes, more than the ${MAX_CONFIG_BYTES} a config may have`]);
   });
 });
+
+describe('every value is range-checked at load', () => {
+  test('every number in the schema has a lower and an upper bound', async () => {
+    const { z } = await import('zod');
+    const { configSchema } = await import('../../src/config/schema.js');
+    const unbounded: string[] = [];
+    let numbers = 0;
+    const walk = (node: unknown, path: string): void => {
+      if (typeof node !== 'object' || node === null) return;
+      const schema = node as Record<string, unknown>;
+      if (schema.type === 'number' || schema.type === 'integer') {
+        numbers += 1;
+        const low = schema.minimum ?? schema.exclusiveMinimum;
+        const high = schema.maximum ?? schema.exclusiveMaximum;
+        if (typeof low !== 'number' || typeof high !== 'number' || !Number.isFinite(high)) unbounded.push(path);
+      }
+      for (const [key, child] of Object.entries(schema)) walk(child, `${path}/${key}`);
+    };
+    walk(z.toJSONSchema(configSchema, { io: 'input', unrepresentable: 'any', cycles: 'ref' }), '');
+    expect(numbers).toBeGreaterThanOrEqual(18);
+    expect(unbounded).toEqual([]);
+  });
+
+  test.each([
+    ['checkpoint: { file: /tmp/cp.json, intervalSeconds: 3000000 }', 'checkpoint.intervalSeconds: must be at most 3,600 seconds (range 1–3,600 seconds)'],
+    ['receivers: [{ name: stdout, stdout: {} }, { name: f, file: { path: /tmp/f.jsonl, maxFiles: 1000000000 } }]', 'receivers[1].file.maxFiles: must be at most 1,000 files (range 1–1,000 files): each rotation renames every kept file'],
+    ['receivers: [{ name: stdout, stdout: {} }, { name: f, file: { path: /tmp/f.jsonl, maxbackups: 5000 } }]', 'receivers[1].file.maxbackups: must be at most 1,000 files'],
+    ['receivers: [{ name: stdout, stdout: {} }, { name: f, file: { path: /tmp/f.jsonl, maxBytes: 10 } }]', 'receivers[1].file.maxBytes: must be at least 4,096 (range 4,096–1,099,511,627,776 bytes)'],
+    ['tracking: { maxEvents: 100000000 }', 'tracking.maxEvents: must be at most 10,000,000 Events'],
+    ['tracking: { ttlSeconds: 99999999 }', 'tracking.ttlSeconds: must be at most 604,800 (7 days)'],
+    ['enrichment: { cacheTTLSeconds: 3000000 }', 'enrichment.cacheTTLSeconds: must be at most 86,400 seconds'],
+    ['maxMessageBytes: 100000000', 'maxMessageBytes: must be at most 1,048,576 bytes'],
+    ['maxEventAgeSeconds: 99999999999', 'maxEventAgeSeconds: must be at most 2,592,000 seconds'],
+    ['kubeQPS: 1e9', 'kubeQPS: must be at most 10,000 requests a second'],
+    ['route: { match: [{ minCount: 3000000000, receiver: stdout }] }', 'route.match[0].minCount: must be at most 2,147,483,647'],
+    ['checkpoint: { configMap: { namespace: ns, name: ".." } }', 'checkpoint.configMap.name: ".." is not a valid ConfigMap name'],
+    ['checkpoint: { configMap: { namespace: ns, name: Bad_Name } }', 'checkpoint.configMap.name: "Bad_Name" is not a valid ConfigMap name'],
+    ['clusterName: "prod\\u0007"', 'clusterName: must not hold control characters'],
+    ['metrics: { address: "" }', 'metrics.address: must be an IP address or a host name'],
+  ])('%s', (line, expected) => {
+    const problems = problemsOf(() => loadConfig(`${line}\n`, 'c.yaml', {}));
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^c\.yaml:1:\d+: /);
+    expect(problems[0]).toContain(expected);
+  });
+
+  test('names Kubernetes accepts load: a dotted ConfigMap name, the largest values in range', () => {
+    const { config } = loadConfig('checkpoint: { configMap: { namespace: ns, name: kube-eventline.checkpoint-1 }, intervalSeconds: 3600 }\ntracking: { maxEvents: 10000000 }\n', 'c.yaml', {});
+    expect(config.checkpoint?.configMap?.name).toBe('kube-eventline.checkpoint-1');
+  });
+});
