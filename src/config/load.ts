@@ -100,14 +100,22 @@ const MAX_ALIAS_EXPANSIONS = 100;
 function withoutExpandedValues(message: string, values: readonly ExpandedValue[]): string {
   let out = message;
   for (const { name, value } of [...values].sort((a, b) => b.value.length - a.value.length)) {
-    if (value.length === 0) continue;
-    out = out.split(value).join(`\${${name}}`);
+    const reference = `\${${name}}`;
+    if (value.length < MIN_REDACTED_LENGTH) {
+      // A value of a character or two (a port digit) is no secret, and replacing it everywhere
+      // would garble the message ("at most 1,000"): only where the message quotes it whole.
+      if (value.length > 0) out = out.split(JSON.stringify(value)).join(`"${reference}"`);
+      continue;
+    }
+    out = out.split(value).join(reference);
     // Quoted in a message (JSON.stringify), a value with quotes or backslashes is spelt differently.
     const quoted = JSON.stringify(value).slice(1, -1);
-    if (quoted !== value) out = out.split(quoted).join(`\${${name}}`);
+    if (quoted !== value) out = out.split(quoted).join(reference);
   }
   return out;
 }
+
+const MIN_REDACTED_LENGTH = 3;
 
 /** The first NUL character of the text, which no config has a use for (a binary file, a wrong path). */
 function nulProblem(text: string, positionOf: (offset: number) => { line?: number; column?: number }): ConfigProblem | undefined {

@@ -164,3 +164,10 @@ describe('every value is range-checked at load', () => {
     expect(config.checkpoint?.configMap?.name).toBe('kube-eventline.checkpoint-1');
   });
 });
+
+test('a short value from the environment is left out only where a message quotes it whole', () => {
+  expect(problemsOf(() => loadConfig('receivers: [{ name: stdout, stdout: {} }, { name: f, file: { path: /tmp/f, maxFiles: 1000${D} } }]\n', 'c.yaml', { D: '1' }))).toEqual([
+    'c.yaml:1:86: receivers[1].file.maxFiles: must be at most 1,000 files (range 1–1,000 files): each rotation renames every kept file',
+  ]);
+  expect(problemsOf(() => loadConfig('logLevel: ${L}\n', 'c.yaml', { L: 'xy' }))[0]).toContain('unknown log level "${L}"');
+});
