@@ -10,7 +10,8 @@
 // defaults to dist/. A baseline from another commit:
 //   git worktree add /tmp/base <commit> && ln -s "$PWD/node_modules" /tmp/base/ && (cd /tmp/base && npx tsc -p tsconfig.build.json)
 //   npm run bench:compare -- /tmp/base/dist
-// Environment: COMPARE_CHUNK (Events per chunk, 20000), COMPARE_ROUNDS (41; the first is warm-up).
+// Environment: COMPARE_CHUNK (Events per chunk, 20000), COMPARE_ROUNDS (41; the first is warm-up),
+// COMPARE_CONFIG (a config file both builds load, such as bench/route-heavy.yaml; default: everything to stdout).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';

@@ -32,12 +32,13 @@ export function watchLines(eventsFile) {
 }
 
 /**
- * The real Exporter with the default config (enrichment off: it needs an API server), writing
+ * The real Exporter with the default config, or the file `$COMPARE_CONFIG` (enrichment off: it needs an API server), writing
  * through the stdout receiver to /dev/null. `take(line)` decodes one watch line and feeds it in;
  * it returns a Promise only when the pipeline asks to wait, as in the watch loop.
  */
-export function exporterPipeline() {
-  const { config } = loadConfig('enrichment: {enabled: false}\n', 'bench', {});
+export function exporterPipeline(configFile = process.env.COMPARE_CONFIG) {
+  const text = configFile ? readFileSync(configFile, 'utf8') : 'enrichment: {enabled: false}\n';
+  const { config } = loadConfig(text, configFile ?? 'bench', {});
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromClusterAndUser({ name: 'bench', server: 'https://127.0.0.1:1' }, { name: 'bench' });
   const route = compileRoute(config.route, config.receivers.map((r) => r.name));

@@ -3,16 +3,15 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
-import { KubeConfig } from '@kubernetes/client-node/dist/config.js';
 import { CheckpointStoreError } from './checkpoint/checkpoint.js';
 import { ConfigError } from './config/config-error.js';
-import { enableLinearTimeRegexpFallback } from './config/regexp-engine.js';
 import { loadConfig, loadConfigFile } from './config/load.js';
 import { describeRoute } from './route/describe-route.js';
 import { createDiagnostics } from './diagnostics.js';
 import { runExporter, type RunningExporter } from './run.js';
 import { ReceiverFileError } from './sinks/file-sink.js';
-import { startHttpServer } from './serve/http-server.js';
+import { ListenError, startHttpServer } from './serve/http-server.js';
+import { KubeconfigError, loadKubeConfig } from './kubeconfig.js';
 import { ExporterMetrics } from './serve/metrics.js';
 import { DemoMissingError, runDemo } from './demo/run-demo.js';
 import { LeaseElector } from './leader/lease-elector.js';
@@ -31,7 +30,6 @@ Without --kubeconfig, the in-cluster ServiceAccount is used, else $KUBECONFIG or
 Diagnostics go to stderr; stdout carries event lines only.`;
 
 async function main(argv: string[]): Promise<number> {
-  enableLinearTimeRegexpFallback(); // before any config pattern is compiled
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -79,13 +77,7 @@ async function run(configFile: string | undefined, kubeconfigFile: string | unde
   const { config, warnings } = configFile ? loadConfigFile(configFile, process.env) : loadConfig('', '(defaults)', process.env);
   const log = createDiagnostics(config.logLevel, config.logFormat);
   for (const w of warnings) log.warn(w);
-  const kubeConfig = new KubeConfig();
-  try {
-    if (kubeconfigFile) kubeConfig.loadFromFile(kubeconfigFile);
-    else kubeConfig.loadFromDefault();
-  } catch (err) {
-    throw new KubeconfigError(`cannot load the kubeconfig ${kubeconfigFile ?? process.env.KUBECONFIG ?? '(default)'}: ${(err as Error).message}`);
-  }
+  const kubeConfig = loadKubeConfig(kubeconfigFile);
   const stopping = new AbortController();
   let exitCode = 0;
   const stopped = new Promise<void>((resolve) => {
@@ -161,8 +153,6 @@ async function run(configFile: string | undefined, kubeconfigFile: string | unde
 }
 
 class UsageError extends Error {}
-/** The environment, not the program, is wrong: the message says what to fix, no stack trace. */
-class KubeconfigError extends Error {}
 
 main(process.argv.slice(2)).then(
   (code) => {
@@ -171,9 +161,15 @@ main(process.argv.slice(2)).then(
   (err: unknown) => {
     // A user mistake gets its message and nothing else; a bug gets its stack.
     if (err instanceof ConfigError) {
-      process.stderr.write(`kube-eventline: invalid configuration\n${err.message}\n`);
+      // One line per problem, each naming its file and place: a single problem is a single line.
+      process.stderr.write(`${err.message}\n`);
       process.exitCode = 2;
-    } else if (err instanceof ReceiverFileError || err instanceof KubeconfigError || err instanceof CheckpointStoreError || err instanceof DemoMissingError) {
+    } else if (err instanceof KubeconfigError || err instanceof ListenError) {
+      // What the user gave (a kubeconfig, the metrics address) cannot be used: said in one line.
+      process.stderr.write(`kube-eventline: ${err.message}\n`);
+      process.exitCode = 2;
+      process.exit(2);
+    } else if (err instanceof ReceiverFileError || err instanceof CheckpointStoreError || err instanceof DemoMissingError) {
       process.stderr.write(`kube-eventline: ${err.message}\n`);
       process.exitCode = 1;
       process.exit(1);

@@ -1,12 +1,13 @@
 /**
  * `${VAR}` / `${VAR:-default}` expansion over the raw config text, as KEE does before parsing,
  * keeping a map back to the original text so errors point at the line the user wrote.
- * `$${` writes a literal `${`. References inside YAML comments are left alone.
+ * `$${` writes a literal `${`. A default may itself hold references (`${A:-${B:-x}}`), expanded
+ * the same way. References inside YAML comments are left alone. The values taken from the
+ * environment are kept so that error messages can leave them out: a variable may hold a secret.
  */
 import { Parser } from 'yaml';
 
-export interface UndefinedVariable {
-  name: string;
+export interface ExpansionProblem {
   /** offset of the `${` in the original text */
   originalOffset: number;
   /** offset where the (empty) value landed in the expanded text */
@@ -14,9 +15,17 @@ export interface UndefinedVariable {
   message: string;
 }
 
+/** A value that came from the environment, and the variable it came from. */
+export interface ExpandedValue {
+  name: string;
+  value: string;
+}
+
 export interface Expansion {
   text: string;
-  problems: UndefinedVariable[];
+  problems: ExpansionProblem[];
+  /** every value taken from the environment, for error messages to leave out */
+  values: ExpandedValue[];
   /** Maps an offset in the expanded text to the offset of what produced it in the original text. */
   toOriginalOffset(expandedOffset: number): number;
 }
@@ -28,8 +37,8 @@ interface Substitution {
   expandedEnd: number;
 }
 
-const REFERENCE = /\$(\$\{)|\$\{([^}]*)\}/g;
 const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const HOW_TO_WRITE = '(write ${NAME} or ${NAME:-default}; $${ for a literal ${)';
 
 /** [start, end) ranges of YAML comments, found through the CST so `#` inside quoted strings is not mistaken. */
 function commentRanges(text: string): Array<[number, number]> {
@@ -51,64 +60,106 @@ function commentRanges(text: string): Array<[number, number]> {
   return ranges;
 }
 
-export function expandEnvironment(text: string, env: NodeJS.ProcessEnv): Expansion {
-  const substitutions: Substitution[] = [];
-  const problems: UndefinedVariable[] = [];
-  const comments = text.includes('${') ? commentRanges(text) : [];
-  const inComment = (offset: number): boolean => comments.some(([start, end]) => offset >= start && offset < end);
+/** The offset of the `}` that closes the reference opened at `start` (`${`), counting nested `${…}`; -1 if none. */
+function closingBrace(text: string, start: number): number {
+  let depth = 0;
+  for (let i = start; i < text.length; i++) {
+    if (text.startsWith('$${', i)) {
+      i += 2; // a literal `${` opens nothing
+    } else if (text.startsWith('${', i)) {
+      depth += 1;
+      i += 1;
+    } else if (text[i] === '}') {
+      depth -= 1;
+      if (depth === 0) return i;
+    } else if (text[i] === '\n') {
+      return -1; // a reference never spans lines
+    }
+  }
+  return -1;
+}
 
+interface Expander {
+  env: NodeJS.ProcessEnv;
+  problems: ExpansionProblem[];
+  values: ExpandedValue[];
+}
+
+/**
+ * Expands `text` (the whole file, or a default inside a reference). `originalBase` is where `text`
+ * starts in the file, `expandedBase` where its expansion starts in the expanded file (for
+ * positions of problems). Calls `substituted` for each top-level reference replaced.
+ */
+function expandText(
+  text: string,
+  originalBase: number,
+  expandedBase: number,
+  expander: Expander,
+  skip: (offset: number) => boolean,
+  substituted?: (substitution: Substitution) => void,
+): string {
   let expanded = '';
   let copiedUpTo = 0;
-  for (const found of text.matchAll(REFERENCE)) {
-    const start = found.index;
-    if (inComment(start)) continue;
-    const end = start + found[0].length;
+  for (let start = text.indexOf('$'); start !== -1; start = text.indexOf('$', Math.max(start + 1, copiedUpTo))) {
+    if (skip(originalBase + start)) continue;
+    let end: number;
     let value: string;
-    if (found[1] !== undefined) {
-      value = '${'; // escaped `$${`
-    } else {
-      const body = found[2] ?? '';
-      const separator = body.indexOf(':-');
-      const name = separator === -1 ? body : body.slice(0, separator);
-      const fallback = separator === -1 ? undefined : body.slice(separator + 2);
-      const defined = env[name];
-      if (!VARIABLE_NAME.test(name)) {
+    if (text.startsWith('$${', start)) {
+      end = start + 3;
+      value = '${';
+    } else if (text.startsWith('${', start)) {
+      const close = closingBrace(text, start);
+      const at = { originalOffset: originalBase + start, expandedOffset: expandedBase + expanded.length + (start - copiedUpTo) };
+      if (close === -1) {
+        expander.problems.push({ ...at, message: `unterminated variable reference ${JSON.stringify(text.slice(start, start + 40).split('\n')[0])} ${HOW_TO_WRITE}` });
+        end = text.indexOf('\n', start) === -1 ? text.length : text.indexOf('\n', start);
         value = '';
-        problems.push({
-          name,
-          originalOffset: start,
-          expandedOffset: expanded.length + (start - copiedUpTo),
-          message: `invalid variable reference ${found[0]} (write \${NAME} or \${NAME:-default}; $\${ for a literal \${)`,
-        });
-      } else if (defined !== undefined) {
-        value = defined;
-      } else if (fallback !== undefined) {
-        value = fallback;
       } else {
-        value = '';
-        problems.push({
-          name,
-          originalOffset: start,
-          expandedOffset: expanded.length + (start - copiedUpTo),
-          message: `environment variable ${name} is not set (write \${${name}:-default} to give a default)`,
-        });
+        end = close + 1;
+        const body = text.slice(start + 2, close);
+        const separator = body.indexOf(':-');
+        const name = separator === -1 ? body : body.slice(0, separator);
+        const defined = expander.env[name];
+        if (!VARIABLE_NAME.test(name)) {
+          value = '';
+          expander.problems.push({ ...at, message: `invalid variable reference \${${name}${separator === -1 ? '' : ':-…'}} ${HOW_TO_WRITE}` });
+        } else if (defined !== undefined) {
+          value = defined;
+          expander.values.push({ name, value });
+        } else if (separator !== -1) {
+          const fallbackStart = start + 2 + separator + 2;
+          value = expandText(body.slice(separator + 2), originalBase + fallbackStart, at.expandedOffset, expander, () => false);
+        } else {
+          value = '';
+          expander.problems.push({ ...at, message: `environment variable ${name} is not set (write \${${name}:-default} to give a default)` });
+        }
       }
+    } else {
+      continue;
     }
     expanded += text.slice(copiedUpTo, start);
-    substitutions.push({
-      originalStart: start,
-      originalEnd: end,
-      expandedStart: expanded.length,
-      expandedEnd: expanded.length + value.length,
+    substituted?.({
+      originalStart: originalBase + start,
+      originalEnd: originalBase + end,
+      expandedStart: expandedBase + expanded.length,
+      expandedEnd: expandedBase + expanded.length + value.length,
     });
     expanded += value;
     copiedUpTo = end;
   }
-  expanded += text.slice(copiedUpTo);
+  return expanded + text.slice(copiedUpTo);
+}
 
+export function expandEnvironment(text: string, env: NodeJS.ProcessEnv): Expansion {
+  const substitutions: Substitution[] = [];
+  const expander: Expander = { env, problems: [], values: [] };
+  const comments = text.includes('${') ? commentRanges(text) : [];
+  const inComment = (offset: number): boolean => comments.some(([start, end]) => offset >= start && offset < end);
+  const expanded = expandText(text, 0, 0, expander, inComment, (substitution) => substitutions.push(substitution));
   return {
     text: expanded,
-    problems,
+    problems: expander.problems,
+    values: expander.values,
     toOriginalOffset(expandedOffset: number): number {
       let shift = 0;
       for (const substitution of substitutions) {

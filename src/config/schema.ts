@@ -31,8 +31,25 @@ const level = z.enum(LEVELS, {
   error: (issue) => `unknown level ${JSON.stringify(issue.input)} (levels: ${LEVELS.join(', ')})`,
 });
 
-const count = z.number().int().nonnegative();
-const positiveCount = z.number().int().positive();
+/**
+ * A whole number in [min, max]. Every number in the config has an upper bound: a value past what
+ * the exporter can act on (a timer beyond 24 days, a million rotated files) is refused at load,
+ * not met at run time.
+ */
+function integerIn(min: number, max: number, unit = '', why = '') {
+  const range = `${min.toLocaleString('en')}–${max.toLocaleString('en')}${unit}`;
+  return z
+    .number()
+    .int()
+    .min(min, `must be at least ${min.toLocaleString('en')} (range ${range})`)
+    .max(max, `must be at most ${max.toLocaleString('en')}${unit} (range ${range})${why ? `: ${why}` : ''}`);
+}
+
+const DAY_SECONDS = 86_400;
+/** The Event `count` is an int32 in the Kubernetes API. */
+const MAX_EVENT_COUNT = 2 ** 31 - 1;
+const MAX_RECEIVER_FILE_BYTES = 2 ** 40; // 1 TiB
+const MAX_ROTATED_FILES = 1000;
 
 /** An optional pattern for each of `names` (rule-fields.ts). */
 function patternFields<Name extends string>(names: readonly Name[]) {
@@ -50,7 +67,7 @@ const routeRuleSchema = z.strictObject({
   name: text.optional(),
   ...patternFields(PATTERN_FIELD_NAMES),
   ...keyedPatternFields,
-  minCount: count.optional(),
+  minCount: integerIn(0, MAX_EVENT_COUNT).optional(),
   minLevel: level.optional(),
   receiver: text.optional(),
 });
@@ -84,13 +101,13 @@ const stdoutOptionsSchema = z.strictObject({
 
 const fileOptionsSchema = z.strictObject({
   path: text.refine((path) => path.length > 0, 'path must not be empty'),
-  maxBytes: positiveCount.optional(),
-  maxFiles: positiveCount.optional(),
+  maxBytes: integerIn(4096, MAX_RECEIVER_FILE_BYTES, ' bytes').optional(),
+  maxFiles: integerIn(1, MAX_ROTATED_FILES, ' files', 'each rotation renames every kept file').optional(),
   deDot: z.boolean().default(false),
   layout: layoutUnsupported,
-  maxsize: count.optional(), // KEE (lumberjack): megabytes
-  maxbackups: count.optional(), // KEE (lumberjack): rotated files kept
-  maxage: count.optional(), // KEE; ignored (see kee-compat.ts)
+  maxsize: integerIn(0, MAX_RECEIVER_FILE_BYTES / 2 ** 20, ' MiB').optional(), // KEE (lumberjack): megabytes
+  maxbackups: integerIn(0, MAX_ROTATED_FILES, ' files', 'each rotation renames every kept file').optional(), // KEE (lumberjack): rotated files kept
+  maxage: integerIn(0, 36_500, ' days').optional(), // KEE; ignored (see kee-compat.ts)
   sentUpdateEvent: z.boolean().optional(), // KEE; ignored (see kee-compat.ts)
 });
 
@@ -114,7 +131,7 @@ const DEFAULT_FILE_MAX_FILES = 3;
 
 const receiverSchema = z
   .strictObject({
-    name: text.refine((name) => name.length > 0, 'name must not be empty'),
+    name: text.refine((name) => name.length > 0, 'name must not be empty').refine((name) => name.length <= 253, 'at most 253 characters'),
     stdout: stdoutOptionsSchema.optional(),
     file: fileOptionsSchema.optional(),
     ...unsupportedReceiverFields,
@@ -169,18 +186,40 @@ export type ReceiverConfig =
     };
 
 /** A namespace name as Kubernetes accepts it: a DNS-1123 label. */
-const NAMESPACE_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const NAMESPACE_NAME_MAX_LENGTH = 63;
+const DNS_1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS_1123_LABEL_MAX_LENGTH = 63;
+/** The name of most objects (a ConfigMap, a Lease): a DNS-1123 subdomain, dot-separated labels. */
+const DNS_1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const DNS_1123_SUBDOMAIN_MAX_LENGTH = 253;
 
 /** Why `name` cannot name a namespace, or undefined when it can; "" (all namespaces) is not a name. */
 function namespaceNameProblem(name: string): string | undefined {
-  if (name.length > NAMESPACE_NAME_MAX_LENGTH) {
-    return `${JSON.stringify(name)} is not a valid namespace name: ${name.length} characters, at most ${NAMESPACE_NAME_MAX_LENGTH}`;
+  if (name.length > DNS_1123_LABEL_MAX_LENGTH) {
+    return `${JSON.stringify(name)} is not a valid namespace name: ${name.length} characters, at most ${DNS_1123_LABEL_MAX_LENGTH}`;
   }
-  if (!NAMESPACE_NAME.test(name)) {
+  if (!DNS_1123_LABEL.test(name)) {
     return `${JSON.stringify(name)} is not a valid namespace name: lowercase letters, digits and '-' only, starting and ending with a letter or digit (a DNS-1123 label)`;
   }
   return undefined;
+}
+
+/** Why `name` cannot name a ConfigMap or a Lease, or undefined when it can. */
+export function objectNameProblem(name: string, what: string): string | undefined {
+  if (name.length > DNS_1123_SUBDOMAIN_MAX_LENGTH) {
+    return `${JSON.stringify(name)} is not a valid ${what} name: ${name.length} characters, at most ${DNS_1123_SUBDOMAIN_MAX_LENGTH}`;
+  }
+  if (!DNS_1123_SUBDOMAIN.test(name)) {
+    return `${JSON.stringify(name)} is not a valid ${what} name: lowercase letters, digits, '-' and '.' only, each dot-separated part starting and ending with a letter or digit (a DNS-1123 subdomain)`;
+  }
+  return undefined;
+}
+
+/** A field naming a Kubernetes object of the kind `what`. */
+export function objectNameField(what: string) {
+  return text.superRefine((name, ctx) => {
+    const problem = objectNameProblem(name, what);
+    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+  });
 }
 
 /** A namespace name; with `orAll`, also "" for all namespaces. */
@@ -196,9 +235,10 @@ const namespaceName = namespaceField(false);
 
 const checkpointSchema = z
   .strictObject({
-    configMap: z.strictObject({ namespace: namespaceName, name: text }).optional(),
-    file: text.optional(),
-    intervalSeconds: positiveCount.default(10),
+    configMap: z.strictObject({ namespace: namespaceName, name: objectNameField('ConfigMap') }).optional(),
+    file: text.refine((path) => path.length > 0, 'must not be empty').optional(),
+    // At most an hour: a crash writes again up to this many seconds of occurrences.
+    intervalSeconds: integerIn(1, 3600, ' seconds').default(10),
   })
   .superRefine((checkpoint, ctx) => {
     if ((checkpoint.configMap === undefined) === (checkpoint.file === undefined)) {
@@ -208,8 +248,8 @@ const checkpointSchema = z
 
 const enrichmentSchema = z.strictObject({
   enabled: z.boolean().default(true),
-  cacheSize: positiveCount.default(1024),
-  cacheTTLSeconds: positiveCount.default(300),
+  cacheSize: integerIn(1, 1_000_000, ' objects').default(1024),
+  cacheTTLSeconds: integerIn(1, DAY_SECONDS, ' seconds').default(300),
   annotations: z.boolean().default(false),
 });
 
@@ -220,12 +260,18 @@ const leaderElectionSchema = z.strictObject({
 });
 
 const trackingSchema = z.strictObject({
-  maxEvents: positiveCount.default(DEFAULT_TRACKER_OPTIONS.maxEntries),
-  ttlSeconds: z.number().int().min(600, 'must be at least 600 (keep it above the API server\'s --event-ttl, 1h by default)').default(DEFAULT_TRACKER_OPTIONS.ttlMs / 1000),
+  // 15 bytes a slot at 3/4 load: 10 million Events take about 200 MiB.
+  maxEvents: integerIn(1, 10_000_000, ' Events').default(DEFAULT_TRACKER_OPTIONS.maxEntries),
+  ttlSeconds: z
+    .number()
+    .int()
+    .min(600, 'must be at least 600 (keep it above the API server\'s --event-ttl, 1h by default)')
+    .max(7 * DAY_SECONDS, `must be at most ${(7 * DAY_SECONDS).toLocaleString('en')} (7 days)`)
+    .default(DEFAULT_TRACKER_OPTIONS.ttlMs / 1000),
 });
 
 const metricsSchema = z.strictObject({
-  address: text.default('0.0.0.0'),
+  address: text.refine((address) => address.length > 0 && address.length <= 253, 'must be an IP address or a host name').default('0.0.0.0'),
   port: z.number().int().min(0).max(65535).default(2112), // 0: any free port (tests)
 });
 
@@ -269,26 +315,29 @@ export const DEFAULT_RECEIVER_NAME = 'stdout';
 
 const fileSchema = z
   .strictObject({
-    clusterName: text.default(''),
+    clusterName: text
+      .refine((name) => name.length <= 253, 'at most 253 characters (it becomes the Loki `cluster` label)')
+      .refine((name) => !/[\u0000-\u001f\u007f]/.test(name), 'must not hold control characters (it becomes the Loki `cluster` label)')
+      .default(''),
     namespaces: namespaceList.optional(),
     namespace: namespaceOrAll.optional(), // KEE: one namespace
-    maxEventAgeSeconds: count.optional(),
-    throttlePeriod: count.optional(), // KEE: deprecated alias of maxEventAgeSeconds
-    maxMessageBytes: z.number().int().min(64).default(4096),
+    maxEventAgeSeconds: integerIn(0, 30 * DAY_SECONDS, ' seconds').optional(),
+    throttlePeriod: integerIn(0, 30 * DAY_SECONDS, ' seconds').optional(), // KEE: deprecated alias of maxEventAgeSeconds
+    maxMessageBytes: integerIn(64, 1024 * 1024, ' bytes').default(4096),
     logLevel: logLevel.default('info'),
     logFormat: z.enum(['json', 'pretty']).default('json'),
-    kubeQPS: z.number().positive().default(20),
-    kubeBurst: positiveCount.default(50),
+    kubeQPS: z.number().positive().max(10_000, 'must be at most 10,000 requests a second').default(20),
+    kubeBurst: integerIn(1, 100_000, ' requests').default(50),
     kubeconfig: text.optional(), // KEE; ignored (see kee-compat.ts)
     omitLookup: z.boolean().optional(), // KEE: enrichment.enabled = !omitLookup
-    cacheSize: positiveCount.optional(), // KEE: enrichment.cacheSize
+    cacheSize: integerIn(1, 1_000_000, ' objects').optional(), // KEE: enrichment.cacheSize
     enrichment: enrichmentSchema.optional(),
     checkpoint: checkpointSchema.optional(),
     tracking: trackingSchema.default({ maxEvents: DEFAULT_TRACKER_OPTIONS.maxEntries, ttlSeconds: DEFAULT_TRACKER_OPTIONS.ttlMs / 1000 }),
     leaderElection: leaderElectionSchema.default({ enabled: false, leaderElectionID: 'kube-eventline' }),
     metrics: metricsSchema.default({ address: '0.0.0.0', port: 2112 }),
     metricsNamePrefix: text
-      .refine((prefix) => /^([a-zA-Z_:][a-zA-Z0-9_:]*)?$/.test(prefix), 'must be a valid Prometheus metric name prefix')
+      .refine((prefix) => /^([a-zA-Z_:][a-zA-Z0-9_:]{0,99})?$/.test(prefix), 'must be a valid Prometheus metric name prefix of at most 100 characters')
       .default('kube_eventline_'),
     levels: z.array(levelRuleSchema).default([]),
     route: routeSchema.optional(),

@@ -93,11 +93,11 @@ describe('kube-eventline command', () => {
     expect(() => JSON.parse(pretty)).toThrow();
   });
 
-  it('a kubeconfig that cannot be read or a file receiver that cannot be opened: one line saying which, exit 1, no stack trace', () => {
+  it('a kubeconfig that cannot be read (exit 2) or a file receiver that cannot be opened (exit 1): one line saying which, no stack trace', () => {
     const dir = mkdtempSync(join(tmpdir(), 'eventline-cli-'));
     const missing = run([], { KUBECONFIG: join(dir, 'nope') });
-    expect(missing.status).toBe(1);
-    expect(missing.stderr.trim()).toBe(`kube-eventline: cannot load the kubeconfig ${join(dir, 'nope')}: ENOENT: no such file or directory, open '${join(dir, 'nope')}'`);
+    expect(missing.status).toBe(2);
+    expect(missing.stderr.trim()).toBe(`kube-eventline: cannot load the kubeconfig ${join(dir, 'nope')}: file not found`);
 
     const kubeconfig = join(dir, 'kubeconfig');
     writeFileSync(kubeconfig, 'apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "http://127.0.0.1:1", insecure-skip-tls-verify: true}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n');

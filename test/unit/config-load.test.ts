@@ -164,8 +164,8 @@ describe('bad configs: every problem named with file:line:col and config path', 
       'invalid-regex.yaml',
       {},
       [
-        'invalid-regex.yaml:6:22: route.routes[1].drop[0].namespace: invalid regular expression "*test*": Nothing to repeat',
-        'invalid-regex.yaml:9:19: route.routes[1].match[0].reason: invalid regular expression "(?P<r>Back": Unterminated group',
+        'invalid-regex.yaml:6:22: route.routes[1].drop[0].namespace: invalid regular expression "*test*": missing argument to repetition operator: `*`',
+        'invalid-regex.yaml:9:19: route.routes[1].match[0].reason: invalid regular expression "(?P<r>Back": missing closing ): `(?P<r>Back`',
       ],
     ],
     [
@@ -245,7 +245,7 @@ describe('bad configs: every problem named with file:line:col and config path', 
       expect(error).toBeInstanceOf(ConfigError);
       expect((error as ConfigError).problems[0]).toEqual({
         path: 'route.routes[1].drop[0].namespace',
-        message: 'invalid regular expression "*test*": Nothing to repeat',
+        message: 'invalid regular expression "*test*": missing argument to repetition operator: `*`',
         line: 6,
         column: 22,
       });
@@ -255,7 +255,7 @@ describe('bad configs: every problem named with file:line:col and config path', 
   test('positions stay right on lines after a variable expanded to several lines', () => {
     // A block scalar from the environment adds lines to the parsed text, not to the file.
     const text = 'clusterName: ${LONG}\nnamespaces: [a]\nlogFormat: xml\n';
-    expect(problemsOf(() => loadConfig(text, 'c.yaml', { LONG: '|\n  one\n  two\n  three' }))).toEqual([
+    expect(problemsOf(() => loadConfig(text, 'c.yaml', { LONG: '"one\n  two\n  three"' }))).toEqual([
       'c.yaml:3:12: logFormat: Invalid option: expected one of "json"|"pretty"',
     ]);
   });
@@ -330,7 +330,7 @@ describe('bad configs: every problem named with file:line:col and config path', 
     expect(loadConfig('{}\n', 'c.yaml', {}).config.tracking).toEqual({ maxEvents: 500_000, ttlSeconds: 7200 });
     expect(loadConfig('tracking: { maxEvents: 2000000 }\n', 'c.yaml', {}).config.tracking).toEqual({ maxEvents: 2_000_000, ttlSeconds: 7200 });
     expect(problemsOf(() => loadConfig('tracking:\n  maxEvents: 0\n  ttlSeconds: 60\n', 'c.yaml', {}))).toEqual([
-      'c.yaml:2:14: tracking.maxEvents: Too small: expected number to be >0',
+      'c.yaml:2:14: tracking.maxEvents: must be at least 1 (range 1–10,000,000 Events)',
       "c.yaml:3:15: tracking.ttlSeconds: must be at least 600 (keep it above the API server's --event-ttl, 1h by default)",
     ]);
   });
