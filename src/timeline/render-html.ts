@@ -76,7 +76,8 @@ const PAGE_SCRIPT = `(function () {
   var svg = viewport.querySelector('svg');
   var details = document.getElementById('details');
   var full = svg.viewBox.baseVal;
-  var view = { x: full.x, y: full.y, w: full.width, h: full.height };
+  // First the timeline itself, as wide as the window; the footnotes below are a pan away.
+  var view = { x: full.x, y: full.y, w: full.width, h: Number(svg.getAttribute('data-timeline-height')) || full.height };
   svg.setAttribute('preserveAspectRatio', 'xMinYMin meet');
   function apply() { svg.setAttribute('viewBox', view.x + ' ' + view.y + ' ' + view.w + ' ' + view.h); }
   function toSvg(clientX, clientY) {
@@ -84,6 +85,7 @@ const PAGE_SCRIPT = `(function () {
     var scale = Math.max(view.w / r.width, view.h / r.height);
     return { x: view.x + (clientX - r.left) * scale, y: view.y + (clientY - r.top) * scale, scale: scale };
   }
+  apply();
   viewport.addEventListener('wheel', function (e) {
     e.preventDefault();
     var p = toSvg(e.clientX, e.clientY);

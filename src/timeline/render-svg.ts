@@ -44,7 +44,7 @@ export function renderSvg(heading: PictureHeading, grouping: Grouping): string {
   const out: string[] = [];
   out.push('<?xml version="1.0" encoding="UTF-8"?>');
   out.push(
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="DejaVu Sans Mono, Menlo, Consolas, monospace" font-size="${FONT_SIZE}" data-occurrences="${total}" data-step="${formatStep(stepMs)}">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="DejaVu Sans Mono, Menlo, Consolas, monospace" font-size="${FONT_SIZE}" data-occurrences="${total}" data-step="${formatStep(stepMs)}" data-timeline-height="${Math.ceil(belowEnd)}">`,
   );
   out.push(`<title>${xmlText(title)}</title>`);
   out.push(`<rect class="background" x="0" y="0" width="${width}" height="${height}" fill="#ffffff"/>`);
