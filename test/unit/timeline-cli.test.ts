@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+// @ts-expect-error: a plain ESM build script without type declarations
 import { TIMELINE_FILE } from '../../scripts/bundle.mjs';
 import { repoPath } from '../support/real-events.js';
 import { FIXTURE, FIXTURE_POD, timeline } from '../support/timeline.js';
