@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { parseTimelineLine, type TimelineLine } from './occurrence.js';
+import { parseTimelineLine, StringPool, type TimelineLine } from './occurrence.js';
 import type { InputTally } from './input-tally.js';
 
 /** Loki could not be reached, or answered an error. The message names the URL, never a credential. */
@@ -74,6 +74,7 @@ export async function readLinesLoki(
   const end = (BigInt(range.toMs) * 1_000_000n + 1n).toString();
   let start = (BigInt(range.fromMs) * 1_000_000n).toString();
   let seenAtStart = new Set<string>();
+  const pool = new StringPool();
   for (;;) {
     const params = new URLSearchParams({ query, start, end, limit: String(limit), direction: 'forward' });
     let res: Response;
@@ -103,7 +104,7 @@ export async function readLinesLoki(
     for (const e of entries) {
       if (seenAtStart.has(e.key)) continue;
       tally.read++;
-      const line = parseTimelineLine(e.line);
+      const line = parseTimelineLine(e.line, pool);
       if (typeof line === 'string') tally.skip(`Loki entry at ${e.ts} ns`, line);
       else keep(line);
     }

@@ -19,6 +19,21 @@ export interface TimelineLine {
   workloadName: string;
 }
 
+/**
+ * One copy of each distinct string: 100,000 lines repeat a few reasons, names and messages, and
+ * JSON.parse gives every line copies of its own.
+ */
+export class StringPool {
+  private readonly strings = new Map<string, string>();
+
+  get(s: string): string {
+    const known = this.strings.get(s);
+    if (known !== undefined) return known;
+    this.strings.set(s, s);
+    return s;
+  }
+}
+
 const isLevel = (v: unknown): v is Level => typeof v === 'string' && (LEVELS as readonly string[]).includes(v);
 const str = (v: unknown): string => (typeof v === 'string' ? v : '');
 
@@ -26,7 +41,7 @@ const str = (v: unknown): string => (typeof v === 'string' ? v : '');
  * One text line as a timeline line, or the reason it is not an event line of docs/event-line.md
  * (only the fields the timeline uses are checked).
  */
-export function parseTimelineLine(text: string): TimelineLine | string {
+export function parseTimelineLine(text: string, pool: StringPool): TimelineLine | string {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -48,14 +63,14 @@ export function parseTimelineLine(text: string): TimelineLine | string {
     timeMs,
     level: line.level,
     delta: line.delta,
-    reason: line.reason,
-    message: str(line.message),
-    type: str(line.type),
-    cluster: str(line.clusterName),
-    namespace: str(line.namespace),
-    kind: str(io.kind),
-    name: str(io.name),
-    workloadKind: str(workload.kind),
-    workloadName: str(workload.name),
+    reason: pool.get(line.reason),
+    message: pool.get(str(line.message)),
+    type: pool.get(str(line.type)),
+    cluster: pool.get(str(line.clusterName)),
+    namespace: pool.get(str(line.namespace)),
+    kind: pool.get(str(io.kind)),
+    name: pool.get(str(io.name)),
+    workloadKind: pool.get(str(workload.kind)),
+    workloadName: pool.get(str(workload.name)),
   };
 }

@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { parseTimelineLine, type TimelineLine } from './occurrence.js';
+import { parseTimelineLine, StringPool, type TimelineLine } from './occurrence.js';
 import type { InputTally } from './input-tally.js';
 
 /** Thrown when the file cannot be opened or read; the message names it. */
@@ -15,12 +15,13 @@ export async function readLinesFile(path: string, tally: InputTally, keep: (line
   const input = path === '-' ? process.stdin : createReadStream(path, { encoding: 'utf8' });
   const lines = createInterface({ input, crlfDelay: Infinity });
   let number = 0;
+  const pool = new StringPool();
   try {
     for await (const text of lines) {
       number++;
       if (text.trim() === '') continue;
       tally.read++;
-      const line = parseTimelineLine(text);
+      const line = parseTimelineLine(text, pool);
       if (typeof line === 'string') tally.skip(`${name}:${number}`, line);
       else keep(line);
     }

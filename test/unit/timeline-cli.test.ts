@@ -75,7 +75,7 @@ describe('kube-eventline timeline', () => {
     const missing = run(['--file', '/nonexistent/events.jsonl', '--pod', 'x']);
     expect(missing.status).toBe(1);
     expect(missing.stderr).toBe('kube-eventline timeline: cannot read /nonexistent/events.jsonl: ENOENT: no such file or directory, open \'/nonexistent/events.jsonl\'\n');
-  });
+  }, 60_000); // ten processes
 
   it('names the URL and the cause in one line when Loki cannot be reached, never the token', async () => {
     // A port that was free a moment ago: nothing listens there.

@@ -64,7 +64,7 @@ function colourCounts(png: Buffer): { total: number; white: number; counts: Reco
   return { total: image.width * image.height, white, counts };
 }
 
-describe('timeline HTML in headless Chromium', () => {
+describe('timeline HTML in headless Chromium', { timeout: 30_000 }, () => {
   it('shows the timeline in the colours of the levels present, and no other level colour', async () => {
     const page = await openPage();
     const shot = await page.screenshot();
