@@ -19,7 +19,9 @@ const COLOURS: Record<string, [number, number, number]> = {
   fatal: [0x7f, 0x00, 0x00],
 };
 
-let browser: Awaited<ReturnType<typeof openChromium>>;
+let browser: Awaited<ReturnType<typeof openChromium>> | undefined;
+/** Chromium that could not start fails every test with its reason (a failing beforeAll would mark them skipped). */
+let launchError: unknown;
 let url: string;
 const requests: string[] = [];
 const dialogs: string[] = [];
@@ -31,7 +33,12 @@ beforeAll(async () => {
   const file = join(dir, 'api.html');
   writeFileSync(file, r.output);
   url = pathToFileURL(file).href;
-  browser = await openChromium();
+  try {
+    browser = await openChromium();
+  } catch (err) {
+    launchError = err;
+    return;
+  }
   browser.context.on('request', (req) => {
     if (req.url() !== url) requests.push(req.url());
   });
@@ -41,8 +48,13 @@ afterAll(async () => {
   await browser?.close();
 });
 
+function chromium() {
+  if (!browser) throw launchError;
+  return browser;
+}
+
 async function openPage() {
-  const page = await browser.context.newPage();
+  const page = await chromium().context.newPage();
   page.on('dialog', (d) => {
     dialogs.push(d.message());
     void d.dismiss();
@@ -122,6 +134,7 @@ describe('timeline HTML in headless Chromium', { timeout: 30_000 }, () => {
   });
 
   it('asks for nothing over the network', () => {
+    chromium();
     expect(requests).toEqual([]);
   });
 });
