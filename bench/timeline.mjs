@@ -22,7 +22,7 @@ if (process.argv[2] === '--child') {
 const LINES = Number(process.env.BENCH_TIMELINE_LINES ?? 100_000);
 const dir = path('../.cache/bench');
 mkdirSync(dir, { recursive: true });
-const input = `${dir}/timeline-${LINES}.jsonl`;
+const input = `${dir}/timeline-${LINES}-v2.jsonl`;
 await writeLines(input, LINES);
 
 const cases = [
@@ -56,9 +56,9 @@ async function writeLines(file, n) {
   let a = 12345;
   const random = () => ((a = (Math.imul(a, 1103515245) + 12345) >>> 0) / 4294967296);
   for (let i = 0; i < n; i++) {
-    // Six busy hours in every twelve; within them a line every ~1.3 s on average.
-    const hour = Math.floor((i / n) * 24);
-    const t = start + hour * 2 * 3_600_000 + Math.floor(((i / n) * 24 - hour) * 6 * 3_600_000) + Math.floor(random() * 1000);
+    // Six busy hours in every twelve, four times; the six quiet hours between are compressed.
+    const spell = Math.floor((i / n) * 4);
+    const t = start + spell * 12 * 3_600_000 + Math.floor(((i / n) * 4 - spell) * 6 * 3_600_000) + Math.floor(random() * 1000);
     const [level, reason, type, message] = reasons[Math.floor(random() ** 2 * reasons.length)];
     const pod = `api-7d9c5b-p${String(i % 40).padStart(2, '0')}`;
     const line = {

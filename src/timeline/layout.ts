@@ -10,8 +10,8 @@ const LABEL_GAP = 10;
 const MIN_TARGET_WIDTH = 1100;
 const QUIET_WIDTH = 70;
 /** A gap is quiet (drawn compressed and marked) from this many steps and this share of the span. */
-const QUIET_STEPS = 20;
-const QUIET_SHARE = 0.1;
+const QUIET_STEPS = 5;
+const QUIET_SHARE = 0.05;
 
 export interface PlacedGroup {
   group: Group;
