@@ -97,6 +97,30 @@ describe('timeline SVG', () => {
     expect(deltaOf(groups)).toBe(many.reduce((a, _, i) => a + 1 + (i % 4), 0));
   });
 
+  it('places labels so that none overlaps another', async () => {
+    const base = podLines[0]!;
+    // Dense and sparse stretches, long and short labels.
+    const mixed = Array.from({ length: 400 }, (_, i) =>
+      JSON.stringify({ ...base, time: new Date(Date.parse('2026-11-22T00:00:00.5Z') + (i < 300 ? i * 1000 : 300_000 + i * 97_000)).toISOString(), reason: `Reason${i % 7}`, message: 'x'.repeat(i % 90) }),
+    );
+    const file = repoPath('.cache', 'timeline-labels.jsonl');
+    writeFileSync(file, `${mixed.join('\n')}\n`);
+    for (const args of [['--file', file, '--pod', FIXTURE_POD], ['--file', FIXTURE, '--workload', 'deployment/api']]) {
+      const boxes = byClass(parseXml((await timeline(args)).output), 'group').map((g) => {
+        const r = g.children.find((c) => c.tag === 'rect')!.attrs;
+        return { n: g.attrs['data-group'], x: Number(r.x), y: Number(r.y), w: Number(r.width), h: Number(r.height) };
+      });
+      expect(boxes.length).toBeGreaterThan(20);
+      for (const a of boxes) {
+        for (const b of boxes) {
+          if (a === b) continue;
+          const overlap = a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
+          expect(overlap, `labels of groups ${a.n} and ${b.n}`).toBe(false);
+        }
+      }
+    }
+  });
+
   it('matches the golden file for the fixed crash-loop scenario', async () => {
     const r = await timeline(['--file', FIXTURE, '--pod', FIXTURE_POD, '--namespace', 'shop']);
     if (process.env.UPDATE_TIMELINE_GOLDEN === '1') writeFileSync(GOLDEN, r.output);
