@@ -59,7 +59,7 @@ export async function runTimeline(argv: string[], env: NodeJS.ProcessEnv = proce
 }
 
 async function timeline(argv: string[], env: NodeJS.ProcessEnv, now: number): Promise<number> {
-  const { values, positionals } = parseArgs({
+  const { values } = parseArgs({
     args: argv,
     allowPositionals: false,
     options: {
@@ -86,7 +86,6 @@ async function timeline(argv: string[], env: NodeJS.ProcessEnv, now: number): Pr
       help: { type: 'boolean', short: 'h' },
     },
   });
-  void positionals;
   if (values.help) {
     process.stderr.write(`${TIMELINE_USAGE}\n`);
     return 0;

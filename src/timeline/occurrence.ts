@@ -10,7 +10,6 @@ export interface TimelineLine {
   delta: number;
   reason: string;
   message: string;
-  type: string;
   cluster: string;
   namespace: string;
   kind: string;
@@ -65,7 +64,6 @@ export function parseTimelineLine(text: string, pool: StringPool): TimelineLine 
     delta: line.delta,
     reason: pool.get(line.reason),
     message: pool.get(str(line.message)),
-    type: pool.get(str(line.type)),
     cluster: pool.get(str(line.clusterName)),
     namespace: pool.get(str(line.namespace)),
     kind: pool.get(str(io.kind)),
