@@ -1,4 +1,3 @@
-import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { LEVELS, type Level } from '../grade/levels.js';
 import { groupLines, MAX_GROUPS } from './group.js';
@@ -7,8 +6,9 @@ import { lokiQuery } from './loki-query.js';
 import { LokiError, lokiAuthorization, printableUrl, readLinesLoki } from './loki-source.js';
 import type { TimelineLine } from './occurrence.js';
 import { InputFileError, readLinesFile } from './read-file.js';
-import { renderHtml } from './render-html.js';
-import { renderSvg } from './render-svg.js';
+import { OutputError, PictureOutput } from './picture-output.js';
+import { writeHtml } from './render-html.js';
+import { writeSvg } from './render-svg.js';
 import { describeSubject, selects, type Selection, type Subject } from './select.js';
 
 export const TIMELINE_USAGE = `kube-eventline timeline: one object's Event history as an SVG or a self-contained HTML page.
@@ -50,7 +50,7 @@ export async function runTimeline(argv: string[], env: NodeJS.ProcessEnv = proce
       process.stderr.write(`kube-eventline timeline: ${(err as Error).message}\n\n${TIMELINE_USAGE}\n`);
       return 2;
     }
-    if (err instanceof LokiError || err instanceof InputFileError || err instanceof EmptySelectionError) {
+    if (err instanceof LokiError || err instanceof InputFileError || err instanceof OutputError || err instanceof EmptySelectionError) {
       process.stderr.write(`kube-eventline timeline: ${err.message}\n`);
       return 1;
     }
@@ -143,16 +143,15 @@ async function timeline(argv: string[], env: NodeJS.ProcessEnv, now: number): Pr
     toMs: range?.toMs ?? selected.reduce((a, l) => Math.max(a, l.timeMs), -Infinity),
     lines: selected.length,
   };
-  const picture = format === 'html' ? renderHtml(heading, grouping) : renderSvg(heading, grouping);
-  if (values.out === undefined || values.out === '-') process.stdout.write(picture);
-  else {
-    try {
-      writeFileSync(values.out, picture);
-    } catch (err) {
-      throw new InputFileError(`cannot write ${values.out}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-    }
-    process.stderr.write(`kube-eventline timeline: wrote ${values.out} (${grouping.groups.length} groups, ${selected.reduce((a, l) => a + l.delta, 0)} occurrences)\n`);
+  const toFile = values.out !== undefined && values.out !== '-';
+  const output = new PictureOutput(toFile ? values.out : undefined);
+  try {
+    if (format === 'html') writeHtml(heading, grouping, output.write);
+    else writeSvg(heading, grouping, output.write);
+  } finally {
+    output.close();
   }
+  if (toFile) process.stderr.write(`kube-eventline timeline: wrote ${values.out} (${grouping.groups.length} groups, ${selected.reduce((a, l) => a + l.delta, 0)} occurrences)\n`);
   return 0;
 }
 

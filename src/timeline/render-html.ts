@@ -1,6 +1,7 @@
 import { formatStep, type Grouping } from './group.js';
 import { LEVEL_COLOURS } from './level-colours.js';
-import { renderSvg, type PictureHeading } from './render-svg.js';
+import { pictureTitle, writeSvg, type PictureHeading } from './render-svg.js';
+import { xmlText } from './xml-text.js';
 import { isoMilli, isoSecond } from './time-format.js';
 
 /**
@@ -8,31 +9,14 @@ import { isoMilli, isoSecond } from './time-format.js';
  * and pans (drag) and shows a group's details on click. A Content-Security-Policy forbids every
  * network request, so the page works offline and leaks nothing when opened.
  */
-export function renderHtml(heading: PictureHeading, grouping: Grouping): string {
-  const svg = renderSvg(heading, grouping).replace(/^<\?xml[^>]*\?>\n/, '');
-  const details = grouping.groups.map((g, i) => ({
-    number: i + 1,
-    start: `${isoSecond(g.startMs)} UTC +${formatStep(grouping.stepMs)}`,
-    level: g.level,
-    delta: g.delta,
-    entries: g.entries.map((e) => ({
-      level: e.level,
-      reason: e.reason,
-      object: `${e.kind}/${e.name}`,
-      delta: e.delta,
-      lines: e.lines,
-      when: e.firstMs === e.lastMs ? isoMilli(e.firstMs) : `${isoMilli(e.firstMs)} – ${isoMilli(e.lastMs).slice(11)}`,
-      message: e.message,
-    })),
-  }));
-  const title = /<title>([^<]*)<\/title>/.exec(svg)?.[1] ?? 'kube-eventline timeline';
-  return `<!DOCTYPE html>
+export function writeHtml(heading: PictureHeading, grouping: Grouping, emit: (chunk: string) => void): void {
+  emit(`<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${title}</title>
+<title>${xmlText(pictureTitle(heading))}</title>
 <style>
 html, body { margin: 0; height: 100%; font: 13px/1.4 system-ui, sans-serif; color: #212121; }
 body { display: flex; flex-direction: column; }
@@ -52,16 +36,39 @@ body { display: flex; flex-direction: column; }
 </head>
 <body>
 <div id="viewport">
-${svg}</div>
+`);
+  writeSvg(heading, grouping, emit, { declaration: false });
+  emit(`</div>
 <section id="details"><p id="hint">Scroll to zoom, drag to pan, click a group for its details.</p></section>
-<script type="application/json" id="timeline-groups">${jsonForScript(details)}</script>
+<script type="application/json" id="timeline-groups">[`);
+  grouping.groups.forEach((g, i) => emit(`${i ? ',' : ''}${jsonForScript(groupDetails(g, i + 1, grouping.stepMs))}`));
+  emit(`]</script>
 <script type="application/json" id="timeline-colours">${jsonForScript(LEVEL_COLOURS)}</script>
 <script>
 ${PAGE_SCRIPT}
 </script>
 </body>
 </html>
-`;
+`);
+}
+
+/** What a click on a group shows. */
+function groupDetails(g: Grouping['groups'][number], number: number, stepMs: number) {
+  return {
+    number,
+    start: `${isoSecond(g.startMs)} UTC +${formatStep(stepMs)}`,
+    level: g.level,
+    delta: g.delta,
+    entries: g.entries.map((e) => ({
+      level: e.level,
+      reason: e.reason,
+      object: `${e.kind}/${e.name}`,
+      delta: e.delta,
+      lines: e.lines,
+      when: e.firstMs === e.lastMs ? isoMilli(e.firstMs) : `${isoMilli(e.firstMs)} – ${isoMilli(e.lastMs).slice(11)}`,
+      message: e.message,
+    })),
+  };
 }
 
 /** JSON inside a <script> element: no "<" may close it early, whatever the messages say. */

@@ -23,8 +23,10 @@ const MESSAGE_INDENT = 6;
  * The timeline as one SVG document that needs nothing else: every occurrence is in a group
  * (data-delta, a <title> tooltip listing its events) and again in the footnotes, so nothing is
  * lost when the file is shared. All text that comes from Events is escaped.
+ * Written in pieces to `emit`: 100,000 lines make megabytes of footnotes, which are never held
+ * whole (they are generated twice: once to measure the picture, once to write it).
  */
-export function renderSvg(heading: PictureHeading, grouping: Grouping): string {
+export function writeSvg(heading: PictureHeading, grouping: Grouping, emit: (chunk: string) => void, options: { declaration?: boolean } = {}): void {
   const { stepMs, groups } = grouping;
   const layout = layoutGroups(groups, stepMs, (g, prev) => groupTime(g.startMs, prev?.startMs, stepMs));
   const total = groups.reduce((a, g) => a + g.delta, 0);
@@ -32,17 +34,22 @@ export function renderSvg(heading: PictureHeading, grouping: Grouping): string {
 
   const axisY = HEADER_HEIGHT + 16 + layout.lanesAbove * layout.laneHeight + 24;
   const belowEnd = axisY + 24 + layout.lanesBelow * layout.laneHeight + 16;
-  const footnotes = footnoteLines(grouping);
+  let footnoteCount = 0;
+  let footnoteChars = 0;
+  for (const f of footnoteLines(grouping)) {
+    footnoteCount++;
+    footnoteChars = Math.max(footnoteChars, f.text.length + f.indent);
+  }
   const footTop = belowEnd + 24;
-  const height = Math.ceil(footTop + 20 + footnotes.length * 14 + MARGIN);
-  const title = `${heading.subject} · cluster ${heading.clusters.join(', ') || '(none)'} · ${isoSecond(heading.fromMs)} → ${isoSecond(heading.toMs)} UTC`;
+  const height = Math.ceil(footTop + 20 + footnoteCount * 14 + MARGIN);
+  const title = pictureTitle(heading);
   const coarsened = grouping.stepMs !== grouping.requestedStepMs ? ` (coarsened from ${formatStep(grouping.requestedStepMs)} to keep the picture readable)` : '';
   const subtitle = `${total} occurrences in ${heading.lines} lines, ${groups.length} groups per ${formatStep(stepMs)}${coarsened}${layout.quiet.length ? '; quiet gaps compressed (≈)' : ''}`;
-  const textWidth = Math.max(title.length, subtitle.length, ...footnotes.map((f) => f.text.length + f.indent)) * CHAR_WIDTH;
+  const textWidth = Math.max(title.length, subtitle.length, footnoteChars) * CHAR_WIDTH;
   const width = Math.ceil(Math.max(layout.width + 2 * MARGIN + 20, textWidth + 2 * MARGIN, 600));
 
-  const out: string[] = [];
-  out.push('<?xml version="1.0" encoding="UTF-8"?>');
+  const out = { push: (line: string) => emit(`${line}\n`) };
+  if (options.declaration ?? true) out.push('<?xml version="1.0" encoding="UTF-8"?>');
   out.push(
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="DejaVu Sans Mono, Menlo, Consolas, monospace" font-size="${FONT_SIZE}" data-occurrences="${total}" data-step="${formatStep(stepMs)}" data-timeline-height="${Math.ceil(belowEnd)}">`,
   );
@@ -75,15 +82,19 @@ export function renderSvg(heading: PictureHeading, grouping: Grouping): string {
   out.push('</g>');
   out.push(`<g class="footnotes" transform="translate(${MARGIN} ${footTop})">`);
   out.push(`<text x="0" y="0" font-weight="bold" fill="#212121">Every occurrence, by group (the [n] of the labels)</text>`);
-  footnotes.forEach((f, i) => {
+  let i = 0;
+  for (const f of footnoteLines(grouping)) {
     const attrs = f.entry ? ` class="entry" data-group="${f.group}" data-level="${f.entry.level}" data-delta="${f.entry.delta}"` : f.group ? ` class="group-note" data-group="${f.group}"` : '';
     const fill = f.entry ? LEVEL_COLOURS[f.entry.level] : f.group ? '#212121' : '#616161';
-    out.push(`<text${attrs} x="${fmt(f.indent * CHAR_WIDTH)}" y="${20 + i * 14}" fill="${fill}" xml:space="preserve">${xmlText(f.text)}</text>`);
-  });
+    out.push(`<text${attrs} x="${fmt(f.indent * CHAR_WIDTH)}" y="${20 + i++ * 14}" fill="${fill}" xml:space="preserve">${xmlText(f.text)}</text>`);
+  }
   out.push('</g>');
   out.push('</svg>');
-  return `${out.join('\n')}\n`;
 }
+
+/** Object, namespace, cluster and time range. */
+export const pictureTitle = (heading: PictureHeading) =>
+  `${heading.subject} · cluster ${heading.clusters.join(', ') || '(none)'} · ${isoSecond(heading.fromMs)} → ${isoSecond(heading.toMs)} UTC`;
 
 const fmt = (n: number) => (Math.round(n * 10) / 10).toString();
 
@@ -129,18 +140,16 @@ interface FootnoteLine {
 }
 
 /** The footnotes: per group a heading, then each distinct event with its occurrences and full message. */
-function footnoteLines(grouping: Grouping): FootnoteLine[] {
-  const lines: FootnoteLine[] = [];
-  grouping.groups.forEach((g, i) => {
+function* footnoteLines(grouping: Grouping): Generator<FootnoteLine> {
+  for (const [i, g] of grouping.groups.entries()) {
     const number = i + 1;
-    lines.push({ text: `[${number}] ${isoSecond(g.startMs)} UTC +${formatStep(grouping.stepMs)}: ${g.delta} occurrences, highest level ${g.level}`, indent: 0, group: number });
+    yield { text: `[${number}] ${isoSecond(g.startMs)} UTC +${formatStep(grouping.stepMs)}: ${g.delta} occurrences, highest level ${g.level}`, indent: 0, group: number };
     for (const e of g.entries) {
       const when = e.firstMs === e.lastMs ? isoMilli(e.firstMs).slice(11) : `${isoMilli(e.firstMs).slice(11)}–${isoMilli(e.lastMs).slice(11)}`;
-      lines.push({ text: `×${e.delta} ${e.level} ${e.reason} ${e.kind}/${e.name} at ${when}`, indent: 4, group: number, entry: { level: e.level, delta: e.delta } });
-      for (const chunk of wrap(e.message, FOOTNOTE_CHARS)) lines.push({ text: chunk, indent: 4 + MESSAGE_INDENT });
+      yield { text: `×${e.delta} ${e.level} ${e.reason} ${e.kind}/${e.name} at ${when}`, indent: 4, group: number, entry: { level: e.level, delta: e.delta } };
+      for (const chunk of wrap(e.message, FOOTNOTE_CHARS)) yield { text: chunk, indent: 4 + MESSAGE_INDENT };
     }
-  });
-  return lines;
+  }
 }
 
 /** A message in chunks of at most `width` characters, breaking at spaces where it can; never empty. */

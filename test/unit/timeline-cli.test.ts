@@ -75,7 +75,10 @@ describe('kube-eventline timeline', () => {
     const missing = run(['--file', '/nonexistent/events.jsonl', '--pod', 'x']);
     expect(missing.status).toBe(1);
     expect(missing.stderr).toBe('kube-eventline timeline: cannot read /nonexistent/events.jsonl: ENOENT: no such file or directory, open \'/nonexistent/events.jsonl\'\n');
-  }, 60_000); // ten processes
+    const unwritable = run(['--file', FIXTURE, '--pod', FIXTURE_POD, '--out', '/nonexistent/dir/pod.svg']);
+    expect(unwritable.status).toBe(1);
+    expect(unwritable.stderr).toMatch(/^kube-eventline timeline: warning: skipped 2 of 69 lines.*\nkube-eventline timeline: cannot write \/nonexistent\/dir\/pod\.svg: ENOENT\n$/);
+  }, 60_000); // eleven processes
 
   it('names the URL and the cause in one line when Loki cannot be reached, never the token', async () => {
     // A port that was free a moment ago: nothing listens there.
