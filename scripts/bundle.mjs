@@ -12,7 +12,7 @@
 // __dirname, which an ESM bundle lacks). The exporter uses none; one added later needs its files
 // shipped beside the bundle.
 //
-//   node scripts/bundle.mjs                     dist/cli.js → dist/kube-eventline.mjs (+ kube-eventline-demo.mjs)
+//   node scripts/bundle.mjs                     dist/cli.js → dist/kube-eventline.mjs (+ kube-eventline-demo.mjs, kube-eventline-timeline.mjs)
 //   bundle({ entry, outfile })                  the benchmarks bundle their drivers the same way
 import { build } from 'esbuild';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -56,6 +56,20 @@ const demoApart = {
 };
 
 /**
+ * `kube-eventline timeline` likewise: cli.js loads it with import() from its own file, so the
+ * exporter's bundle does not carry the renderer.
+ */
+export const TIMELINE_FILE = 'kube-eventline-timeline.mjs';
+const timelineApart = {
+  name: 'timeline-apart',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/timeline\/command\.js$/ }, (args) =>
+      /[\\/]cli\.js$/.test(args.importer) ? { path: `./${TIMELINE_FILE}`, external: true } : undefined,
+    );
+  },
+};
+
+/**
  * Modules that dependencies require inside try/catch and run fine without (node-fetch's
  * `encoding`, debug's `supports-color`); they are not installed, so they stay outside.
  */
@@ -75,7 +89,7 @@ export async function bundle({ entry, outfile, sourcemap = true, plugins = [], n
     legalComments: 'none', // the licences go whole into <outfile>.licenses.txt instead
     metafile: true,
     logLevel: 'warning',
-    plugins: [kubeConfigWithoutGeneratedApi, demoApart, ...plugins],
+    plugins: [kubeConfigWithoutGeneratedApi, demoApart, timelineApart, ...plugins],
     nodePaths,
     external: optionalMissing,
     // CommonJS dependencies (pino, prom-client…) call require() for Node's built-ins.
@@ -114,5 +128,9 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   await bundle({
     entry: fileURLToPath(new URL('dist/demo/simulated-cluster.js', root)),
     outfile: fileURLToPath(new URL(`dist/${DEMO_FILE}`, root)),
+  });
+  await bundle({
+    entry: fileURLToPath(new URL('dist/timeline/command.js', root)),
+    outfile: fileURLToPath(new URL(`dist/${TIMELINE_FILE}`, root)),
   });
 }

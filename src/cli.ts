@@ -23,6 +23,7 @@ Usage:
   kube-eventline [--config FILE] [--kubeconfig FILE]   watch Events and write lines (default command)
   kube-eventline check-config FILE                      validate a config file and print its route tree
   kube-eventline demo [--speed N]                       run against a built-in SIMULATED cluster
+  kube-eventline timeline --help                        one object's history as an SVG or HTML timeline
   kube-eventline --help | --version
 
 Without --config, the defaults apply (all namespaces, built-in levels, everything to stdout).
@@ -30,6 +31,8 @@ Without --kubeconfig, the in-cluster ServiceAccount is used, else $KUBECONFIG or
 Diagnostics go to stderr; stdout carries event lines only.`;
 
 async function main(argv: string[]): Promise<number> {
+  // Its own options and its own file in the bundle (scripts/bundle.mjs): loaded only when asked for.
+  if (argv[0] === 'timeline') return (await import('./timeline/command.js')).runTimeline(argv.slice(1));
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error: a plain ESM build script without type declarations
-import { DEMO_FILE, optionalMissing } from '../../scripts/bundle.mjs';
+import { DEMO_FILE, optionalMissing, TIMELINE_FILE } from '../../scripts/bundle.mjs';
 import { repoPath } from '../support/real-events.js';
 
 const bundlePath = repoPath('dist', 'kube-eventline.mjs');
@@ -43,15 +43,16 @@ describe('dist/kube-eventline.mjs', () => {
     expect(demo.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^kube-eventline: the demo is not installed with this command \(.*kube-eventline-demo\.mjs.*\); the image holds the exporter only/)]);
   });
 
-  it('imports nothing but Node built-ins, the optional modules it is known to run without, and the demo file', () => {
+  it('imports nothing but Node built-ins, the optional modules it is known to run without, and the demo and timeline files', () => {
     const builtins = new Set(builtinModules);
     const outside = (path: string) => {
       const imports = Object.values(bundleMeta(path).outputs).flatMap((o) => o.imports);
       expect(imports.length).toBeGreaterThan(0);
       return [...new Set(imports.filter((i) => !i.path.startsWith('node:') && !builtins.has(i.path)).map((i) => i.path))].sort();
     };
-    expect(outside(bundlePath)).toEqual([...optionalMissing, `./${DEMO_FILE}`].sort());
+    expect(outside(bundlePath)).toEqual([...optionalMissing, `./${DEMO_FILE}`, `./${TIMELINE_FILE}`].sort());
     expect(outside(demoPath)).toEqual([]);
+    expect(outside(repoPath('dist', TIMELINE_FILE))).toEqual([]);
   });
 
   it("leaves the demo's simulated cluster out: only `kube-eventline demo` loads it, from its own file", () => {
@@ -68,13 +69,17 @@ describe('dist/kube-eventline.mjs', () => {
     const dir = mkdtempSync(join(tmpdir(), 'kube-eventline-packed-'));
     mkdirSync(join(dir, 'dist'));
     const shipped = readdirSync(repoPath('dist')).filter((f) => f.endsWith('.mjs'));
-    expect(shipped.sort()).toEqual([DEMO_FILE, 'kube-eventline.mjs'].sort());
+    expect(shipped.sort()).toEqual([DEMO_FILE, TIMELINE_FILE, 'kube-eventline.mjs'].sort());
     for (const file of shipped) copyFileSync(repoPath('dist', file), join(dir, 'dist', file));
     copyFileSync(repoPath('package.json'), join(dir, 'package.json'));
     const demo = spawnSync(process.execPath, [join(dir, 'dist', 'kube-eventline.mjs'), 'demo', '--speed', '20'], { encoding: 'utf8', cwd: dir, env: { PATH: process.env.PATH }, timeout: 60_000 });
     expect(demo.status, demo.stderr).toBe(0);
     expect(demo.stderr).toContain('Every occurrence was written exactly once');
     expect(demo.stdout.trim().split('\n').length).toBeGreaterThan(10);
+    // The timeline too: jsonnet/loki-streams.json went into its file.
+    const timeline = spawnSync(process.execPath, [join(dir, 'dist', 'kube-eventline.mjs'), 'timeline', '--file', '-', '--pod', 'api-1'], { encoding: 'utf8', cwd: dir, env: { PATH: process.env.PATH }, input: demo.stdout.replace(/"name":"[^"]*"/g, '"name":"api-1"'), timeout: 30_000 });
+    expect(timeline.status, timeline.stderr).toBe(0);
+    expect(timeline.stdout).toContain('<svg ');
   });
 
   it("leaves out client-node's generated API, which the KubeConfig module would otherwise load whole", () => {

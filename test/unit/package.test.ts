@@ -19,7 +19,7 @@ function packedFiles(): string[] {
 describe('npm pack', () => {
   const pkg = JSON.parse(readFileSync(repoPath('package.json'), 'utf8')) as { bin: Record<string, string>; license: string };
 
-  it('ships the bundle and every chunk beside it, LICENSE, README and docs, and nothing else', () => {
+  it('ships the bundle and every chunk beside it, LICENSE, README and docs (with their images), and nothing else', () => {
     const bin = pkg.bin['kube-eventline']!;
     if (!existsSync(repoPath(bin))) throw new Error(`${bin} is missing: run \`npm run build\` first (npm test does)`);
     const files = packedFiles();
@@ -28,7 +28,7 @@ describe('npm pack', () => {
     const modules = readdirSync(repoPath('dist')).filter((f) => f.endsWith('.mjs')).map((f) => `dist/${f}`);
     expect(files).toEqual(expect.arrayContaining(modules));
     const unexpected = files.filter(
-      (f) => !['LICENSE', 'README.md', 'package.json'].includes(f) && !/^docs\/[^/]+\.md$/.test(f) && !/^dist\/[^/]+\.(mjs|mjs\.licenses\.txt)$/.test(f),
+      (f) => !['LICENSE', 'README.md', 'package.json'].includes(f) && !/^docs\/[^/]+\.md$/.test(f) && !/^docs\/img\/[^/]+\.png$/.test(f) && !/^dist\/[^/]+\.(mjs|mjs\.licenses\.txt)$/.test(f),
     );
     expect(unexpected).toEqual([]);
   });
