@@ -12,6 +12,7 @@ import { describeRoute } from './route/describe-route.js';
 import { createDiagnostics } from './diagnostics.js';
 import { runExporter, type RunningExporter } from './run.js';
 import { ReceiverFileError } from './sinks/file-sink.js';
+import { WebhookSecretError } from './sinks/webhook/secrets.js';
 import { startHttpServer } from './serve/http-server.js';
 import { ExporterMetrics } from './serve/metrics.js';
 import { runDemo } from './demo/run-demo.js';
@@ -173,7 +174,7 @@ main(process.argv.slice(2)).then(
     if (err instanceof ConfigError) {
       process.stderr.write(`kube-eventline: invalid configuration\n${err.message}\n`);
       process.exitCode = 2;
-    } else if (err instanceof ReceiverFileError || err instanceof KubeconfigError || err instanceof CheckpointStoreError) {
+    } else if (err instanceof ReceiverFileError || err instanceof WebhookSecretError || err instanceof KubeconfigError || err instanceof CheckpointStoreError) {
       process.stderr.write(`kube-eventline: ${err.message}\n`);
       process.exitCode = 1;
       process.exit(1);
