@@ -92,7 +92,7 @@ function renderMarkdown(markdown: string): { text: string; structure: string[] }
   const tokens = new MarkdownIt({ html: true, linkify: false }).parse(markdown, {});
   let text = '';
   const structure: string[] = [];
-  const walk = (list: ReturnType<MarkdownIt['parse']>) => {
+  const walk = (list: ReturnType<InstanceType<typeof MarkdownIt>['parse']>) => {
     for (const token of list) {
       if (token.children) walk(token.children);
       else if (token.type === 'text') text += token.content;

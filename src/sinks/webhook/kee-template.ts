@@ -212,8 +212,8 @@ function compileField(token: Token): Value {
   const path = jsonPath.join('.');
   const leaf = last!;
   if (leaf.print === 'map') {
-    const get = (line: EventLine): unknown => readPath(line, path) ?? {};
-    return { kind: 'field', get, print: 'map' };
+    // a map KEE did not look up is nil: toJson prints null
+    return { kind: 'field', get: (line) => readPath(line, path), print: 'map' };
   }
   return { kind: 'field', get: (line) => readPath(line, path), print: leaf.print };
 }
@@ -260,8 +260,9 @@ function compileCommand(tokens: Token[], piped: Evaluator | undefined): Evaluato
     }
     const key = (keys[0] as { value: string }).value;
     // index gives the zero value (an empty string) for a missing key
-    return (line) => ({ kind: 'literal', value: String((target.get(line) as Record<string, unknown>)[key] ?? '') });
+    return (line) => ({ kind: 'literal', value: String((target.get(line) as Record<string, unknown> | undefined)?.[key] ?? '') });
   }
+  if (!/^[."`$]/.test(head.text)) operand(head); // throws now, at load: an unknown function
   if (args.length > 0 || piped) throw new TemplateError(`"${head.text}" is not a function, at column ${head.column} (supported: ${FUNCTIONS.join(', ')})`);
   const value = operand(head);
   return () => value;

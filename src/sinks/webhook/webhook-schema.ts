@@ -56,9 +56,12 @@ export const webhookOptionsSchema = z
       .default({ max: 5, minBackoffSeconds: 1, maxBackoffSeconds: 60, maxRetryAfterSeconds: 300 }),
     collapseSeconds: seconds.default(300),
     stopTimeoutSeconds: seconds.default(5),
-    tls: z.never({ error: 'tls is not supported: https endpoints are checked against the system CA certificates' }).optional(),
+    tls: z.unknown().optional(), // KEE; refused below, beside the other problems of this receiver
   })
   .superRefine((options, ctx) => {
+    if (options.tls !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['tls'], message: 'tls is not supported: https endpoints are checked against the system CA certificates' });
+    }
     if ((options.endpoint === undefined) === (options.endpointFile === undefined)) {
       ctx.addIssue({ code: 'custom', message: 'a webhook needs exactly one of endpoint or endpointFile' });
     }

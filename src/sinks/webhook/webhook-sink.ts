@@ -52,7 +52,9 @@ export function createWebhookSink(config: WebhookReceiverConfig, metrics: Webhoo
   const preset = config.preset ? PRESETS[config.preset] : undefined;
   const body = bodyBuilder({ ...(preset ? { preset } : {}), ...(config.layout ? { layout: config.layout } : {}) });
   const robot = config.preset === 'dingtalk' || config.preset === 'wecom';
-  const headers = { 'content-type': 'application/json; charset=utf-8', 'user-agent': 'kube-eventline', ...secrets.headers };
+  // the configured headers replace these defaults, whatever their case
+  const headers = new Headers({ 'content-type': 'application/json; charset=utf-8', 'user-agent': 'kube-eventline' });
+  for (const [name, value] of Object.entries(secrets.headers)) headers.set(name, value);
   const dropLog = new DropLog(config.name, log);
   const now = clock.now ?? Date.now;
 
