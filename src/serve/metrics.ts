@@ -103,12 +103,24 @@ export class ExporterMetrics implements WebhookMetrics {
     this.webhookRetries.inc({ receiver });
   }
 
+  /** Tallies by receiver then a second label value: a full queue or a crash loop counts per line, allocation-free. */
+  private readonly webhookTallies = new Map<string, Map<string, Tally>>();
+
+  private webhookTally(metric: 'webhook_dropped' | 'webhook_collapsed', receiver: string, why?: string): Tally {
+    const key = `${metric}\u0000${receiver}`;
+    let byWhy = this.webhookTallies.get(key);
+    if (!byWhy) this.webhookTallies.set(key, (byWhy = new Map()));
+    let tally = byWhy.get(why ?? '');
+    if (!tally) byWhy.set(why ?? '', (tally = this.tally(metric, why === undefined ? { receiver } : { receiver, why })));
+    return tally;
+  }
+
   webhookDropped(receiver: string, why: DropReason, count: number): void {
-    this.webhookDroppedTotal.inc({ receiver, why }, count);
+    this.webhookTally('webhook_dropped', receiver, why).inc(count);
   }
 
   webhookCollapsed(receiver: string, occurrences: number): void {
-    this.webhookCollapsedTotal.inc({ receiver }, occurrences);
+    this.webhookTally('webhook_collapsed', receiver).inc(occurrences);
   }
 
   webhookQueueLength(receiver: string, length: number): void {
@@ -185,8 +197,8 @@ export class ExporterMetrics implements WebhookMetrics {
     });
     this.webhookMessagesSent = new Counter({ name: `${prefix}webhook_messages_sent_total`, help: 'Webhook requests the endpoint accepted (2xx), by receiver.', labelNames: ['receiver'], registers: r });
     this.webhookRetries = new Counter({ name: `${prefix}webhook_retries_total`, help: 'Webhook requests retried (5xx, 429, timeout, connection error), by receiver.', labelNames: ['receiver'], registers: r });
-    this.webhookDroppedTotal = new Counter({ name: `${prefix}webhook_dropped_total`, help: 'Webhook notices not delivered, by receiver and why: queue_full (the bounded queue was full), rejected (a 4xx other than 429, not retried), failed (retries exhausted), stopped (left at the stop timeout). Loki still has their lines.', labelNames: ['receiver', 'why'], registers: r });
-    this.webhookCollapsedTotal = new Counter({ name: `${prefix}webhook_collapsed_occurrences_total`, help: 'Occurrences a webhook held back as repeats of the same reason and object within its collapse window (sent as one summary at the window end), by receiver.', labelNames: ['receiver'], registers: r });
+    this.webhookDroppedTotal = new Counter({ name: `${prefix}webhook_dropped_total`, help: 'Webhook notices not delivered, by receiver and why: queue_full (the bounded queue was full), rejected (a 4xx other than 429, not retried), failed (retries exhausted), stopped (left at the stop timeout). Loki still has their lines.', labelNames: ['receiver', 'why'], registers: r, collect: this.fromTallies('webhook_dropped') });
+    this.webhookCollapsedTotal = new Counter({ name: `${prefix}webhook_collapsed_occurrences_total`, help: 'Occurrences a webhook held back as repeats of the same reason and object within its collapse window (sent as one summary at the window end), by receiver.', labelNames: ['receiver'], registers: r, collect: this.fromTallies('webhook_collapsed') });
     this.webhookQueued = new Gauge({ name: `${prefix}webhook_queue_length`, help: 'Webhook notices waiting or in flight, by receiver.', labelNames: ['receiver'], registers: r });
     if (withProcessMetrics) collectDefaultMetrics({ register: this.registry, prefix });
   }

@@ -4,7 +4,7 @@
  * kube-eventline cannot render are config errors with file:line:col; secrets from files;
  * inline tokens draw a warning. The endpoint is a FAKE service on 127.0.0.1.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -12,12 +12,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config/config-error.js';
 import { loadConfig } from '../../src/config/load.js';
 import { buildLine } from '../../src/line/build-line.js';
+import { compileRoute, routeLine } from '../../src/route/compile-route.js';
 import { ExporterMetrics } from '../../src/serve/metrics.js';
 import { createSinks } from '../../src/sinks/create-sinks.js';
 import type { Sink } from '../../src/sinks/sink.js';
 import { WebhookSecretError } from '../../src/sinks/webhook/secrets.js';
 import { FakeChatServer } from '../support/fake-chat-server.js';
-import { realEvents } from '../support/real-events.js';
+import { realEvents, repoPath } from '../support/real-events.js';
 
 const servers: FakeChatServer[] = [];
 const opened: Sink[] = [];
@@ -229,5 +230,59 @@ receivers:
 `;
     const env = { SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/T000/B000/XXXXXXXX', TOKEN: 'abc', DING: 'abc', DING_SECRET: 'SEC' };
     expect(loadConfig(fromEnv, 'c.yaml', env).warnings).toEqual([]);
+  });
+});
+
+describe('the webhook examples in the docs', () => {
+  const env = {
+    SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/T0/B0/x',
+    DINGTALK_URL: 'https://oapi.dingtalk.com/robot/send?access_token=t',
+    DINGTALK_SECRET: 'SEC1',
+    WECOM_URL: 'https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k',
+    INCIDENTS_URL: 'https://incidents.example/hook',
+    INCIDENTS_KEY: 'k',
+  };
+
+  /** A YAML block as a whole config: list-item fragments go under receivers, and a config without a route routes to its receivers. */
+  function asConfig(block: string): string {
+    let text = /^\s+- /.test(block) ? `receivers:\n${block}` : block;
+    if (!/^route:/m.test(text)) {
+      const names = [...text.matchAll(/- (?:\{ )?name: ([\w-]+)/g)].map((m) => m[1]);
+      text = `route: { match: [${names.map((n) => `{ receiver: ${n} }`).join(', ')}] }\n${text}`;
+    }
+    return text;
+  }
+
+  function webhookBlocks(text: string): string[] {
+    return [...text.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]!).filter((block) => block.includes('webhook:'));
+  }
+
+  it('every config example with a webhook in docs/config.md and README.md loads without problems or warnings', () => {
+    const blocks = [...webhookBlocks(readFileSync(repoPath('docs', 'config.md'), 'utf8')), ...webhookBlocks(readFileSync(repoPath('README.md'), 'utf8'))];
+    expect(blocks.length).toBeGreaterThanOrEqual(8);
+    for (const block of blocks) {
+      const { config, warnings } = loadConfig(asConfig(block), 'example.yaml', env);
+      expect(warnings).toEqual([]);
+      expect(config.receivers.some((r) => r.type === 'webhook')).toBe(true);
+    }
+  });
+
+  it('the kube-eventer DingTalk example routes what the flag would send: Warning Pod Events of shop and payments', () => {
+    const docs = readFileSync(repoPath('docs', 'config.md'), 'utf8');
+    const block = webhookBlocks(docs.slice(docs.indexOf('## Coming from kube-eventer'))).find((b) => b.includes('clusterName: prod-hz'))!;
+    const { config } = loadConfig(block, 'example.yaml', env);
+    const route = compileRoute(config.route, config.receivers.map((r) => r.name));
+    const event = realEvents().find((e) => e.type === 'Warning' && e.involvedObject?.kind === 'Pod')!;
+    const line = (namespace: string, type = 'Warning', kind = 'Pod') => {
+      const built = buildLine({ ...event, type, metadata: { ...event.metadata, namespace }, involvedObject: { ...event.involvedObject, kind, namespace } }, 'warning', 1, { clusterName: 'prod-hz', maxMessageBytes: 4096 }, undefined, Date.now());
+      return routeLine(route, built);
+    };
+    expect(line('shop')).toEqual(['stdout', 'dingtalk']);
+    expect(line('payments')).toEqual(['stdout', 'dingtalk']);
+    expect(line('shop-staging')).toEqual(['stdout']);
+    expect(line('shop', 'Normal')).toEqual(['stdout']);
+    expect(line('shop', 'Warning', 'Node')).toEqual(['stdout']);
+    const receiver = config.receivers.find((r) => r.name === 'dingtalk');
+    expect(receiver).toMatchObject({ type: 'webhook', preset: 'dingtalk', secret: 'SEC1', endpoint: env.DINGTALK_URL });
   });
 });
