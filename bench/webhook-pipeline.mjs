@@ -21,7 +21,7 @@ const receivers = webhookUrl
 receivers:
   - { name: stdout, stdout: {} }
   - name: hook
-    webhook: { endpoint: "${webhookUrl}", preset: slack, queueSize: 1000, timeoutSeconds: 10, stopTimeoutSeconds: 1, collapseSeconds: 0 }
+    webhook: { endpoint: "${webhookUrl}", preset: slack, queueSize: ${process.env.QUEUE_SIZE ?? 1000}, timeoutSeconds: 10, stopTimeoutSeconds: 1, collapseSeconds: 0 }
 `
   : 'receivers:\n  - { name: stdout, stdout: {} }\n';
 const { config } = loadConfig(`enrichment: {enabled: false}\nmaxEventAgeSeconds: 100000000\n${receivers}`, 'bench', {});

@@ -103,15 +103,15 @@ export class ExporterMetrics implements WebhookMetrics {
     this.webhookRetries.inc({ receiver });
   }
 
-  /** Tallies by receiver then a second label value: a full queue or a crash loop counts per line, allocation-free. */
-  private readonly webhookTallies = new Map<string, Map<string, Tally>>();
+  /** Tallies by metric, receiver and reason: a full queue or a crash loop counts per line, allocation-free. */
+  private readonly webhookTallies = { webhook_dropped: new Map<string, Map<string, Tally>>(), webhook_collapsed: new Map<string, Map<string, Tally>>() };
 
-  private webhookTally(metric: 'webhook_dropped' | 'webhook_collapsed', receiver: string, why?: string): Tally {
-    const key = `${metric}\u0000${receiver}`;
-    let byWhy = this.webhookTallies.get(key);
-    if (!byWhy) this.webhookTallies.set(key, (byWhy = new Map()));
-    let tally = byWhy.get(why ?? '');
-    if (!tally) byWhy.set(why ?? '', (tally = this.tally(metric, why === undefined ? { receiver } : { receiver, why })));
+  private webhookTally(metric: 'webhook_dropped' | 'webhook_collapsed', receiver: string, why = ''): Tally {
+    const byReceiver = this.webhookTallies[metric];
+    let byWhy = byReceiver.get(receiver);
+    if (!byWhy) byReceiver.set(receiver, (byWhy = new Map()));
+    let tally = byWhy.get(why);
+    if (!tally) byWhy.set(why, (tally = this.tally(metric, why === '' ? { receiver } : { receiver, why })));
     return tally;
   }
 

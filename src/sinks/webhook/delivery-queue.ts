@@ -44,13 +44,18 @@ export class DeliveryQueue<T> {
     return this.items.length - this.head + (this.inFlight === undefined ? 0 : 1);
   }
 
-  /** Enqueues without waiting; false (and counted) when the queue is full or stopped. */
-  push(item: T): boolean {
+  /** Whether a push would be taken now (so the caller can skip preparing an item that would be dropped). */
+  hasRoom(): boolean {
+    return !this.stopping.signal.aborted && this.items.length - this.head < this.options.capacity;
+  }
+
+  /** Enqueues without waiting; false (and counted) when the queue is full or stopped. `undefined` only counts a drop. */
+  push(item: T | undefined): boolean {
     if (this.stopping.signal.aborted) {
       this.events.dropped('stopped', 1);
       return false;
     }
-    if (this.items.length - this.head >= this.options.capacity) {
+    if (item === undefined || this.items.length - this.head >= this.options.capacity) {
       this.events.dropped('queue_full', 1);
       return false;
     }

@@ -58,12 +58,12 @@ export function createWebhookSink(config: WebhookReceiverConfig, metrics: Webhoo
   const dropLog = new DropLog(config.name, log);
   const now = clock.now ?? Date.now;
 
-  const attempt = async (notice: Notice, stop: AbortSignal): Promise<AttemptOutcome> => {
+  const attempt = async (payload: string, stop: AbortSignal): Promise<AttemptOutcome> => {
     const url = secrets.signingSecret ? signedDingtalkUrl(secrets.endpoint, secrets.signingSecret, now()) : secrets.endpoint;
     const signal = AbortSignal.any([stop, AbortSignal.timeout(config.timeoutSeconds * 1000)]);
     let response: Response;
     try {
-      response = await fetch(url, { method: 'POST', headers, body: body(notice), signal, redirect: 'error' });
+      response = await fetch(url, { method: 'POST', headers, body: payload, signal, redirect: 'error' });
     } catch (err) {
       const error = err as Error;
       // fetch's own message is "fetch failed"; the cause says what happened. Never the URL: it may hold a token.
@@ -76,7 +76,9 @@ export function createWebhookSink(config: WebhookReceiverConfig, metrics: Webhoo
     return { status: response.status, retryAfter: response.headers.get('retry-after'), body: text };
   };
 
-  const queue = new DeliveryQueue<Notice>(
+  // The queue holds rendered bodies, one flat string each: what waits is exactly what will be sent,
+  // and the garbage collector has one object per notice to trace, not a line's whole tree.
+  const queue = new DeliveryQueue<string>(
     {
       capacity: config.queueSize,
       retry: {
@@ -104,8 +106,9 @@ export function createWebhookSink(config: WebhookReceiverConfig, metrics: Webhoo
   );
   const collapse = new CollapseWindow(
     { windowMs: config.collapseSeconds * 1000, now },
-    (notice) => {
-      queue.push(notice);
+    (notice: Notice) => {
+      if (queue.hasRoom()) queue.push(body(notice));
+      else queue.push(undefined); // counted as dropped, nothing rendered
     },
     (occurrences) => metrics.webhookCollapsed(config.name, occurrences),
   );
