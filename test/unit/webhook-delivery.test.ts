@@ -321,6 +321,55 @@ describe('delivery', () => {
   });
 });
 
+describe('delivery: timeouts, pace, stopping', () => {
+  it('a request that gets no answer within timeoutSeconds is retried, and delivered once', async () => {
+    const { server, url } = await started((_r, i) => (i === 0 ? 'hang' : { status: 200 }));
+    const { sink, metrics } = sinkFor(receiverFrom(receiverYaml(`endpoint: ${url}\ntimeoutSeconds: 0.3\ncollapseSeconds: 0\nretries: { max: 2, minBackoffSeconds: 0.05, maxBackoffSeconds: 0.1 }`)));
+    sink.write(nastyLine());
+    await until('the retry', () => server.requests.length === 2);
+    await until('sent', () => sink.queued === 0);
+    // (the server stamps a request when its body has arrived, a little after the client's clock started)
+    expect(server.requests[1]!.at - server.requests[0]!.at).toBeGreaterThanOrEqual(200);
+    expect(await metricValue(metrics, 'webhook_messages_sent_total', { receiver: 'chat' })).toBe(1);
+    expect(await metricValue(metrics, 'webhook_retries_total', { receiver: 'chat' })).toBe(1);
+  });
+
+  it('the rate limit spaces requests: 120 a minute with burst 1 is one every 500 ms (server timestamps)', async () => {
+    const { server, url } = await started();
+    const { sink } = sinkFor(receiverFrom(receiverYaml(`endpoint: ${url}\ncollapseSeconds: 0\nrateLimit: { perMinute: 120, burst: 1 }`)));
+    for (const reason of ['A', 'B', 'C']) sink.write(lineOf(backOff, { reason }));
+    await until('three requests', () => server.requests.length === 3);
+    const [a, b, c] = server.requests.map((r) => r.at);
+    expect(b! - a!).toBeGreaterThanOrEqual(480);
+    expect(c! - b!).toBeGreaterThanOrEqual(480);
+  });
+
+  it('at stop, what is queued and the held repeat summaries still go out within stopTimeoutSeconds', async () => {
+    const { server, url } = await started();
+    const { sink, metrics } = sinkFor(receiverFrom(receiverYaml(`endpoint: ${url}\ncollapseSeconds: 300\nstopTimeoutSeconds: 5\nrateLimit: { perMinute: 6000, burst: 1 }`)));
+    sink.write(lineOf(backOff, { reason: 'One' }));
+    sink.write(lineOf(backOff, { reason: 'Two' }));
+    sink.write(lineOf(backOff, { reason: 'Two' })); // held back: its summary goes at stop
+    await sink.close();
+    sinks.length = 0;
+    const bodies = server.bodies<{ reason: string; message: string; delta: number }>();
+    expect(bodies.map((b) => b.reason)).toEqual(['One', 'Two', 'Two']);
+    expect(bodies[2]!.message).toMatch(/^×1 more since \S+: /);
+    expect(bodies[2]!.delta).toBe(1);
+    expect(await metricValue(metrics, 'webhook_dropped_total', { receiver: 'chat' })).toBe(0);
+  });
+
+  it('teams: an Adaptive Card date function in event text stays text', async () => {
+    const { server, url } = await started();
+    const { sink } = sinkFor(receiverFrom(receiverYaml(`endpoint: ${url}\npreset: teams\ncollapseSeconds: 0`)));
+    sink.write(lineOf(backOff, { message: 'at {{DATE(2026-01-01T00:00:00Z, SHORT)}}' }));
+    await until('one request', () => server.requests.length === 1);
+    const text: string = JSON.parse(server.requests[0]!.body).attachments[0].content.body[1].inlines[0].text;
+    expect(text).toBe('at {{\u2060DATE(2026-01-01T00:00:00Z, SHORT)}}');
+    expect(text).not.toMatch(/\{\{DATE\(/);
+  });
+});
+
 describe('a hanging webhook in the pipeline', () => {
   it('100,000 Events through the Exporter: stdout gets every line, the pipeline never waits, the queue never passes its size, every notice is accounted for', async () => {
     const { url } = await started(() => 'hang');

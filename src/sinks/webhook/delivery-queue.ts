@@ -129,7 +129,11 @@ export class DeliveryQueue<T> {
   private async deliver(item: T, signal: AbortSignal): Promise<void> {
     const now = this.options.now ?? Date.now;
     for (let retry = 0; ; retry++) {
-      if (!(await this.wait(this.limiter.delayMs()))) return this.events.dropped('stopped', 1);
+      // wait until the limiter gives a token (a wait refills it; the next call takes it)
+      for (let delay = this.limiter.delayMs(); delay > 0; delay = this.limiter.delayMs()) {
+        if (!(await this.wait(delay))) return this.events.dropped('stopped', 1);
+      }
+      if (signal.aborted) return this.events.dropped('stopped', 1);
       let outcome: AttemptOutcome;
       try {
         outcome = await this.attempt(item, signal);
