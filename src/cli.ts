@@ -12,6 +12,7 @@ import { runExporter, type RunningExporter } from './run.js';
 import { ReceiverFileError } from './sinks/file-sink.js';
 import { ListenError, startHttpServer } from './serve/http-server.js';
 import { KubeconfigError, loadKubeConfig } from './kubeconfig.js';
+import { WebhookSecretError } from './sinks/webhook/secrets.js';
 import { ExporterMetrics } from './serve/metrics.js';
 import { DemoMissingError, runDemo } from './demo/run-demo.js';
 import { LeaseElector } from './leader/lease-elector.js';
@@ -172,7 +173,7 @@ main(process.argv.slice(2)).then(
       process.stderr.write(`kube-eventline: ${err.message}\n`);
       process.exitCode = 2;
       process.exit(2);
-    } else if (err instanceof ReceiverFileError || err instanceof CheckpointStoreError || err instanceof DemoMissingError) {
+    } else if (err instanceof ReceiverFileError || err instanceof WebhookSecretError || err instanceof CheckpointStoreError || err instanceof DemoMissingError) {
       process.stderr.write(`kube-eventline: ${err.message}\n`);
       process.exitCode = 1;
       process.exit(1);

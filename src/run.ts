@@ -35,7 +35,7 @@ export async function runExporter(config: Config, kubeConfig: KubeConfig, log: L
   const metrics = options.metrics ?? new ExporterMetrics(config.metricsNamePrefix);
   const route = compileRoute(config.route, config.receivers.map((r) => r.name));
   metrics.watchRouteRules(route.rules, route.ruleHits);
-  const sinks = options.sinks ?? createSinks(config.receivers);
+  const sinks = options.sinks ?? createSinks(config.receivers, { metrics, log });
   const enricher = config.enrichment.enabled
     ? new Enricher(
         api,

@@ -2,6 +2,7 @@
  * Things a config may say that load fine but deserve a word on stderr: kubernetes-event-exporter
  * (KEE) settings kube-eventline accepts and does not act on, and routes that send nothing.
  */
+import { inlineSecretWarnings } from '../sinks/webhook/inline-secrets.js';
 import { keeWarnings } from './kee-compat.js';
 import type { Config, RouteConfig } from './schema.js';
 
@@ -38,6 +39,7 @@ function routeWarnings(config: Config, routeWritten: boolean): ConfigWarning[] {
   return warnings;
 }
 
-export function configWarnings(file: Record<string, unknown>, config: Config): ConfigWarning[] {
-  return [...keeWarnings(file), ...routeWarnings(config, file.route !== undefined)];
+/** `fromVariable(path)`: whether the value at path was written with a `${VAR}` reference (for secrets). */
+export function configWarnings(file: Record<string, unknown>, config: Config, fromVariable: (path: Array<string | number>) => boolean = () => false): ConfigWarning[] {
+  return [...keeWarnings(file), ...routeWarnings(config, file.route !== undefined), ...inlineSecretWarnings(file, fromVariable)];
 }

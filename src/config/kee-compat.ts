@@ -12,7 +12,6 @@ export const KEE_LOG_LEVELS = { trace: 'debug', fatal: 'error', panic: 'error', 
 
 /** Receiver types KEE has and kube-eventline does not: a clear error instead of "unknown field". */
 export const UNSUPPORTED_KEE_RECEIVER_TYPES = [
-  'webhook',
   'elasticsearch',
   'opensearch',
   'kafka',

@@ -219,7 +219,12 @@ export function loadConfig(text: string, fileName: string, env: NodeJS.ProcessEn
   }
   if (!result.success || problems.length > 0) return fail(problems);
 
-  const warnings = configWarnings(raw, result.data)
+  const fromVariable = (path: Array<string | number>): boolean => {
+    const node = doc.getIn(path, true) as { range?: [number, number, number] } | undefined;
+    if (!node?.range) return false;
+    return text.slice(expansion.toOriginalOffset(node.range[0]), expansion.toOriginalOffset(node.range[1])).includes('${');
+  };
+  const warnings = configWarnings(raw, result.data, fromVariable)
     .map((warning) => ({
       path: formatPath(warning.path),
       message: withoutExpandedValues(warning.message, expansion.values),

@@ -11,6 +11,7 @@ import { checkCrossReferences } from './cross-references.js';
 import { fromKeeSpellings, KEE_LOG_LEVELS, rotationFromKee, UNSUPPORTED_KEE_RECEIVER_TYPES } from './kee-compat.js';
 import { patternProblem } from './pattern.js';
 import { KEYED_PATTERN_FIELDS, LEVEL_RULE_PATTERN_FIELD_NAMES, PATTERN_FIELD_NAMES } from './rule-fields.js';
+import { webhookOptionsSchema, webhookReceiver, type WebhookReceiverConfig } from '../sinks/webhook/webhook-schema.js';
 
 /** YAML (and `${ENV}` expansion) may turn a label value or name into a number or boolean; KEE reads those as text. */
 function scalarAsText(value: unknown): unknown {
@@ -111,7 +112,7 @@ const fileOptionsSchema = z.strictObject({
   sentUpdateEvent: z.boolean().optional(), // KEE; ignored (see kee-compat.ts)
 });
 
-const SUPPORTED_RECEIVER_TYPES = ['stdout', 'file'] as const;
+const SUPPORTED_RECEIVER_TYPES = ['stdout', 'file', 'webhook'] as const;
 
 const unsupportedReceiverFields = Object.fromEntries(
   UNSUPPORTED_KEE_RECEIVER_TYPES.map((type) => [
@@ -134,6 +135,7 @@ const receiverSchema = z
     name: text.refine((name) => name.length > 0, 'name must not be empty').refine((name) => name.length <= 253, 'at most 253 characters'),
     stdout: stdoutOptionsSchema.optional(),
     file: fileOptionsSchema.optional(),
+    webhook: webhookOptionsSchema.optional(),
     ...unsupportedReceiverFields,
   })
   .superRefine((receiver, ctx) => {
@@ -168,6 +170,7 @@ const receiverSchema = z
         deDot: file.deDot,
       };
     }
+    if (receiver.webhook) return webhookReceiver(receiver.name, receiver.webhook);
     return { name: receiver.name, type: 'stdout', deDot: receiver.stdout?.deDot ?? false };
   });
 
@@ -183,7 +186,8 @@ export type ReceiverConfig =
       /** rotated files kept besides the live one */
       maxFiles: number;
       deDot: boolean;
-    };
+    }
+  | WebhookReceiverConfig;
 
 /** A namespace name as Kubernetes accepts it: a DNS-1123 label. */
 const DNS_1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;

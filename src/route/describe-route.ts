@@ -39,6 +39,13 @@ function describeRouteNode(route: RouteConfig, indent: string, lines: string[]):
 export function describeRoute(config: Config): string {
   const lines: string[] = ['receivers:'];
   for (const receiver of config.receivers) {
+    if (receiver.type === 'webhook') {
+      // never the endpoint or headers: they may hold tokens
+      const body = receiver.preset ? `preset ${receiver.preset}` : receiver.layout ? 'KEE layout' : 'the event line';
+      const collapse = receiver.collapseSeconds > 0 ? `repeats collapsed over ${receiver.collapseSeconds}s` : 'no collapsing';
+      lines.push(`  ${receiver.name}: webhook, ${body}, queue ${receiver.queueSize}, ${receiver.rateLimit.perMinute}/min (burst ${receiver.rateLimit.burst}), ${collapse}`);
+      continue;
+    }
     const deDot = receiver.deDot ? ', deDot' : '';
     if (receiver.type === 'file') {
       lines.push(

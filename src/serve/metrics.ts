@@ -1,4 +1,6 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { DropReason } from '../sinks/webhook/delivery-queue.js';
+import type { WebhookMetrics } from '../sinks/webhook/webhook-sink.js';
 
 /**
  * A count the hot path bumps as a plain number; prom-client reads it when /metrics is scraped.
@@ -27,7 +29,7 @@ export interface WrittenCounters {
 }
 
 /** Everything the exporter counts about itself, registered on one registry served at /metrics. */
-export class ExporterMetrics {
+export class ExporterMetrics implements WebhookMetrics {
   readonly registry = new Registry();
   readonly eventsReceived: Counter<'type'>;
   readonly linesWritten: Counter<'level' | 'receiver'>;
@@ -44,6 +46,11 @@ export class ExporterMetrics {
   readonly sinkErrors: Counter<'receiver'>;
   readonly ruleMatches: Counter<'rule' | 'kind'>;
   readonly checkpointEntriesLeftOut: Gauge;
+  readonly webhookMessagesSent: Counter<'receiver'>;
+  readonly webhookRetries: Counter<'receiver'>;
+  readonly webhookDroppedTotal: Counter<'receiver' | 'why'>;
+  readonly webhookCollapsedTotal: Counter<'receiver'>;
+  readonly webhookQueued: Gauge<'receiver'>;
   /** The compiled route's per-rule hit counts, read at scrape time (see watchRouteRules). */
   private routeRules: { rules: readonly { path: string; kind: string }[]; hits: readonly number[] } | undefined;
 
@@ -86,6 +93,38 @@ export class ExporterMetrics {
   /** Exposes what the occurrence trackers hold and have evicted, which they count themselves. */
   watchTrackers(counts: () => TrackerCounts): void {
     this.trackerCounts = counts;
+  }
+
+  webhookSent(receiver: string): void {
+    this.webhookMessagesSent.inc({ receiver });
+  }
+
+  webhookRetried(receiver: string): void {
+    this.webhookRetries.inc({ receiver });
+  }
+
+  /** Tallies by metric, receiver and reason: a full queue or a crash loop counts per line, allocation-free. */
+  private readonly webhookTallies = { webhook_dropped: new Map<string, Map<string, Tally>>(), webhook_collapsed: new Map<string, Map<string, Tally>>() };
+
+  private webhookTally(metric: 'webhook_dropped' | 'webhook_collapsed', receiver: string, why = ''): Tally {
+    const byReceiver = this.webhookTallies[metric];
+    let byWhy = byReceiver.get(receiver);
+    if (!byWhy) byReceiver.set(receiver, (byWhy = new Map()));
+    let tally = byWhy.get(why);
+    if (!tally) byWhy.set(why, (tally = this.tally(metric, why === '' ? { receiver } : { receiver, why })));
+    return tally;
+  }
+
+  webhookDropped(receiver: string, why: DropReason, count: number): void {
+    this.webhookTally('webhook_dropped', receiver, why).inc(count);
+  }
+
+  webhookCollapsed(receiver: string, occurrences: number): void {
+    this.webhookTally('webhook_collapsed', receiver).inc(occurrences);
+  }
+
+  webhookQueueLength(receiver: string, length: number): void {
+    this.webhookQueued.set({ receiver }, length);
   }
 
   received(type: string): Tally {
@@ -156,6 +195,11 @@ export class ExporterMetrics {
       help: 'Tracked Events the last saved checkpoint left out to fit its ConfigMap (1 MiB). While above 0, a restart treats them as at a first start: those whose last occurrence is within maxEventAgeSeconds are written again with their whole count, older ones are skipped.',
       registers: r,
     });
+    this.webhookMessagesSent = new Counter({ name: `${prefix}webhook_messages_sent_total`, help: 'Webhook requests the endpoint accepted (2xx), by receiver.', labelNames: ['receiver'], registers: r });
+    this.webhookRetries = new Counter({ name: `${prefix}webhook_retries_total`, help: 'Webhook requests retried (5xx, 429, timeout, connection error), by receiver.', labelNames: ['receiver'], registers: r });
+    this.webhookDroppedTotal = new Counter({ name: `${prefix}webhook_dropped_total`, help: 'Webhook notices not delivered, by receiver and why: queue_full (the bounded queue was full), rejected (a 4xx other than 429, not retried), failed (retries exhausted), stopped (left at the stop timeout). Loki still has their lines.', labelNames: ['receiver', 'why'], registers: r, collect: this.fromTallies('webhook_dropped') });
+    this.webhookCollapsedTotal = new Counter({ name: `${prefix}webhook_collapsed_occurrences_total`, help: 'Occurrences a webhook held back as repeats of the same reason and object within its collapse window (sent as one summary at the window end), by receiver.', labelNames: ['receiver'], registers: r, collect: this.fromTallies('webhook_collapsed') });
+    this.webhookQueued = new Gauge({ name: `${prefix}webhook_queue_length`, help: 'Webhook notices waiting or in flight, by receiver.', labelNames: ['receiver'], registers: r });
     if (withProcessMetrics) collectDefaultMetrics({ register: this.registry, prefix });
   }
 }

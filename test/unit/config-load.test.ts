@@ -211,7 +211,7 @@ describe('bad configs: every problem named with file:line:col and config path', 
       'unsupported-receiver.yaml',
       {},
       [
-        'unsupported-receiver.yaml:8:7: receivers[0].webhook: receiver type "webhook" is not supported (supported: stdout, file); ship lines onward with Fluent Bit instead',
+        'unsupported-receiver.yaml:8:7: receivers[0].elasticsearch: receiver type "elasticsearch" is not supported (supported: stdout, file, webhook); ship lines onward with Fluent Bit instead',
       ],
     ],
     [
@@ -320,7 +320,7 @@ describe('bad configs: every problem named with file:line:col and config path', 
       'route: { match: [{ receiver: b }] }',
     ].join('\n');
     expect(problemsOf(() => loadConfig(text, 'c.yaml', {}))).toEqual([
-      'c.yaml:2:5: receivers[0]: receiver "a" needs a type: one of stdout, file',
+      'c.yaml:2:5: receivers[0]: receiver "a" needs a type: one of stdout, file, webhook',
       'c.yaml:3:5: receivers[1]: receiver "b" has more than one type: stdout, file',
       'c.yaml:6:13: checkpoint: checkpoint needs exactly one of configMap or file',
     ]);

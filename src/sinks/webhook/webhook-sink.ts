@@ -1,0 +1,135 @@
+/**
+ * The `webhook` receiver as a Sink. `write` never makes the pipeline wait: the line goes through
+ * the collapse window into a bounded queue and `write` returns at once (a full queue drops and
+ * counts). `flush` does not wait for the endpoint either (a periodic checkpoint save must not
+ * hang on a chat service, and a webhook is best effort: Loki is the record); `close`, at stop,
+ * sends the held repeat summaries and gives the queue `stopTimeoutSeconds` to go out, then
+ * drops what is left, counted.
+ */
+import type { Logger } from 'pino';
+import type { EventLine } from '../../line/event-line.js';
+import type { Sink } from '../sink.js';
+import { robotAnswer } from './answer.js';
+import { bodyBuilder } from './body.js';
+import { CollapseWindow } from './collapse-window.js';
+import { signedDingtalkUrl } from './dingtalk-preset.js';
+import { DeliveryQueue, type DropReason } from './delivery-queue.js';
+import { DropLog } from './drop-log.js';
+import type { Notice } from './notice.js';
+import { PRESETS } from './presets.js';
+import { RateLimiter } from './rate-limiter.js';
+import type { AttemptOutcome } from './retry-policy.js';
+import { readWebhookSecrets } from './secrets.js';
+import type { WebhookReceiverConfig } from './webhook-schema.js';
+
+/** What a webhook counts (serve/metrics.ts implements it). */
+export interface WebhookMetrics {
+  webhookSent(receiver: string): void;
+  webhookRetried(receiver: string): void;
+  webhookDropped(receiver: string, why: DropReason, count: number): void;
+  webhookCollapsed(receiver: string, occurrences: number): void;
+  webhookQueueLength(receiver: string, length: number): void;
+}
+
+const MAX_ANSWER_CHARS = 512;
+
+async function answerText(response: Response): Promise<string> {
+  try {
+    const body = await response.text();
+    return body.length > MAX_ANSWER_CHARS ? `${body.slice(0, MAX_ANSWER_CHARS)}…` : body;
+  } catch {
+    return '';
+  }
+}
+
+export interface WebhookSink extends Sink {
+  /** notices waiting or in flight (tests and the benchmark read it) */
+  readonly queued: number;
+}
+
+export function createWebhookSink(config: WebhookReceiverConfig, metrics: WebhookMetrics, log: Logger, clock: { now?: () => number } = {}): WebhookSink {
+  const secrets = readWebhookSecrets(config);
+  const preset = config.preset ? PRESETS[config.preset] : undefined;
+  const body = bodyBuilder({ ...(preset ? { preset } : {}), ...(config.layout ? { layout: config.layout } : {}) });
+  const robot = config.preset === 'dingtalk' || config.preset === 'wecom';
+  // the configured headers replace these defaults, whatever their case
+  const headers = new Headers({ 'content-type': 'application/json; charset=utf-8', 'user-agent': 'kube-eventline' });
+  for (const [name, value] of Object.entries(secrets.headers)) headers.set(name, value);
+  const dropLog = new DropLog(config.name, log);
+  const now = clock.now ?? Date.now;
+
+  const attempt = async (payload: string, stop: AbortSignal): Promise<AttemptOutcome> => {
+    const url = secrets.signingSecret ? signedDingtalkUrl(secrets.endpoint, secrets.signingSecret, now()) : secrets.endpoint;
+    const signal = AbortSignal.any([stop, AbortSignal.timeout(config.timeoutSeconds * 1000)]);
+    let response: Response;
+    try {
+      response = await fetch(url, { method: 'POST', headers, body: payload, signal, redirect: 'error' });
+    } catch (err) {
+      const error = err as Error;
+      // fetch's own message is "fetch failed"; the cause says what happened. Never the URL: it may hold a token.
+      const cause = (error.cause as Error | undefined)?.message;
+      const timedOut = error.name === 'TimeoutError' || (error.name === 'AbortError' && !stop.aborted);
+      return { error: new Error(timedOut ? `no answer within ${config.timeoutSeconds}s` : (cause ?? error.message)) };
+    }
+    const text = await answerText(response);
+    if (robot) return robotAnswer(response.status, text);
+    return { status: response.status, retryAfter: response.headers.get('retry-after'), body: text };
+  };
+
+  // The queue holds rendered bodies, one flat string each: what waits is exactly what will be sent,
+  // and the garbage collector has one object per notice to trace, not a line's whole tree.
+  const queue = new DeliveryQueue<string>(
+    {
+      capacity: config.queueSize,
+      retry: {
+        maxRetries: config.retries.max,
+        minBackoffMs: config.retries.minBackoffSeconds * 1000,
+        maxBackoffMs: config.retries.maxBackoffSeconds * 1000,
+        maxRetryAfterMs: config.retries.maxRetryAfterSeconds * 1000,
+      },
+      now,
+    },
+    new RateLimiter(config.rateLimit.perMinute, config.rateLimit.burst, now),
+    attempt,
+    {
+      sent: () => metrics.webhookSent(config.name),
+      retried: (_notice, why, afterMs) => {
+        metrics.webhookRetried(config.name);
+        log.debug({ receiver: config.name, why, afterMs }, 'webhook retrying');
+      },
+      dropped: (why, count, detail) => {
+        metrics.webhookDropped(config.name, why, count);
+        dropLog.dropped(why, count, detail);
+      },
+      queueLength: (length) => metrics.webhookQueueLength(config.name, length),
+    },
+  );
+  const collapse = new CollapseWindow(
+    { windowMs: config.collapseSeconds * 1000, now },
+    (notice: Notice) => {
+      if (queue.hasRoom()) queue.push(body(notice));
+      else queue.push(undefined); // counted as dropped, nothing rendered
+    },
+    (occurrences) => metrics.webhookCollapsed(config.name, occurrences),
+  );
+
+  let closed = false;
+  return {
+    name: config.name,
+    get queued() {
+      return queue.length;
+    },
+    write(line: EventLine): void {
+      if (closed) return;
+      collapse.offer(line);
+    },
+    flush: () => Promise.resolve(),
+    async close() {
+      if (closed) return;
+      closed = true;
+      collapse.drain();
+      await queue.stop(config.stopTimeoutSeconds * 1000);
+      dropLog.flush();
+    },
+  };
+}
