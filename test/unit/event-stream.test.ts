@@ -27,7 +27,7 @@ async function serve(chunks: Buffer[]): Promise<KubeHttp> {
 
 async function collect(api: KubeHttp): Promise<WatchMessage[]> {
   const out: WatchMessage[] = [];
-  for await (const batch of watchEvents(api, undefined, '1', 30)) out.push(...batch);
+  for await (const batch of watchEvents(api, undefined, '1', 30, 65536)) out.push(...batch);
   return out;
 }
 
@@ -58,7 +58,7 @@ describe('watch stream decoding', () => {
     const seen: WatchMessage[] = [];
     await expect(
       (async () => {
-        for await (const batch of watchEvents(api, undefined, '1', 30)) seen.push(...batch);
+        for await (const batch of watchEvents(api, undefined, '1', 30, 65536)) seen.push(...batch);
       })(),
     ).rejects.toBeInstanceOf(WatchExpiredError);
     expect(seen).toEqual([{ type: 'BOOKMARK', resourceVersion: '7' }]);
@@ -69,7 +69,7 @@ describe('watch stream decoding', () => {
     const first = `${lines[0]}\n${lines[1]}\n${lines[2]}\n${lines[3]!.slice(0, 20)}`;
     const api = await serve([Buffer.from(first), Buffer.from(`${lines[3]!.slice(20)}\n`)]);
     const batches: string[][] = [];
-    for await (const batch of watchEvents(api, undefined, '1', 30)) batches.push(batch.map((m) => (m as { object: { message: string } }).object.message));
+    for await (const batch of watchEvents(api, undefined, '1', 30, 65536)) batches.push(batch.map((m) => (m as { object: { message: string } }).object.message));
     expect(batches).toEqual([['a', 'b', 'c'], ['d']]);
   });
 });

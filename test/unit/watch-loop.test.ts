@@ -41,7 +41,7 @@ async function runLoop(api: KubeHttp, minBackoffMs: number, until: () => boolean
   let events = 0;
   const abort = new AbortController();
   const loop = runWatchLoop(
-    { api, namespace: undefined, pageSize: 500, watchTimeoutSeconds: 60, minBackoffMs, maxBackoffMs: minBackoffMs * 8 },
+    { api, namespace: undefined, pageSize: 500, messageReadBytes: 65536, watchTimeoutSeconds: 60, minBackoffMs, maxBackoffMs: minBackoffMs * 8 },
     {
       onListStart: () => {},
       onListPage: async () => {},
