@@ -104,7 +104,10 @@ describe('Events with messages of 1.4 MiB, as the real API server accepts them',
     await eventually('150 listed Events written', () => {
       if (failed()) throw new Error(failed());
       return mine().length >= listed.size;
-    }, 180_000);
+    }, 180_000).catch((err: Error) => {
+      // What an exporter that cannot cope looks like: its peak so far, and its last words.
+      throw new Error(`${err.message}: ${mine().length} written, peak RSS ${running.exitCode === null ? `${peakRssMiB(running.pid).toFixed(0)} MiB` : 'unknown (exited)'}\n${running.stderr.slice(-1500)}`);
+    });
     const afterList = peakRssMiB(running.pid);
 
     const watched = await createLarge(ns, Array.from({ length: 20 }, (_, i) => `watched-${i}`));
