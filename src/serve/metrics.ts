@@ -11,6 +11,9 @@ export class Tally {
   }
 }
 
+/** How far ahead of the exporter's clock an occurrence time may be and still count as it is. */
+const FUTURE_SKEW_MS = 60_000;
+
 type Tallies = Map<string, { labels: Record<string, string>; tally: Tally }>;
 
 /** What the occurrence trackers hold (`tracked`) and have forgotten early, by reason. */
@@ -55,19 +58,20 @@ export class ExporterMetrics {
   private readonly writtenChildren = new Map<string, Map<string, WrittenCounters>>();
   /** Newest occurrence time written (ISO 8601), never later than when it was written; read at scrape time. */
   lastEventTime = '';
-  /** The latest `now` a written time was compared with, as ISO 8601. */
-  private nowIso = '';
+  /** Times up to this (ISO 8601) count as they are: `now` plus FUTURE_SKEW_MS when last renewed. */
+  private latestAccepted = '';
 
   /**
-   * Notes the occurrence time of a line written at `nowMs`. A time in the future (the API server
-   * accepts 9999-12-31) counts as `nowMs`: kept as it is, it would hold the gauge for ever.
+   * Notes the occurrence time of a line written at `nowMs`. A time more than a minute ahead (the
+   * API server accepts 9999-12-31) counts as `nowMs`: kept as it is, it would hold the gauge for
+   * ever. Less than that is a node's clock running a little ahead, kept as it is.
    */
   noteEventTime(time: string, nowMs: number): void {
     // `time` is always ISO 8601 UTC with milliseconds, so string order is time order: no parse per line.
     if (time <= this.lastEventTime) return;
-    // Renewed only for a time past the last one: about once per second of a steady stream.
-    if (time > this.nowIso) this.nowIso = new Date(nowMs).toISOString();
-    const clamped = time > this.nowIso ? this.nowIso : time;
+    // Renewed only for a time past the last bound: about once a minute in a steady stream.
+    if (time > this.latestAccepted) this.latestAccepted = new Date(nowMs + FUTURE_SKEW_MS).toISOString();
+    const clamped = time > this.latestAccepted ? new Date(nowMs).toISOString() : time;
     if (clamped > this.lastEventTime) this.lastEventTime = clamped;
   }
 
@@ -141,7 +145,7 @@ export class ExporterMetrics {
     this.eventsDropped = new Counter({ name: `${prefix}events_dropped_total`, help: 'Event notifications that wrote no line, by why: unchanged (count did not grow), too_old (older than maxEventAgeSeconds at first start), no_route (no receiver matched), count_decreased, invalid (no metadata or metadata.uid).', labelNames: ['why'], registers: r, collect: this.fromTallies('dropped') });
     this.watchRestarts = new Counter({ name: `${prefix}watch_restarts_total`, help: 'Watches restarted, by reason: closed, expired (410 Gone), error, line_too_long (a watch line past 16 Mi characters: dropped, then a relist).', labelNames: ['reason'], registers: r });
     this.relists = new Counter({ name: `${prefix}relists_total`, help: 'Full lists after the first one (after 410 Gone or a watch line too long).', registers: r });
-    this.lastEventTimeGauge = new Gauge({ name: `${prefix}last_event_timestamp_seconds`, help: 'Occurrence time of the newest line written, in seconds since the epoch; a time in the future counts as the time it was written.', registers: r, collect: () => {
+    this.lastEventTimeGauge = new Gauge({ name: `${prefix}last_event_timestamp_seconds`, help: 'Occurrence time of the newest line written, in seconds since the epoch; a time more than a minute in the future counts as the time it was written.', registers: r, collect: () => {
       if (this.lastEventTime) this.lastEventTimeGauge.set(Date.parse(this.lastEventTime) / 1000);
     } });
     this.trackedEvents = new Gauge({ name: `${prefix}tracked_events`, help: 'Events whose written occurrence count is remembered.', registers: r, collect: () => {
