@@ -56,6 +56,19 @@ function expectedMessage(message: string): string {
 /** The peak resident set of a running process (VmHWM), in MiB. */
 function peakRssMiB(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return vmHwmMiB(status, pid);
+}
+
+/** The peak so far, or 0 once the process is gone (then the last reading stands). */
+function peakRssSoFar(pid: number): number {
+  try {
+    return peakRssMiB(pid);
+  } catch {
+    return 0;
+  }
+}
+
+function vmHwmMiB(status: string, pid: number): number {
   const kib = Number(/^VmHWM:\s+(\d+) kB$/m.exec(status)?.[1]);
   if (!Number.isFinite(kib)) throw new Error(`/proc/${pid}/status has no VmHWM`);
   return kib / 1024;
@@ -100,13 +113,17 @@ describe('Events with messages of 1.4 MiB, as the real API server accepts them',
     exporter = new ExporterProcess({ configFile, kubeconfig: saKubeconfig, metricsPort, env: { CLUSTER_NAME: 'e2e', POD_NAME: 'kube-eventline-large', POD_NAMESPACE: NS, NODE_OPTIONS: nodeOptions } });
     const running = exporter;
     const mine = () => running.lines.filter((l) => l.metadata.namespace === ns);
-    const failed = () => (running.exitCode !== null ? `the exporter exited (${running.exitCode}):\n${running.stderr.slice(-2000)}` : '');
+    let gone = false; // exitCode stays null when a signal ended it (V8 aborts on heap out of memory)
+    void running.exited.then(() => (gone = true));
+    const failed = () => (gone ? `the exporter exited (code ${running.exitCode}):\n${running.stderr.slice(-2000)}` : '');
+    let peakSeen = 0; // read while waiting, so an exporter that dies still leaves a figure
     await eventually('150 listed Events written', () => {
-      if (failed()) throw new Error(failed());
+      peakSeen = Math.max(peakSeen, peakRssSoFar(running.pid));
+      if (failed()) throw new Error(`${failed()}\npeak RSS seen ${peakSeen.toFixed(0)} MiB`);
       return mine().length >= listed.size;
     }, 180_000).catch((err: Error) => {
       // What an exporter that cannot cope looks like: its peak so far, and its last words.
-      throw new Error(`${err.message}: ${mine().length} written, peak RSS ${running.exitCode === null ? `${peakRssMiB(running.pid).toFixed(0)} MiB` : 'unknown (exited)'}\n${running.stderr.slice(-1500)}`);
+      throw new Error(`${err.message}: ${mine().length} written, peak RSS seen ${peakSeen.toFixed(0)} MiB, exit code ${running.exitCode}\n${running.stderr.slice(-1500)}`);
     });
     const afterList = peakRssMiB(running.pid);
 
