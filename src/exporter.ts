@@ -5,6 +5,7 @@ import type { Enricher } from './enrich/enricher.js';
 import type { Level } from './grade/levels.js';
 import { buildLine, type LineContext, type ObjectEnrichment } from './line/build-line.js';
 import type { EventLine, RawEvent } from './line/event-line.js';
+import { messageReadBytes } from './line/message.js';
 import { occurrenceCount, occurrenceTimeMs } from './line/occurrence.js';
 import type { ExporterMetrics } from './serve/metrics.js';
 import type { Sink } from './sinks/sink.js';
@@ -64,6 +65,10 @@ export class Exporter {
   private readonly checkpointer: Checkpointer | undefined;
   private readonly now: () => number;
   private readonly lineContext: LineContext;
+  /** Receivers whose lines are counted as they reach the operating system, not when taken. */
+  private readonly countedBySink = new Set<string>();
+  /** Warnings given once per process: a line too long, an invalid Event. */
+  private readonly warnedOnce = new Set<string>();
 
   constructor(private readonly settings: ExporterSettings) {
     this.now = settings.now ?? Date.now;
@@ -77,6 +82,12 @@ export class Exporter {
         { trackers: this.trackers, hasListed: (scope) => this.listedScopes.has(scope), flushSinks: () => this.flushSinks() },
         { ...settings.checkpoint, entriesLeftOut: settings.metrics.checkpointEntriesLeftOut, log: settings.log, now: this.now },
       );
+    for (const [receiver, sink] of settings.sinks) {
+      if (!sink.onLineWritten) continue;
+      sink.onLineWritten((line) => this.countWritten(receiver, line));
+      this.countedBySink.add(receiver);
+    }
+    settings.metrics.watchReceivers(() => [...settings.sinks].map(([receiver, sink]) => ({ receiver, waiting: sink.waiting?.() ?? false })));
     settings.metrics.watchTrackers(() => {
       const counts = { tracked: 0, size: 0, age: 0 };
       for (const t of this.trackers.values()) {
@@ -105,6 +116,7 @@ export class Exporter {
           api: this.settings.api,
           namespace: scope === ALL_NAMESPACES ? undefined : scope,
           pageSize: this.settings.watch?.pageSize ?? 500,
+          messageReadBytes: messageReadBytes(this.settings.maxMessageBytes),
           watchTimeoutSeconds: this.settings.watch?.timeoutSeconds ?? 300,
           minBackoffMs: this.settings.watch?.minBackoffMs ?? 500,
           maxBackoffMs: this.settings.watch?.maxBackoffMs ?? 30_000,
@@ -116,8 +128,11 @@ export class Exporter {
           onEvent: (type, event) => this.onEvent(scope, type, event),
           onRestart: (reason, error) => {
             this.settings.metrics.watchRestarts.inc({ reason });
-            if (reason === 'expired') this.settings.metrics.relists.inc();
-            const level = reason === 'closed' ? 'debug' : 'warn';
+            if (reason === 'expired' || reason === 'line_too_long') this.settings.metrics.relists.inc();
+            // A line too long says the same each time: once is enough, the counter says how often.
+            const repeated = reason === 'line_too_long' && this.warnedOnce.has('line_too_long');
+            if (reason === 'line_too_long') this.warnedOnce.add(reason);
+            const level = reason === 'closed' || repeated ? 'debug' : 'warn';
             this.settings.log[level]({ scope, reason, err: error instanceof Error ? error.message : error }, 'watch restarting');
           },
         },
@@ -195,7 +210,7 @@ export class Exporter {
    * when something must be waited for, as from the watch.
    */
   ingest(type: WatchType, event: RawEvent): void | Promise<void> {
-    const scope = this.trackers.has(ALL_NAMESPACES) ? ALL_NAMESPACES : (event.metadata.namespace ?? '');
+    const scope = this.trackers.has(ALL_NAMESPACES) ? ALL_NAMESPACES : (event.metadata?.namespace ?? '');
     if (!this.trackers.has(scope)) return;
     return this.onEvent(scope, type, event);
   }
@@ -215,14 +230,31 @@ export class Exporter {
     const listing = this.listing.get(scope)!;
     const tracker = this.tracker(scope);
     // Oldest first within the page, so a relist's lines come out roughly in the order things happened.
-    const ordered = items.slice().sort((a, b) => (occurrenceTimeMs(a) || 0) - (occurrenceTimeMs(b) || 0));
+    const valid = items.filter((event) => this.isValid(event));
+    const ordered = valid.sort((a, b) => (occurrenceTimeMs(a) || 0) - (occurrenceTimeMs(b) || 0));
     for (const event of ordered) {
-      const uid = event.metadata?.uid;
-      if (!uid) continue;
       listing.listed++;
       this.settings.metrics.received('LISTED').inc();
       await this.process(tracker, event, listing.firstStart);
     }
+  }
+
+  /**
+   * An Event without metadata or uid cannot be tracked (no uid, no exactly-once): counted as
+   * dropped (`invalid`), with one warning per process. The real API server always sets both.
+   */
+  private isValid(event: RawEvent): boolean {
+    if (event && typeof event === 'object' && event.metadata && typeof event.metadata === 'object' && typeof event.metadata.uid === 'string' && event.metadata.uid !== '') return true;
+    this.settings.metrics.dropped('invalid').inc();
+    if (!this.warnedOnce.has('invalid')) {
+      this.warnedOnce.add('invalid');
+      const metadata = event && typeof event === 'object' ? event.metadata : undefined;
+      this.settings.log.warn(
+        { name: metadata?.name, namespace: metadata?.namespace, reason: event && typeof event === 'object' ? event.reason : undefined },
+        'dropped an Event without metadata or metadata.uid (counted in events_dropped_total{why="invalid"}; warned once)',
+      );
+    }
+    return false;
   }
 
   private onListEnd(scope: string): void {
@@ -236,9 +268,9 @@ export class Exporter {
 
   private onEvent(scope: string, type: WatchType, event: RawEvent): void | Promise<void> {
     this.settings.metrics.received(type).inc();
+    if (!this.isValid(event)) return;
     const tracker = this.tracker(scope);
-    const uid = event.metadata?.uid;
-    if (!uid) return;
+    const uid = event.metadata.uid!;
     if (type === 'DELETED') {
       tracker.forget(uid);
       return;
@@ -311,9 +343,9 @@ export class Exporter {
     } catch (err) {
       return this.sinkFailed(name, err);
     }
-    if (!pending) return this.countWritten(name, o);
+    if (!pending) return this.countTaken(name, o);
     return pending.then(
-      () => this.countWritten(name, o),
+      () => this.countTaken(name, o),
       (err: unknown) => this.sinkFailed(name, err),
     );
   }
@@ -323,15 +355,18 @@ export class Exporter {
     throw err;
   }
 
-  private countWritten(receiver: string, o: Occurrence): void {
-    const written = this.settings.metrics.written(o.line.level, receiver);
+  private countTaken(receiver: string, o: Occurrence): void {
+    if (!this.countedBySink.has(receiver)) this.countWritten(receiver, o.line);
+  }
+
+  private countWritten(receiver: string, line: EventLine): void {
+    const written = this.settings.metrics.written(line.level, receiver);
     written.lines.inc();
-    written.occurrences.inc(o.line.delta);
+    written.occurrences.inc(line.delta);
   }
 
   private recordWritten(o: Occurrence): void {
-    // `time` is always ISO 8601 UTC with milliseconds, so string order is time order: no parse per line.
-    if (o.receivers.length && o.line.time > this.settings.metrics.lastEventTime) this.settings.metrics.lastEventTime = o.line.time;
+    if (o.receivers.length) this.settings.metrics.noteEventTime(o.line.time, o.now);
     o.tracker.record(o.line.metadata.uid!, o.line.count, o.now);
   }
 

@@ -1,6 +1,6 @@
 import type { Level } from '../grade/levels.js';
 import { CLUSTER_SCOPED_NAMESPACE, type EventLine, type LineInvolvedObject, type RawEvent } from './event-line.js';
-import { truncateMessage } from './message.js';
+import { messageBytesBeforeRead, truncateMessage } from './message.js';
 import { occurrenceCount, occurrenceTimestamp } from './occurrence.js';
 
 export interface LineContext {
@@ -26,7 +26,9 @@ export function buildLine(
   const involved = event.involvedObject ?? {};
   const meta = event.metadata;
   const message = event.message ?? '';
-  const shortened = truncateMessage(message, context.maxMessageBytes);
+  // A message cut while read is at least maxMessageBytes - 3 bytes long, so shorter ones need no look-up.
+  const wholeBytes = message.length * 3 >= context.maxMessageBytes - 3 ? messageBytesBeforeRead(event) : undefined;
+  const shortened = truncateMessage(message, context.maxMessageBytes, wholeBytes);
   const line: EventLine = {
     level,
     time: lineTime(occurrenceTimestamp(event), nowMs),
@@ -66,7 +68,8 @@ const truncatedMessages = new WeakMap<EventLine, string>();
 
 /**
  * The Event's message before `maxMessageBytes` cut it: what route rules match, as level rules
- * do, so a pattern for text past the cut still matches (as in kubernetes-event-exporter).
+ * do, so a pattern for text past the cut still matches (as in kubernetes-event-exporter). A
+ * message longer than 64 KiB was cut while read (`MESSAGE_READ_BYTES`): rules see its first 64 KiB.
  */
 export function wholeMessage(line: EventLine): string {
   return truncatedMessages.get(line) ?? line.message;

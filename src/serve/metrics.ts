@@ -13,6 +13,9 @@ export class Tally {
   }
 }
 
+/** How far ahead of the exporter's clock an occurrence time may be and still count as it is. */
+const FUTURE_SKEW_MS = 60_000;
+
 type Tallies = Map<string, { labels: Record<string, string>; tally: Tally }>;
 
 /** What the occurrence trackers hold (`tracked`) and have forgotten early, by reason. */
@@ -51,14 +54,33 @@ export class ExporterMetrics implements WebhookMetrics {
   readonly webhookDroppedTotal: Counter<'receiver' | 'why'>;
   readonly webhookCollapsedTotal: Counter<'receiver'>;
   readonly webhookQueued: Gauge<'receiver'>;
+  readonly receiverWaiting: Gauge<'receiver'>;
+  /** Reads whether each receiver waits for its destination, at scrape time (see watchReceivers). */
+  private receiverStates: (() => { receiver: string; waiting: boolean }[]) | undefined;
   /** The compiled route's per-rule hit counts, read at scrape time (see watchRouteRules). */
   private routeRules: { rules: readonly { path: string; kind: string }[]; hits: readonly number[] } | undefined;
 
   private readonly tallies = new Map<string, Tallies>();
   /** By receiver, then level: no key string built per line. */
   private readonly writtenChildren = new Map<string, Map<string, WrittenCounters>>();
-  /** Newest occurrence time written (ISO 8601), read at scrape time. */
+  /** Newest occurrence time written (ISO 8601), never later than when it was written; read at scrape time. */
   lastEventTime = '';
+  /** Times up to this (ISO 8601) count as they are: `now` plus FUTURE_SKEW_MS when last renewed. */
+  private latestAccepted = '';
+
+  /**
+   * Notes the occurrence time of a line written at `nowMs`. A time more than a minute ahead (the
+   * API server accepts 9999-12-31) counts as `nowMs`: kept as it is, it would hold the gauge for
+   * ever. Less than that is a node's clock running a little ahead, kept as it is.
+   */
+  noteEventTime(time: string, nowMs: number): void {
+    // `time` is always ISO 8601 UTC with milliseconds, so string order is time order: no parse per line.
+    if (time <= this.lastEventTime) return;
+    // Renewed only for a time past the last bound: about once a minute in a steady stream.
+    if (time > this.latestAccepted) this.latestAccepted = new Date(nowMs + FUTURE_SKEW_MS).toISOString();
+    const clamped = time > this.latestAccepted ? new Date(nowMs).toISOString() : time;
+    if (clamped > this.lastEventTime) this.lastEventTime = clamped;
+  }
 
   private tally(metric: string, labels: Record<string, string>): Tally {
     const key = Object.values(labels).join('\u0000');
@@ -88,6 +110,11 @@ export class ExporterMetrics implements WebhookMetrics {
   /** Exposes a compiled route's per-rule counters (it counts them itself, allocation-free). */
   watchRouteRules(rules: readonly { path: string; kind: string }[], hits: readonly number[]): void {
     this.routeRules = { rules, hits };
+  }
+
+  /** Exposes whether each receiver's writes wait for its destination to drain. */
+  watchReceivers(states: () => { receiver: string; waiting: boolean }[]): void {
+    this.receiverStates = states;
   }
 
   /** Exposes what the occurrence trackers hold and have evicted, which they count themselves. */
@@ -131,7 +158,7 @@ export class ExporterMetrics implements WebhookMetrics {
     return this.singleLabelTally('received', 'type', type);
   }
 
-  dropped(why: 'unchanged' | 'too_old' | 'no_route' | 'count_decreased'): Tally {
+  dropped(why: 'unchanged' | 'too_old' | 'no_route' | 'count_decreased' | 'invalid'): Tally {
     return this.singleLabelTally('dropped', 'why', why);
   }
 
@@ -154,10 +181,10 @@ export class ExporterMetrics implements WebhookMetrics {
     this.eventsReceived = new Counter({ name: `${prefix}events_received_total`, help: 'Watch and list notifications received, by type (ADDED, MODIFIED, DELETED, LISTED).', labelNames: ['type'], registers: r, collect: this.fromTallies('received') });
     this.linesWritten = new Counter({ name: `${prefix}lines_written_total`, help: 'Event lines written, by level and receiver.', labelNames: ['level', 'receiver'], registers: r, collect: this.fromTallies('lines') });
     this.occurrencesWritten = new Counter({ name: `${prefix}occurrences_written_total`, help: 'Event occurrences written (sum of delta), by level and receiver.', labelNames: ['level', 'receiver'], registers: r, collect: this.fromTallies('occurrences') });
-    this.eventsDropped = new Counter({ name: `${prefix}events_dropped_total`, help: 'Event notifications that wrote no line, by why: unchanged (count did not grow), too_old (older than maxEventAgeSeconds at first start), no_route (no receiver matched), count_decreased.', labelNames: ['why'], registers: r, collect: this.fromTallies('dropped') });
-    this.watchRestarts = new Counter({ name: `${prefix}watch_restarts_total`, help: 'Watches restarted, by reason: closed, expired (410 Gone), error.', labelNames: ['reason'], registers: r });
-    this.relists = new Counter({ name: `${prefix}relists_total`, help: 'Full lists after the first one (after 410 Gone).', registers: r });
-    this.lastEventTimeGauge = new Gauge({ name: `${prefix}last_event_timestamp_seconds`, help: 'Occurrence time of the newest line written, in seconds since the epoch.', registers: r, collect: () => {
+    this.eventsDropped = new Counter({ name: `${prefix}events_dropped_total`, help: 'Event notifications that wrote no line, by why: unchanged (count did not grow), too_old (older than maxEventAgeSeconds at first start), no_route (no receiver matched), count_decreased, invalid (no metadata or metadata.uid).', labelNames: ['why'], registers: r, collect: this.fromTallies('dropped') });
+    this.watchRestarts = new Counter({ name: `${prefix}watch_restarts_total`, help: 'Watches restarted, by reason: closed, expired (410 Gone), error, line_too_long (a watch line past 16 Mi characters: dropped, then a relist).', labelNames: ['reason'], registers: r });
+    this.relists = new Counter({ name: `${prefix}relists_total`, help: 'Full lists after the first one (after 410 Gone or a watch line too long).', registers: r });
+    this.lastEventTimeGauge = new Gauge({ name: `${prefix}last_event_timestamp_seconds`, help: 'Occurrence time of the newest line written, in seconds since the epoch; a time more than a minute in the future counts as the time it was written.', registers: r, collect: () => {
       if (this.lastEventTime) this.lastEventTimeGauge.set(Date.parse(this.lastEventTime) / 1000);
     } });
     this.trackedEvents = new Gauge({ name: `${prefix}tracked_events`, help: 'Events whose written occurrence count is remembered.', registers: r, collect: () => {
@@ -200,6 +227,15 @@ export class ExporterMetrics implements WebhookMetrics {
     this.webhookDroppedTotal = new Counter({ name: `${prefix}webhook_dropped_total`, help: 'Webhook notices not delivered, by receiver and why: queue_full (the bounded queue was full), rejected (a 4xx other than 429, not retried), failed (retries exhausted), stopped (left at the stop timeout). Loki still has their lines.', labelNames: ['receiver', 'why'], registers: r, collect: this.fromTallies('webhook_dropped') });
     this.webhookCollapsedTotal = new Counter({ name: `${prefix}webhook_collapsed_occurrences_total`, help: 'Occurrences a webhook held back as repeats of the same reason and object within its collapse window (sent as one summary at the window end), by receiver.', labelNames: ['receiver'], registers: r, collect: this.fromTallies('webhook_collapsed') });
     this.webhookQueued = new Gauge({ name: `${prefix}webhook_queue_length`, help: 'Webhook notices waiting or in flight, by receiver.', labelNames: ['receiver'], registers: r });
+    this.receiverWaiting = new Gauge({
+      name: `${prefix}receiver_waiting`,
+      help: "1 while the receiver's destination is past its high-water mark and writes wait for it to drain (a slow or stalled reader), else 0.",
+      labelNames: ['receiver'],
+      registers: r,
+      collect: () => {
+        for (const { receiver, waiting } of this.receiverStates?.() ?? []) this.receiverWaiting.set({ receiver }, waiting ? 1 : 0);
+      },
+    });
     if (withProcessMetrics) collectDefaultMetrics({ register: this.registry, prefix });
   }
 }

@@ -105,5 +105,7 @@ export function createFileSink(name: string, options: FileSinkOptions): Sink {
     flush: () => lines.flush(),
     close: () => lines.close(),
     brokenBy: () => lines.brokenBy,
+    onLineWritten: (listener) => lines.onLineWritten(listener),
+    waiting: () => lines.waiting,
   };
 }

@@ -42,6 +42,16 @@ export const BUFFER_CONTENT = { contentMode: 'buffer' } as const;
  */
 const CHUNK_CHARS = 32 * 1024;
 
+/** A chunk handed to the destination: where its bytes end in the stream, and its lines. */
+interface InFlightChunk {
+  end: number;
+  bytes: Buffer;
+  lines: EventLine[];
+  /** Lines of it already told of, and bytes of it already searched for their newlines. */
+  counted: number;
+  scanned: number;
+}
+
 function brokenPipe(): Error {
   return new Error("the destination's reader went away (EPIPE): no more lines can be written to it");
 }
@@ -70,12 +80,26 @@ export class LineLogger {
   /** Why the destination can take nothing more (destroyed, or its reader gone: EPIPE), if so. */
   private broken: Error | undefined;
 
+  /** Whether the destination is past its high-water mark: writes wait for its 'drain'. */
+  get waiting(): boolean {
+    return this.drained !== undefined;
+  }
+
   /** Why nothing can be written any more, if so. */
   get brokenBy(): Error | undefined {
     return this.broken;
   }
   /** Lines pino has written that the destination has not been given yet. */
   private chunk = '';
+  /** The lines of `chunk`, in order. */
+  private chunkLines: EventLine[] = [];
+  /** Chunks handed to the destination whose bytes have not all reached the operating system, oldest first. */
+  private readonly inFlight: InFlightChunk[] = [];
+  /** Bytes handed to the destination, and bytes it reported written (its 'write' events). */
+  private handedBytes = 0;
+  private reachedBytes = 0;
+  /** Told of each line once all its bytes reached the operating system (`onLineWritten`). */
+  private lineWritten: ((line: EventLine) => void) | undefined;
   private handOverScheduled = false;
   /** sonic-boom's write: true, false past the high-water mark, undefined once pino has silenced it after EPIPE. */
   private readonly toDestination: (chunk: string) => boolean | undefined;
@@ -87,9 +111,15 @@ export class LineLogger {
     readonly destination: SonicBoom,
     options: { buffers?: boolean } = {},
   ) {
-    this.toDestination = options.buffers
-      ? (chunk) => destination.write(Buffer.from(chunk, 'utf8') as unknown as string)
-      : (chunk) => destination.write(chunk);
+    const buffers = options.buffers === true;
+    this.toDestination = (chunk) => {
+      const bytes = Buffer.from(chunk, 'utf8');
+      this.handedBytes += bytes.length;
+      this.inFlight.push({ end: this.handedBytes, bytes, lines: this.chunkLines, counted: 0, scanned: 0 });
+      this.chunkLines = [];
+      return destination.write((buffers ? bytes : chunk) as unknown as string);
+    };
+    destination.on('write', (n: number) => this.reached(n));
     this.logger = pino<Level, true>(
       {
         customLevels: PINO_LEVELS,
@@ -140,6 +170,11 @@ export class LineLogger {
       accepted = this.toDestination(chunk);
     } catch (err) {
       // sonic-boom throws once destroyed or without a file: for good. The chunk stays with us.
+      const taken = this.inFlight.pop();
+      if (taken) {
+        this.handedBytes -= taken.bytes.length;
+        this.chunkLines = taken.lines.concat(this.chunkLines);
+      }
       this.chunk = chunk;
       this.broken ??= err as Error;
       return;
@@ -174,10 +209,46 @@ export class LineLogger {
       this.unreported = undefined;
       return Promise.reject(failure);
     }
+    // Before pino writes it: a chunk full with this line is handed over from within that call.
+    this.chunkLines.push(line);
     this.logger[line.level](line);
     if (this.broken) return Promise.reject(this.broken); // by this very line's hand-over
     if (this.drained) this.drainAwaited = true;
     return this.drained;
+  }
+
+  /**
+   * Calls `listener` with each line once all its bytes have reached the operating system (what
+   * `lines_written_total` counts): a line still gathered or in sonic-boom's buffer when the
+   * destination breaks (its reader went away) never reached it.
+   */
+  onLineWritten(listener: (line: EventLine) => void): void {
+    this.lineWritten = listener;
+  }
+
+  /** The destination wrote `n` more bytes: tells of the lines they complete. */
+  private reached(n: number): void {
+    this.reachedBytes += n;
+    while (this.inFlight.length) {
+      const head = this.inFlight[0]!;
+      const start = head.end - head.bytes.length;
+      const written = Math.min(this.reachedBytes, head.end) - start;
+      // A chunk written in part (a pipe that was nearly full): its lines that ended count already.
+      let complete = head.lines.length;
+      if (written < head.bytes.length) {
+        complete = head.counted;
+        let at = head.scanned;
+        while ((at = head.bytes.indexOf(10, at)) >= 0 && at < written) {
+          complete++;
+          at++;
+        }
+        head.scanned = written;
+      }
+      if (this.lineWritten) for (let i = head.counted; i < complete; i++) this.lineWritten(head.lines[i]!);
+      head.counted = complete;
+      if (written < head.bytes.length) return;
+      this.inFlight.shift();
+    }
   }
 
   /** An error from outside the writes (a failed rotation) that the next write reports. */

@@ -20,5 +20,7 @@ export function createStdoutSink(name: string, options: StdoutSinkOptions = {}, 
       await lines.flush();
     },
     brokenBy: () => lines.brokenBy,
+    onLineWritten: (listener) => lines.onLineWritten(listener),
+    waiting: () => lines.waiting,
   };
 }

@@ -1,6 +1,8 @@
 import type { RawEvent } from '../line/event-line.js';
 import { KubeApiError, type KubeHttp } from './kube-http.js';
-import { listEventPages, watchEvents, WatchExpiredError, type WatchType } from './event-stream.js';
+import { listEventPages, watchEvents, WatchExpiredError, WatchLineTooLongError, type WatchType } from './event-stream.js';
+
+export type WatchRestartReason = 'expired' | 'closed' | 'error' | 'line_too_long';
 
 export interface WatchLoopHandlers {
   /** A list starts: the first one (`relist` false) or one after the watch history was lost. */
@@ -9,14 +11,19 @@ export interface WatchLoopHandlers {
   /** The list is complete: every Event that exists was in one of its pages. */
   onListEnd(): void;
   onEvent(type: WatchType, event: RawEvent): void | Promise<void>;
-  /** Why the watch restarts: 'expired' (410 Gone → relist), 'closed' (server ended it), 'error'. */
-  onRestart(reason: 'expired' | 'closed' | 'error', error?: unknown): void;
+  /**
+   * Why the watch restarts: 'expired' (410 Gone → relist), 'closed' (server ended it), 'error',
+   * 'line_too_long' (a watch line past MAX_WATCH_LINE_CHARS: dropped, then a relist).
+   */
+  onRestart(reason: WatchRestartReason, error?: unknown): void;
 }
 
 export interface WatchLoopOptions {
   api: KubeHttp;
   namespace: string | undefined;
   pageSize: number;
+  /** Messages are kept this long (UTF-8 bytes) while read: `messageReadBytes(maxMessageBytes)`. */
+  messageReadBytes: number;
   watchTimeoutSeconds: number;
   /** Backoff after an error, doubled up to the maximum; reset by a successful watch. */
   minBackoffMs: number;
@@ -41,7 +48,7 @@ export async function runWatchLoop(options: WatchLoopOptions, handlers: WatchLoo
       if (resourceVersion === undefined) {
         handlers.onListStart(listedBefore);
         let listedAt = '';
-        for await (const page of listEventPages(api, namespace, options.pageSize, signal)) {
+        for await (const page of listEventPages(api, namespace, options.pageSize, options.messageReadBytes, signal)) {
           await handlers.onListPage(page.items);
           listedAt = page.resourceVersion;
         }
@@ -53,7 +60,7 @@ export async function runWatchLoop(options: WatchLoopOptions, handlers: WatchLoo
       const timeout = options.watchTimeoutSeconds + Math.floor(Math.random() * 30);
       const watchStartedMs = Date.now();
       let messages = 0;
-      for await (const batch of watchEvents(api, namespace, resourceVersion, timeout, signal)) {
+      for await (const batch of watchEvents(api, namespace, resourceVersion, timeout, options.messageReadBytes, signal)) {
         for (const message of batch) {
           messages++;
           if (message.type === 'BOOKMARK') {
@@ -85,6 +92,14 @@ export async function runWatchLoop(options: WatchLoopOptions, handlers: WatchLoo
           await sleep(backoffMs, signal);
           backoffMs = Math.min(backoffMs * 2, options.maxBackoffMs);
         }
+        continue;
+      }
+      if (err instanceof WatchLineTooLongError) {
+        // Resuming would read the same line again: a relist starts past it (and writes what it held).
+        handlers.onRestart('line_too_long', err);
+        resourceVersion = undefined;
+        await sleep(backoffMs, signal);
+        backoffMs = Math.min(backoffMs * 2, options.maxBackoffMs);
         continue;
       }
       handlers.onRestart('error', err);

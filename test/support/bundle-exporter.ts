@@ -114,6 +114,10 @@ export class ExporterProcess {
     this.child.stdout!.resume();
   }
 
+  get pid(): number {
+    return this.child.pid!;
+  }
+
   get exitCode(): number | null {
     return this.child.exitCode;
   }

@@ -41,7 +41,7 @@ async function runLoop(api: KubeHttp, minBackoffMs: number, until: () => boolean
   let events = 0;
   const abort = new AbortController();
   const loop = runWatchLoop(
-    { api, namespace: undefined, pageSize: 500, watchTimeoutSeconds: 60, minBackoffMs, maxBackoffMs: minBackoffMs * 8 },
+    { api, namespace: undefined, pageSize: 500, messageReadBytes: 65536, watchTimeoutSeconds: 60, minBackoffMs, maxBackoffMs: minBackoffMs * 8 },
     {
       onListStart: () => {},
       onListPage: async () => {},
@@ -83,5 +83,29 @@ describe('watch loop', () => {
     const { events } = await runLoop(server.api, 600_000, () => server.lists() >= 5);
     expect(server.lists()).toBeGreaterThanOrEqual(5);
     expect(server.watches() - events).toBeLessThanOrEqual(1); // but the watch in flight when the loop was stopped
+  });
+
+  it('a watch line too long restarts the watch with a relist (resuming would read the same line), after a backoff', async () => {
+    // The fault injected: a first watch whose line never ends (a real API server sends no Event past 1.5 MiB).
+    let lists = 0;
+    let watches = 0;
+    const server = await startFaultServer(async (req, res) => {
+      req.resume();
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      if (!new URL(req.url!, 'http://x').searchParams.has('watch')) {
+        lists++;
+        res.end(JSON.stringify({ kind: 'EventList', apiVersion: 'v1', metadata: { resourceVersion: String(100 + lists) }, items: [] }));
+        return;
+      }
+      watches++;
+      if (watches > 1) return; // later watches stay open and quiet
+      res.write('{"type":"ADDED","object":{"message":"');
+      const piece = 'x'.repeat(1024 * 1024);
+      for (let i = 0; i < 20 && !res.destroyed; i++) if (!res.write(piece)) await new Promise((r) => res.once('drain', r));
+    });
+    closers.push(server.close);
+    const { restarts } = await runLoop(kubeHttpAt(server.url), 50, () => watches >= 2, 200);
+    expect(restarts).toEqual(['line_too_long']);
+    expect(lists).toBe(2);
   });
 });
