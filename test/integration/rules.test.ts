@@ -51,8 +51,11 @@ const scenarios: Scenario[] = [
       lines: lines(cluster('oom'), nodeSpec('node-7', 'OOMKilling', 'Memory cgroup out of memory: Killed process 77 (java)'), split(recent(2), [1, 1])),
       labels: { kind: 'Node', name: 'node-7', namespace: '_cluster' },
     },
-    // TaskHung is a node problem, but not an OOM kill.
-    quiet: { cluster: cluster('oom-quiet'), lines: lines(cluster('oom-quiet'), nodeSpec('node-7', 'TaskHung', 'task blocked for more than 120 seconds'), [recent(1)]) },
+    // UnregisterNetDevice is a node problem, but not an OOM kill (nor one the node-problem alert pages for).
+    quiet: {
+      cluster: cluster('oom-quiet'),
+      lines: lines(cluster('oom-quiet'), nodeSpec('node-7', 'UnregisterNetDevice', 'unregister_netdevice: waiting for eth0 to become free. Usage count = 1'), [recent(1)]),
+    },
   },
   {
     alert: 'KubeEventlineCrashLoopStorm',

@@ -375,7 +375,7 @@ describe('a hanging webhook in the pipeline', () => {
     const { url } = await started(() => 'hang');
     const { config } = loadConfig(
       `enrichment: { enabled: false }
-maxEventAgeSeconds: 1000000000
+maxEventAgeSeconds: 2592000
 route: { match: [{ receiver: stdout }, { receiver: hook }] }
 receivers:
   - { name: stdout, stdout: {} }

@@ -44,18 +44,18 @@ export const webhookOptionsSchema = z
     secretFile: nonEmpty.optional(),
     layout: z.record(text, z.unknown()).optional(),
     queueSize: z.number().int().min(1).max(100_000).default(1000),
-    rateLimit: z.strictObject({ perMinute: z.number().positive(), burst: z.number().int().min(1) }).optional(),
-    timeoutSeconds: z.number().positive().default(10),
+    rateLimit: z.strictObject({ perMinute: z.number().positive().max(60_000), burst: z.number().int().min(1).max(1000) }).optional(),
+    timeoutSeconds: z.number().positive().max(300).default(10),
     retries: z
       .strictObject({
-        max: z.number().int().min(0).default(5),
-        minBackoffSeconds: z.number().positive().default(1),
-        maxBackoffSeconds: z.number().positive().default(60),
-        maxRetryAfterSeconds: z.number().positive().default(300),
+        max: z.number().int().min(0).max(100).default(5),
+        minBackoffSeconds: z.number().positive().max(3600).default(1),
+        maxBackoffSeconds: z.number().positive().max(3600).default(60),
+        maxRetryAfterSeconds: z.number().positive().max(86_400).default(300),
       })
       .default({ max: 5, minBackoffSeconds: 1, maxBackoffSeconds: 60, maxRetryAfterSeconds: 300 }),
-    collapseSeconds: seconds.default(300),
-    stopTimeoutSeconds: seconds.default(5),
+    collapseSeconds: seconds.max(86_400).default(300),
+    stopTimeoutSeconds: seconds.max(300).default(5),
     tls: z.unknown().optional(), // KEE; refused below, beside the other problems of this receiver
   })
   .superRefine((options, ctx) => {
