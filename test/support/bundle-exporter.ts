@@ -51,7 +51,8 @@ export function writeBundleConfig(dir: string, metricsPort: number): string {
 
 /** Deletes the checkpoint ConfigMap and the Lease an earlier exporter left, so the next start is a first start. */
 export async function clearExporterState(api: KubeHttp): Promise<void> {
-  for (const path of [`/api/v1/namespaces/${NS}/configmaps/kube-eventline-checkpoint`, `/apis/coordination.k8s.io/v1/namespaces/${NS}/leases/kube-eventline`]) {
+  const checkpoints = ['', '-1', '-2', '-3', '-4'].map((shard) => `/api/v1/namespaces/${NS}/configmaps/kube-eventline-checkpoint${shard}`);
+  for (const path of [...checkpoints, `/apis/coordination.k8s.io/v1/namespaces/${NS}/leases/kube-eventline`]) {
     await api.sendJson('DELETE', path, {}).catch((err: unknown) => {
       if (!(err instanceof KubeApiError && err.statusCode === 404)) throw err;
     });
