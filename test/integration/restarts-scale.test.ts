@@ -7,9 +7,11 @@
 //
 // Figures are printed (setup time, ready times, take-over times, peak RSS); the bounds asserted
 // are the ones docs/design.md states (Restarts and capacity).
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
@@ -25,13 +27,15 @@ import { EventWriter } from '../support/kube-events.js';
 import { repoPath } from '../support/real-events.js';
 import { linesBeforeSentinel } from '../support/sentinel.js';
 
+const run = promisify(execFile);
 const NS = 'kube-eventline';
 const EVENTS = 100_000;
 const NAMESPACES = 10;
 /** Bounds stated in docs/design.md (Restarts and capacity), for 100,000 Events on this 2-core machine. */
-const READY_AFTER_RESTART_MS = 30_000;
+const READY_AFTER_RESTART_MS = 45_000;
 const LEASE = { durationMs: 15_000, renewDeadlineMs: 10_000, retryMs: 2_000 };
-const TAKEOVER_AFTER_SIGTERM_MS = READY_AFTER_RESTART_MS + LEASE.retryMs + 5_000;
+/** The leader's graceful stop (flush, save the checkpoint, release) is allowed 10 s of the Pod's 30 s grace period. */
+const TAKEOVER_AFTER_SIGTERM_MS = READY_AFTER_RESTART_MS + LEASE.retryMs + 10_000;
 const TAKEOVER_AFTER_SIGKILL_MS = READY_AFTER_RESTART_MS + LEASE.durationMs + LEASE.retryMs;
 const BUMPS = 50;
 
@@ -90,8 +94,13 @@ afterAll(async () => {
     p.resumeStdout();
     if (p.exitCode === null) await p.kill();
   }
-  // deletecollection: no namespace controller runs in the harness, and the next files share this API server.
-  for (const ns of namespaces) await writer.api.sendJson('DELETE', `/api/v1/namespaces/${ns}/events`, {});
+  // deletecollection (no namespace controller runs in the harness, and the next files share this
+  // API server), by kubectl: 10,000 deletions take longer than KubeHttp's idle timeout.
+  const started = Date.now();
+  await inParallel(namespaces, 2, async (ns) => {
+    await run(h.kube.kubectl, ['--kubeconfig', h.kube.adminKubeconfigPath, 'delete', '--raw', `/api/v1/namespaces/${ns}/events`], { maxBuffer: 256 * 1024 * 1024 });
+  });
+  console.log(`[restarts-scale] teardown: Events deleted in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   await clearExporterState(writer.api);
   console.log(`[restarts-scale] peak RSS (VmHWM) per process, MiB (limit ${limits.memoryLimitMiB} Mi, ${limits.nodeFlags.join(' ')}): ${peakRss.map((p) => `${p.name} ${p.mib.toFixed(1)}`).join(', ')}`);
 }, 600_000);
@@ -189,6 +198,8 @@ describe.each(['configMap', 'file'] as const)('with the %s checkpoint, 100,000 E
     await first.ready(300_000);
     await eventually('100,000 first lines', () => new Set(ours(first.lines).map((l) => l.metadata.uid)).size === EVENTS, 120_000);
     const firstMs = Date.now() - t;
+    const say = (what: string) => console.log(`[restarts-scale] ${kind}: ${what}`);
+    say(`first start: ${EVENTS} lines in ${firstMs} ms`);
     expect(occurrenceLedger(ours(first.lines)).repeatedPairs).toEqual([]);
     recordRss(`${kind} first start`, first);
     expect(await first.stop()).toBe(0);
@@ -207,6 +218,7 @@ describe.each(['configMap', 'file'] as const)('with the %s checkpoint, 100,000 E
     await new Promise((r) => setTimeout(r, LEASE.renewDeadlineMs + LEASE.retryMs)); // past a renew deadline after start-up
     const samples = await leaseWatch.stop();
     const kept = keptLease(samples, new RegExp(`^${kind}-second_`));
+    say(`SIGTERM restart ready in ${readyMs} ms; lease held for ${kept.heldFor} ms of samples, longest without renewal ${kept.longestWithoutRenewMs} ms`);
     expect(kept.longestWithoutRenewMs).toBeLessThan(LEASE.renewDeadlineMs);
     expect(second.stderr).not.toContain('lost the leader lease');
     expect(second.exitCode).toBeNull();
@@ -234,6 +246,7 @@ describe.each(['configMap', 'file'] as const)('with the %s checkpoint, 100,000 E
     const afterCrash = ours(await linesBeforeSentinel(writer, namespaces[0]!, third));
     expect(afterCrash.filter((l) => !bumped.has(l.metadata.uid!)), 'only occurrences of the last interval are written again').toEqual([]);
     const rewritten = afterCrash.reduce((n, l) => n + l.delta, 0);
+    say(`SIGKILL ${killedAfterMs} ms after ${BUMPS} bumps were written: restart ready in ${crashReadyMs} ms (lease expiry included), ${rewritten} occurrences written again`);
     expect(rewritten).toBeLessThanOrEqual(BUMPS); // the crash bound: what was written in the last intervalSeconds (all bumps were)
 
     // 4. Take-over: a second replica waits; the leader is killed; it takes over with nothing lost.
@@ -250,6 +263,7 @@ describe.each(['configMap', 'file'] as const)('with the %s checkpoint, 100,000 E
     await third.kill();
     await candidate.ready(TAKEOVER_AFTER_SIGKILL_MS + 30_000);
     const takeoverKillMs = Date.now() - t;
+    say(`take-over after SIGKILL of the leader: ready in ${takeoverKillMs} ms`);
     expect(takeoverKillMs).toBeLessThan(TAKEOVER_AFTER_SIGKILL_MS);
     const afterTakeover = ours(await linesBeforeSentinel(writer, namespaces[0]!, candidate));
     expect(afterTakeover.filter((l) => !bumped.has(l.metadata.uid!))).toEqual([]);
@@ -262,6 +276,7 @@ describe.each(['configMap', 'file'] as const)('with the %s checkpoint, 100,000 E
     expect(await candidate.stop()).toBe(0);
     await last.ready(TAKEOVER_AFTER_SIGTERM_MS + 30_000);
     const takeoverTermMs = Date.now() - t;
+    say(`take-over after SIGTERM of the leader: ready in ${takeoverTermMs} ms`);
     expect(takeoverTermMs).toBeLessThan(TAKEOVER_AFTER_SIGTERM_MS);
     const afterHandover = ours(await linesBeforeSentinel(writer, namespaces[0]!, last));
     expect(afterHandover).toEqual([]);
@@ -274,11 +289,6 @@ describe.each(['configMap', 'file'] as const)('with the %s checkpoint, 100,000 E
     recordRss(`${kind} take-over after SIGTERM`, last);
     expect(await last.stop()).toBe(0);
     for (const p of peakRss) expect(p.mib, p.name).toBeLessThan(limits.memoryLimitMiB);
-    console.log(
-      `[restarts-scale] ${kind}: first start ${firstMs} ms; SIGTERM restart ready in ${readyMs} ms, 0 lines, lease held ${kept.heldFor} ms, longest without renewal ${kept.longestWithoutRenewMs} ms; ` +
-        `SIGKILL restart ${killedAfterMs} ms after ${BUMPS} bumps: ready in ${crashReadyMs} ms, ${rewritten} occurrences written again; ` +
-        `take-over after SIGKILL ${takeoverKillMs} ms (${afterTakeover.length} lines), after SIGTERM ${takeoverTermMs} ms (0 lines)`,
-    );
   }, 900_000);
 });
 
