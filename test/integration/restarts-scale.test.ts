@@ -97,7 +97,7 @@ afterAll(async () => {
   // deletecollection (no namespace controller runs in the harness, and the next files share this
   // API server), by kubectl: 10,000 deletions take longer than KubeHttp's idle timeout.
   const started = Date.now();
-  await inParallel(namespaces, 2, async (ns) => {
+  await inParallel(namespaces, namespaces.length, async (ns) => {
     await run(h.kube.kubectl, ['--kubeconfig', h.kube.adminKubeconfigPath, 'delete', '--raw', `/api/v1/namespaces/${ns}/events`], { maxBuffer: 256 * 1024 * 1024 });
   });
   console.log(`[restarts-scale] teardown: Events deleted in ${((Date.now() - started) / 1000).toFixed(1)} s`);
@@ -235,10 +235,10 @@ describe.each(['configMap', 'file'] as const)('with the %s checkpoint, 100,000 E
       bumped.set(b.metadata.uid!, b);
     });
     await eventually('the bumps written', () => ours(second.lines).filter((l) => bumped.has(l.metadata.uid!)).length >= BUMPS);
+    recordRss(`${kind} SIGTERM restart`, second);
     const bumpedAt = Date.now();
     await second.kill();
     const killedAfterMs = Date.now() - bumpedAt;
-    recordRss(`${kind} SIGTERM restart`, second);
     t = Date.now();
     const third = await withConfig('third');
     await third.ready(READY_AFTER_RESTART_MS + LEASE.durationMs + 30_000);
