@@ -104,8 +104,8 @@ async function run(configFile: string | undefined, kubeconfigFile: string | unde
     ready: () => running?.exporter.ready ?? false,
   });
   log.info({ address: config.metrics.address, port: http.port }, 'serving /metrics, /healthz, /readyz');
+  let elector: LeaseElector | undefined;
   try {
-    let elector: LeaseElector | undefined;
     if (config.leaderElection.enabled) {
       elector = new LeaseElector(
         new KubeHttp(kubeConfig),
@@ -113,9 +113,9 @@ async function run(configFile: string | undefined, kubeconfigFile: string | unde
           namespace: config.leaderElection.namespace ?? process.env.POD_NAMESPACE ?? 'kube-eventline',
           name: config.leaderElection.leaderElectionID,
           identity: `${process.env.POD_NAME ?? hostname()}_${randomUUID().slice(0, 8)}`,
-          leaseDurationSeconds: 15,
-          renewDeadlineMs: 10_000,
-          retryPeriodMs: 2000,
+          leaseDurationSeconds: config.leaderElection.leaseDurationSeconds,
+          renewDeadlineMs: config.leaderElection.renewDeadlineSeconds * 1000,
+          retryPeriodMs: config.leaderElection.retryPeriodSeconds * 1000,
         },
         log,
       );
@@ -125,17 +125,20 @@ async function run(configFile: string | undefined, kubeconfigFile: string | unde
       } catch {
         return 0; // asked to stop while waiting
       }
+      // Renewing starts the moment the lease is ours, on a timer of its own: start-up work
+      // (restore, first list, catch-up) runs beside it and cannot outlive the renew deadline
+      // unrenewed, as long as it yields the event loop (docs/design.md, Restarts).
+      elector.keepRenewing(() => {
+        // Another replica may take over soon; stop writing and let the Pod restart as a candidate.
+        log.error('lost the leader lease');
+        exitCode = 1;
+        stopping.abort();
+      });
     }
     running = await runExporter(config, kubeConfig, log, { metrics });
     log.info({ server: kubeConfig.getCurrentCluster()?.server, namespaces: config.namespaces.length ? config.namespaces : 'all' }, 'watching Events');
-    elector?.keepRenewing(() => {
-      // Another replica may take over now; stop writing and let the Pod restart as a candidate.
-      log.error('lost the leader lease');
-      exitCode = 1;
-      stopping.abort();
-    });
     await stopped;
-    elector?.stop();
+    // The lease is still renewed while stopping, so no one takes over before the checkpoint is saved.
     // After losing the lease the checkpoint belongs to the new leader: do not overwrite it.
     const leader = exitCode === 0;
     try {
@@ -146,11 +149,16 @@ async function run(configFile: string | undefined, kubeconfigFile: string | unde
       log.error({ err: (err as Error).message }, 'stopped with an error');
       exitCode = 1;
     }
-    // Hand the lease over at once, after the checkpoint is saved, so the next leader starts from it.
-    if (elector && leader) await elector.release();
     log.info('stopped');
     return exitCode;
   } finally {
+    // Hand the lease over at once, after the checkpoint is saved, so the next leader starts from
+    // it; also after an error at start or a lost lease, if the lease is still ours (release()
+    // checks), so the next start need not wait for it to expire.
+    if (elector) {
+      elector.stop();
+      await elector.release();
+    }
     // Also when starting failed: a process that cannot export must not look alive.
     await http.close();
   }

@@ -263,6 +263,7 @@ export class Exporter {
     // Events the list did not see were deleted while no watch was open.
     this.tracker(scope).endList();
     this.listedScopes.add(scope);
+    this.checkpointer?.listEnded();
     this.settings.log.info({ scope, events: listing.listed, relist: listing.relist }, listing.relist ? 'relisted Events after the watch expired' : 'listed Events');
   }
 

@@ -42,6 +42,8 @@ export class Checkpointer {
   /** Saves run one after another, so an older snapshot never lands after a newer one. */
   private saving: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
+  /** The first lists have ended and been saved for (listEnded). */
+  private caughtUp = false;
 
   constructor(
     private readonly pipeline: CheckpointedPipeline,
@@ -92,6 +94,18 @@ export class Checkpointer {
    */
   unknownMayBeOld(scope: string): boolean {
     return !this.restoredScopes.has(scope) || this.trimmedRestoredScopes.has(scope);
+  }
+
+  /**
+   * Called when a list ends. Once the first list of every scope has ended (the catch-up after a
+   * restart is written), saves at once instead of at the next tick: otherwise a crash before
+   * that tick rewrites the whole catch-up, and crashes closer together than `intervalMs` each
+   * rewrite more than `intervalMs` of occurrences.
+   */
+  listEnded(): void {
+    if (this.caughtUp || ![...this.pipeline.trackers.keys()].every((scope) => this.pipeline.hasListed(scope))) return;
+    this.caughtUp = true;
+    void this.save().catch((err: Error) => this.options.log.error({ err: err.message }, 'checkpoint save failed'));
   }
 
   startPeriodicSaves(): void {

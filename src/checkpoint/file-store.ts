@@ -11,14 +11,15 @@ export class FileCheckpointStore implements CheckpointStore {
   }
 
   async load(): Promise<Checkpoint | undefined> {
-    let text: string;
+    let stored: Buffer;
     try {
-      text = readFileSync(this.path, 'utf8');
+      stored = readFileSync(this.path);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw new CheckpointStoreError(`cannot read the checkpoint file ${this.path}`, err);
     }
-    return decodeCheckpoint(text.trim(), this.description);
+    // Gzip bytes since format 2; the base64 text of format 1 still reads.
+    return decodeCheckpoint(stored, this.description);
   }
 
   async save(checkpoint: Checkpoint): Promise<CheckpointSaved> {
@@ -30,7 +31,7 @@ export class FileCheckpointStore implements CheckpointStore {
     return { droppedEntries: 0, trimmedScopes: [] };
   }
 
-  private write(encoded: string): void {
+  private write(encoded: Uint8Array): void {
     mkdirSync(dirname(this.path), { recursive: true });
     const partial = `${this.path}.partial`;
     // fsync before the rename: after a node crash the file is the old one or the new one, never torn.

@@ -257,11 +257,38 @@ const enrichmentSchema = z.strictObject({
   annotations: z.boolean().default(false),
 });
 
-const leaderElectionSchema = z.strictObject({
-  enabled: z.boolean().default(false),
-  leaderElectionID: text.default('kube-eventline'),
-  namespace: namespaceName.optional(),
-});
+/**
+ * The Lease timings, client-go's defaults. The leader renews every retry period and stops once
+ * it could not renew for the renew deadline, which must be shorter than the lease: it has then
+ * stopped writing before any other replica may see the lease expire.
+ */
+export const LEASE_TIMING_DEFAULTS = { leaseDurationSeconds: 15, renewDeadlineSeconds: 10, retryPeriodSeconds: 2 } as const;
+
+const leaderElectionSchema = z
+  .strictObject({
+    enabled: z.boolean().default(false),
+    leaderElectionID: objectNameField('Lease').default('kube-eventline'),
+    namespace: namespaceName.optional(),
+    leaseDurationSeconds: z.number().positive().max(3600).default(LEASE_TIMING_DEFAULTS.leaseDurationSeconds),
+    renewDeadlineSeconds: z.number().positive().max(3600).default(LEASE_TIMING_DEFAULTS.renewDeadlineSeconds),
+    retryPeriodSeconds: z.number().positive().max(3600).default(LEASE_TIMING_DEFAULTS.retryPeriodSeconds),
+  })
+  .superRefine((lease, ctx) => {
+    if (lease.renewDeadlineSeconds >= lease.leaseDurationSeconds) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['renewDeadlineSeconds'],
+        message: `must be less than leaseDurationSeconds (${lease.leaseDurationSeconds}): a leader that cannot renew must stop before another replica may take the lease`,
+      });
+    }
+    if (lease.retryPeriodSeconds >= lease.renewDeadlineSeconds) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['retryPeriodSeconds'],
+        message: `must be less than renewDeadlineSeconds (${lease.renewDeadlineSeconds}): the leader must get to try renewing before its deadline`,
+      });
+    }
+  });
 
 const trackingSchema = z.strictObject({
   // 15 bytes a slot at 3/4 load: 10 million Events take about 200 MiB.
@@ -338,7 +365,7 @@ const fileSchema = z
     enrichment: enrichmentSchema.optional(),
     checkpoint: checkpointSchema.optional(),
     tracking: trackingSchema.default({ maxEvents: DEFAULT_TRACKER_OPTIONS.maxEntries, ttlSeconds: DEFAULT_TRACKER_OPTIONS.ttlMs / 1000 }),
-    leaderElection: leaderElectionSchema.default({ enabled: false, leaderElectionID: 'kube-eventline' }),
+    leaderElection: leaderElectionSchema.default({ enabled: false, leaderElectionID: 'kube-eventline', ...LEASE_TIMING_DEFAULTS }),
     metrics: metricsSchema.default({ address: '0.0.0.0', port: 2112 }),
     metricsNamePrefix: text
       .refine((prefix) => /^([a-zA-Z_:][a-zA-Z0-9_:]{0,99})?$/.test(prefix), 'must be a valid Prometheus metric name prefix of at most 100 characters')

@@ -69,8 +69,9 @@ describe('the exporter as the bundle deploys it', () => {
     expect(first.stderr).toContain('"component":"kube-eventline"');
     // An RBAC refusal reads "…: 403 …is forbidden…"; a port such as 40375 is not one.
     expect(first.stderr).not.toMatch(/forbidden|: 403 /i);
-    const checkpoint = await writer.api.getJson<{ data: Record<string, string> }>(`/api/v1/namespaces/${NS}/configmaps/kube-eventline-checkpoint`);
-    expect(Object.keys(checkpoint.data)).toHaveLength(1);
+    const checkpoint = await writer.api.getJson<{ data?: Record<string, string>; binaryData: Record<string, string> }>(`/api/v1/namespaces/${NS}/configmaps/kube-eventline-checkpoint`);
+    expect(Object.keys(checkpoint.binaryData)).toEqual(['checkpoint.gz']);
+    expect(checkpoint.data).toBeUndefined();
     const released = await writer.api.getJson<{ spec: { holderIdentity?: string } }>(`/apis/coordination.k8s.io/v1/namespaces/${NS}/leases/kube-eventline`);
     expect(released.spec.holderIdentity ?? '').toBe('');
 

@@ -51,7 +51,8 @@ export function writeBundleConfig(dir: string, metricsPort: number): string {
 
 /** Deletes the checkpoint ConfigMap and the Lease an earlier exporter left, so the next start is a first start. */
 export async function clearExporterState(api: KubeHttp): Promise<void> {
-  for (const path of [`/api/v1/namespaces/${NS}/configmaps/kube-eventline-checkpoint`, `/apis/coordination.k8s.io/v1/namespaces/${NS}/leases/kube-eventline`]) {
+  const checkpoints = ['', '-1', '-2', '-3', '-4'].map((shard) => `/api/v1/namespaces/${NS}/configmaps/kube-eventline-checkpoint${shard}`);
+  for (const path of [...checkpoints, `/apis/coordination.k8s.io/v1/namespaces/${NS}/leases/kube-eventline`]) {
     await api.sendJson('DELETE', path, {}).catch((err: unknown) => {
       if (!(err instanceof KubeApiError && err.statusCode === 404)) throw err;
     });
@@ -68,9 +69,10 @@ export class ExporterProcess {
   readonly exited: Promise<number | null>;
 
   /** `metricsPort` must be the one `configFile` serves /metrics and the probes on. */
-  constructor(opts: { configFile: string; kubeconfig: string; metricsPort: number; env: Record<string, string> }) {
+  /** `nodeFlags`: V8 flags for the child, e.g. the Deployment's NODE_OPTIONS. */
+  constructor(opts: { configFile: string; kubeconfig: string; metricsPort: number; env: Record<string, string>; nodeFlags?: string[] }) {
     this.metricsPort = opts.metricsPort;
-    this.child = spawn(process.execPath, [repoPath('dist', 'kube-eventline.mjs'), '--config', opts.configFile, '--kubeconfig', opts.kubeconfig], {
+    this.child = spawn(process.execPath, [...(opts.nodeFlags ?? []), repoPath('dist', 'kube-eventline.mjs'), '--config', opts.configFile, '--kubeconfig', opts.kubeconfig], {
       env: { PATH: process.env.PATH, ...opts.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -95,14 +97,14 @@ export class ExporterProcess {
     this.exited = new Promise((resolve) => this.child.on('close', (code) => resolve(code)));
   }
 
-  async ready(): Promise<void> {
+  async ready(timeoutMs = 60_000): Promise<void> {
     await eventually(`exporter ready on :${this.metricsPort}/readyz\n${this.stderr}`, async () => {
       try {
         return (await fetch(`http://127.0.0.1:${this.metricsPort}/readyz`)).status === 200;
       } catch {
         return false;
       }
-    }, 60_000);
+    }, timeoutMs);
   }
 
   /** Stops reading stdout, as a slow or stuck log shipper would: the pipe fills, then the exporter's buffer. */
@@ -116,6 +118,22 @@ export class ExporterProcess {
 
   get pid(): number {
     return this.child.pid!;
+  }
+
+  /** The process's peak resident set so far (VmHWM), in MiB; undefined once it has exited. */
+  peakRssMiB(): number | undefined {
+    try {
+      const kib = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${this.pid}/status`, 'utf8'))?.[1];
+      return kib === undefined ? undefined : Number(kib) / 1024;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** A crash: SIGKILL, no flush, no checkpoint, no lease release. */
+  async kill(): Promise<number | null> {
+    this.child.kill('SIGKILL');
+    return this.exited;
   }
 
   get exitCode(): number | null {

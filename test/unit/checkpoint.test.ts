@@ -1,10 +1,11 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Checkpoint, type CheckpointSaved, type CheckpointStore, CheckpointStoreError, decodeCheckpoint, encodeCheckpoint, fitCheckpoint } from '../../src/checkpoint/checkpoint.js';
+import { type Checkpoint, type CheckpointSaved, type CheckpointStore, CheckpointStoreError, decodeCheckpoint, encodeCheckpoint, fitCheckpoint, joinCheckpointParts } from '../../src/checkpoint/checkpoint.js';
 import { ConfigMapCheckpointStore } from '../../src/checkpoint/configmap-store.js';
 import { FileCheckpointStore } from '../../src/checkpoint/file-store.js';
 import { API_RESOURCES } from '../../src/demo/api-resources.js';
@@ -20,6 +21,21 @@ import type { KubeHttp } from '../../src/watch/kube-http.js';
 import { CaptureSink, eventually } from '../support/capture-sink.js';
 import { kubeHttpAt, startFaultServer } from '../support/fake-api.js';
 import { repoPath } from '../support/real-events.js';
+
+/** Entries in hash order, as the stored form keeps them. */
+function byHash(entries: Checkpoint['scopes'][string]): Checkpoint['scopes'][string] {
+  return [...entries].sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+}
+
+/** `cp` with its entries in hash order. */
+function sorted(cp: Checkpoint): Checkpoint {
+  return { ...cp, scopes: Object.fromEntries(Object.entries(cp.scopes).map(([scope, entries]) => [scope, byHash(entries)])) };
+}
+
+function decodeSorted(encoded: Buffer | string): Checkpoint {
+  const { shard: _shard, ...cp } = decodeCheckpoint(encoded, 't');
+  return sorted(cp);
+}
 
 function checkpointOf(n: number): Checkpoint {
   return { version: 1, savedAt: '2026-11-22T00:00:00.000Z', scopes: { '*': Array.from({ length: n }, (_, i) => [(Math.random() * 2 ** 32) >>> 0, (Math.random() * 2 ** 32) >>> 0, i + 1, Math.floor((n - i) / (n / 8))] as [number, number, number, number]) } };
@@ -123,11 +139,53 @@ async function metricValue(metrics: ExporterMetrics, name: string): Promise<numb
 describe('checkpoint', () => {
   it('round-trips through its encoding and the file store', async () => {
     const cp = checkpointOf(100);
-    expect(decodeCheckpoint(encodeCheckpoint(cp), 'test')).toEqual(cp);
+    expect(decodeSorted(encodeCheckpoint(cp))).toEqual(sorted(cp));
     const store = new FileCheckpointStore(join(mkdtempSync(join(tmpdir(), 'cp-')), 'sub', 'checkpoint'));
     expect(await store.load()).toBeUndefined();
     await store.save(cp);
+    expect(sorted((await store.load())!)).toEqual(sorted(cp));
+  });
+
+  it('still reads the format-1 checkpoint (JSON, gzip, base64 text) that earlier versions wrote, from a file', async () => {
+    const cp = checkpointOf(100);
+    const path = join(mkdtempSync(join(tmpdir(), 'cp-')), 'checkpoint');
+    writeFileSync(path, gzipSync(JSON.stringify(cp)).toString('base64'));
+    expect(await new FileCheckpointStore(path).load()).toEqual(cp);
+  });
+
+  it('still reads the format-1 checkpoint that earlier versions wrote in a ConfigMap\'s data, and replaces it with format 2 in binaryData', async () => {
+    const api = await simulatedCluster([]);
+    const cp = checkpointOf(100);
+    const legacy = gzipSync(JSON.stringify(cp)).toString('base64');
+    await api.sendJson('POST', '/api/v1/namespaces/kube-eventline/configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'checkpoint', namespace: 'kube-eventline' }, data: { 'checkpoint.json.gz.b64': legacy } });
+    const store = new ConfigMapCheckpointStore(api, 'kube-eventline', 'checkpoint', 900 * 1024, 1);
     expect(await store.load()).toEqual(cp);
+    await store.save(cp);
+    const cm = await api.getJson<{ data?: Record<string, string>; binaryData: Record<string, string> }>('/api/v1/namespaces/kube-eventline/configmaps/checkpoint');
+    expect(cm.data).toBeUndefined();
+    expect(sorted((await new ConfigMapCheckpointStore(api, 'kube-eventline', 'checkpoint', 900 * 1024, 1).load())!)).toEqual(sorted(cp));
+  });
+
+  it('packs 200,000 entries of a cluster (counts mostly small) in under 8 bytes each', () => {
+    const cp = checkpointOf(200_000);
+    for (const e of cp.scopes['*']!) e[2] = 1 + (e[1] % 7 === 0 ? e[0] % 1000 : 0);
+    const encoded = encodeCheckpoint(cp);
+    expect(encoded.length / 200_000).toBeLessThan(8);
+    // As text: a deep comparison of 200,000 tuples takes seconds.
+    expect(JSON.stringify(decodeSorted(encoded))).toBe(JSON.stringify(sorted(cp)));
+  }, 30_000);
+
+  it('splits a checkpoint too big for one part by hash range, and the parts join back whole', () => {
+    const cp: Checkpoint = { ...checkpointOf(30_000), trimmedScopes: ['still-listing'] };
+    cp.scopes['still-listing'] = [entry('uid-a', 3)];
+    const fitted = fitCheckpoint(cp, 100 * 1024, 5);
+    expect(fitted.parts.length).toBeGreaterThan(1);
+    expect(fitted.parts.length).toBeLessThanOrEqual(5);
+    expect(fitted.droppedEntries).toBe(0);
+    for (const part of fitted.parts) expect(part.length).toBeLessThanOrEqual(100 * 1024);
+    const parts = fitted.parts.map((p) => decodeCheckpoint(p, 't'));
+    expect(parts.map((p) => p.shard)).toEqual(parts.map((_, index) => ({ index, of: parts.length })));
+    expect(sorted(joinCheckpointParts(parts))).toEqual(sorted(cp));
   });
 
   it('says where an unreadable checkpoint is', async () => {
@@ -138,25 +196,27 @@ describe('checkpoint', () => {
 
   it('keeps the most recently seen entries when it must fit a ConfigMap', () => {
     const cp = checkpointOf(120_000);
-    const { encoded, droppedEntries } = fitCheckpoint(cp, 900 * 1024);
-    expect(encoded.length).toBeLessThanOrEqual(900 * 1024);
+    const { parts, droppedEntries } = fitCheckpoint(cp, 600 * 1024);
+    expect(parts).toHaveLength(1);
+    expect(parts[0]!.length).toBeLessThanOrEqual(600 * 1024);
     expect(droppedEntries).toBeGreaterThan(0);
-    const kept = decodeCheckpoint(encoded, 't').scopes['*']!;
+    const kept = decodeCheckpoint(parts[0]!, 't').scopes['*']!;
     expect(kept.length + droppedEntries).toBe(120_000);
-    expect(kept.at(-1)).toEqual(cp.scopes['*']!.at(-1));
+    const youngest = cp.scopes['*']!.at(-1)!;
+    expect(kept).toContainEqual(youngest);
   });
 
   it('marks the scopes it trimmed in the checkpoint, and keeps those marked already', () => {
     const cp: Checkpoint = { ...checkpointOf(2000), trimmedScopes: ['still-listing'] };
     cp.scopes.quiet = [];
     const fitted = fitCheckpoint(cp, 10_000);
-    expect(fitted.encoded.length).toBeLessThanOrEqual(10_000);
+    expect(fitted.parts[0]!.length).toBeLessThanOrEqual(10_000);
     expect(fitted.trimmedScopes).toEqual(['*']);
-    expect(decodeCheckpoint(fitted.encoded, 't').trimmedScopes?.sort()).toEqual(['*', 'still-listing']);
+    expect(decodeCheckpoint(fitted.parts[0]!, 't').trimmedScopes?.sort()).toEqual(['*', 'still-listing']);
 
     const fits = fitCheckpoint(checkpointOf(100), 10_000);
     expect(fits).toMatchObject({ droppedEntries: 0, trimmedScopes: [] });
-    expect(decodeCheckpoint(fits.encoded, 't')).not.toHaveProperty('trimmedScopes');
+    expect(decodeCheckpoint(fits.parts[0]!, 't')).not.toHaveProperty('trimmedScopes');
   });
 
   it('leaves out the least recently seen entries of all scopes: a scope of recent Events keeps them all', () => {
@@ -164,8 +224,8 @@ describe('checkpoint', () => {
     const recent = Array.from({ length: 50 }, (_, i) => entry(`uid-recent-${i}`, 1));
     const fitted = fitCheckpoint({ version: 1, savedAt: '2026-11-22T00:00:00.000Z', scopes: { stale, recent } }, 10_000);
     expect(fitted.trimmedScopes).toEqual(['stale']);
-    const kept = decodeCheckpoint(fitted.encoded, 't').scopes;
-    expect(kept.recent).toEqual(recent);
+    const kept = decodeCheckpoint(fitted.parts[0]!, 't').scopes;
+    expect(kept.recent).toEqual(byHash(recent));
     expect(kept.stale!.length).toBeGreaterThan(0);
     // What stayed of the stale scope is its most recently seen part.
     const oldestKept = Math.max(...kept.stale!.map((e) => e[3]));
@@ -243,7 +303,7 @@ describe('checkpoint', () => {
 
   it('warns once when saves start leaving Events out, shows how many the last save left out, and says when it fits again', async () => {
     const api = await simulatedCluster([]);
-    const store = new ConfigMapCheckpointStore(api, 'kube-eventline', 'checkpoint', 8 * 1024);
+    const store = new ConfigMapCheckpointStore(api, 'kube-eventline', 'checkpoint', 8 * 1024, 1);
     const { exporter, logs, metrics } = exporterWith(api, { store });
     for (let i = 0; i < 2000; i++) await exporter.ingest('ADDED', event(`e${i}`, 1, 10));
     for (let save = 0; save < 3; save++) await exporter.saveCheckpoint();
@@ -254,8 +314,8 @@ describe('checkpoint', () => {
     const leftOutPerSave = warnings[0]!.leftOut as number;
     expect(leftOutPerSave).toBeGreaterThan(0);
     expect(await metricValue(metrics, 'test_checkpoint_entries_left_out')).toBe(leftOutPerSave);
-    const configMap = await api.getJson<{ data: Record<string, string> }>('/api/v1/namespaces/kube-eventline/configmaps/checkpoint');
-    expect(decodeCheckpoint(Object.values(configMap.data)[0]!, 'cm').trimmedScopes).toEqual(['shop']);
+    const configMap = await api.getJson<{ binaryData: Record<string, string> }>('/api/v1/namespaces/kube-eventline/configmaps/checkpoint');
+    expect(decodeCheckpoint(Buffer.from(configMap.binaryData['checkpoint.gz']!, 'base64'), 'cm').trimmedScopes).toEqual(['shop']);
 
     for (let i = 0; i < 1990; i++) await exporter.ingest('DELETED', event(`e${i}`, 1, 10));
     await exporter.saveCheckpoint();

@@ -150,6 +150,7 @@ describe('every value is range-checked at load', () => {
     ['route: { match: [{ minCount: 3000000000, receiver: stdout }] }', 'route.match[0].minCount: must be at most 2,147,483,647'],
     ['checkpoint: { configMap: { namespace: ns, name: ".." } }', 'checkpoint.configMap.name: ".." is not a valid ConfigMap name'],
     ['checkpoint: { configMap: { namespace: ns, name: Bad_Name } }', 'checkpoint.configMap.name: "Bad_Name" is not a valid ConfigMap name'],
+    ['leaderElection: { enabled: true, leaderElectionID: Bad_ID }', 'leaderElection.leaderElectionID: "Bad_ID" is not a valid Lease name'],
     ['clusterName: "prod\\u0007"', 'clusterName: must not hold control characters'],
     ['metrics: { address: "" }', 'metrics.address: must be an IP address or a host name'],
   ])('%s', (line, expected) => {

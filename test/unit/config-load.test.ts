@@ -111,7 +111,7 @@ describe('kubernetes-event-exporter configs load unchanged', () => {
     expect(config.logLevel).toBe('error');
     expect(config.maxEventAgeSeconds).toBe(60);
     expect(config.metricsNamePrefix).toBe('event_exporter_');
-    expect(config.leaderElection).toEqual({ enabled: false, leaderElectionID: 'kubernetes-event-exporter' });
+    expect(config.leaderElection).toEqual({ enabled: false, leaderElectionID: 'kubernetes-event-exporter', leaseDurationSeconds: 15, renewDeadlineSeconds: 10, retryPeriodSeconds: 2 });
     expect(config.receivers).toEqual([
       { name: 'dump', type: 'stdout', deDot: true },
       // KEE's lumberjack maxsize is in MiB; maxbackups is the number of rotated files kept.

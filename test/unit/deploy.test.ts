@@ -6,6 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
+import { checkpointShardName, MAX_CHECKPOINT_SHARDS } from '../../src/checkpoint/configmap-store.js';
 import { loadConfig } from '../../src/config/load.js';
 import {
   BUNDLE_HARDENING,
@@ -169,14 +170,15 @@ describe('deploy/ (the bundle)', () => {
       const group = apiVersion!.includes('/') ? apiVersion!.split('/')[0]! : '';
       expect(grants(clusterRole, group, plural!).flatMap((r) => r.verbs), `${kind} (${group}/${plural})`).toContain('get');
     }
-    // The checkpoint: get/update/patch on exactly the configured ConfigMap; create is unrestricted by nature.
+    // The checkpoint: get/update/patch/delete on exactly the configured ConfigMap and the shards
+    // the exporter names after it; create is unrestricted by nature.
     const config = parseYaml(readFileSync(repoPath('deploy', 'exporter', 'config.yaml'), 'utf8'));
     const cmRules = grants(role, '', 'configmaps');
     expect(cmRules.find((r) => r.verbs.includes('update'))).toEqual({
       apiGroups: [''],
       resources: ['configmaps'],
-      resourceNames: [config.checkpoint.configMap.name],
-      verbs: ['get', 'update', 'patch'],
+      resourceNames: Array.from({ length: MAX_CHECKPOINT_SHARDS }, (_, i) => checkpointShardName(config.checkpoint.configMap.name, i)),
+      verbs: ['get', 'update', 'patch', 'delete'],
     });
     expect(cmRules.find((r) => r.verbs.includes('create'))).toEqual({ apiGroups: [''], resources: ['configmaps'], verbs: ['create'] });
     expect(cmRules).toHaveLength(2);
