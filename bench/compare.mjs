@@ -38,12 +38,20 @@ async function main() {
   for (const [name, dir] of Object.entries(builds)) {
     if (!existsSync(resolve(dir, 'exporter.js'))) throw new Error(`${name} ${dir}: no exporter.js there; give a compiled tree such as dist/`);
     // A tree outside this checkout finds its packages in this checkout's node_modules.
-    await bundle({ entry: here('workload.mjs'), outfile: here(`../.cache/compare/${name}.mjs`), sourcemap: false, plugins: [distAt(dir)], nodePaths: [here('../node_modules')] });
+    await bundle({
+      entry: here('workload.mjs'),
+      outfile: here(`../.cache/compare/${name}.mjs`),
+      sourcemap: false,
+      plugins: [distAt(dir)],
+      nodePaths: [here('../node_modules')],
+    });
   }
   const oneCore = spawnSync('taskset', ['-c', '0', 'true']).status === 0;
   const args = [...NODE_FLAGS, here('compare.mjs'), '--run'];
   const [cmd, argv] = oneCore ? ['taskset', ['-c', '0', process.execPath, ...args]] : [process.execPath, args];
-  console.log(`baseline ${builds.baseline}\ncandidate ${builds.candidate}\n${oneCore ? 'one core (taskset -c 0)' : 'NOT pinned: taskset missing'}, ${NODE_FLAGS.join(' ')}`);
+  console.log(
+    `baseline ${builds.baseline}\ncandidate ${builds.candidate}\n${oneCore ? 'one core (taskset -c 0)' : 'NOT pinned: taskset missing'}, ${NODE_FLAGS.join(' ')}`,
+  );
   execFileSync(cmd, argv, { stdio: 'inherit' });
 }
 
@@ -78,7 +86,9 @@ async function run() {
   for (const [name, values] of Object.entries(rates)) {
     const ratio = (other) => values.map((v, i) => v / rates[other][i]);
     const [q1, med, q3] = quartiles(ratio('baseline'));
-    console.log(`| ${name} | ${Math.round(quartiles(values)[1]).toLocaleString('en')} | ${pct(quartiles(ratio('ceiling'))[1])} | ${pct(q1)}, **${pct(med)}**, ${pct(q3)} |`);
+    console.log(
+      `| ${name} | ${Math.round(quartiles(values)[1]).toLocaleString('en')} | ${pct(quartiles(ratio('ceiling'))[1])} | ${pct(q1)}, **${pct(med)}**, ${pct(q3)} |`,
+    );
   }
 }
 

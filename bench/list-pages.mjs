@@ -7,10 +7,21 @@
 import { readFileSync } from 'node:fs';
 import { EventJsonDecoder } from '../dist/watch/event-json-decoder.js';
 
-const events = readFileSync(new URL('../test/fixtures/events/real-events.jsonl', import.meta.url), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+const events = readFileSync(new URL('../test/fixtures/events/real-events.jsonl', import.meta.url), 'utf8')
+  .trim()
+  .split('\n')
+  .map((l) => JSON.parse(l));
 const page = (items) => JSON.stringify({ kind: 'EventList', apiVersion: 'v1', metadata: { resourceVersion: '1' }, items });
-const small = page(Array.from({ length: 500 }, (_, i) => ({ ...events[i % events.length], metadata: { ...events[i % events.length].metadata, uid: `u${i}` } })));
-const large = page(Array.from({ length: 20 }, (_, i) => ({ ...events[0], metadata: { ...events[0].metadata, uid: `l${i}` }, message: 'Back-off <pulling> image; '.repeat(56_000) })));
+const small = page(
+  Array.from({ length: 500 }, (_, i) => ({ ...events[i % events.length], metadata: { ...events[i % events.length].metadata, uid: `u${i}` } })),
+);
+const large = page(
+  Array.from({ length: 20 }, (_, i) => ({
+    ...events[0],
+    metadata: { ...events[0].metadata, uid: `l${i}` },
+    message: 'Back-off <pulling> image; '.repeat(56_000),
+  })),
+);
 const pieces = (text) => Array.from({ length: Math.ceil(text.length / 65_536) }, (_, i) => text.slice(i * 65_536, (i + 1) * 65_536));
 
 const parsers = {
@@ -34,6 +45,8 @@ for (const [name, text] of Object.entries({ '500 real Events': small, '20 Events
       if (run > 0) seconds.push(Number(process.hrtime.bigint() - start) / 1e9);
     }
     const s = median(seconds);
-    console.log(`| ${name} (${(text.length / 1e6).toFixed(1)} MB) | ${parser} | ${(text.length / s / 1e6).toFixed(0)} | ${Math.round(items / s).toLocaleString('en')} |`);
+    console.log(
+      `| ${name} (${(text.length / 1e6).toFixed(1)} MB) | ${parser} | ${(text.length / s / 1e6).toFixed(0)} | ${Math.round(items / s).toLocaleString('en')} |`,
+    );
   }
 }

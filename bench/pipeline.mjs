@@ -3,7 +3,6 @@
 // process loads what the image's process loads.
 // Usage: node pipeline.mjs exporter|ceiling EVENTS EVENTS_FILE
 import { enableLinearTimeRegexpFallback } from '../dist/config/regexp-engine.js';
-import { ceilingLoop, exporterPipeline, watchLines } from './workload.mjs';
 // The rest of what the command bundles (CLI, HTTP server, leader election, diagnostics, the demo's
 // narration), referenced so the bundler keeps it: the process then parses as much code as the
 // image's does. The demo's simulated cluster stays out, as it does of the image's bundle.
@@ -12,6 +11,8 @@ import { createDiagnostics } from '../dist/diagnostics.js';
 import { LeaseElector } from '../dist/leader/lease-elector.js';
 import { runExporter } from '../dist/run.js';
 import { startHttpServer } from '../dist/serve/http-server.js';
+import { ceilingLoop, exporterPipeline, watchLines } from './workload.mjs';
+
 globalThis.kubeEventlineBenchKeep = [runDemo, createDiagnostics, LeaseElector, runExporter, startHttpServer];
 enableLinearTimeRegexpFallback(); // as the command does first
 

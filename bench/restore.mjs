@@ -38,7 +38,14 @@ async function restore(file) {
   const tracker = new OccurrenceTracker({ ttlMs: 2 * 3600_000, maxEntries: 500_000 });
   tracker.restore(checkpoint.scopes['*']);
   const end = performance.now();
-  return { loadMs: loaded - start, restoreMs: end - loaded, totalMs: end - start, events: tracker.size, bytes: statSync(file).size, peakRssMiB: process.resourceUsage().maxRSS / 1024 };
+  return {
+    loadMs: loaded - start,
+    restoreMs: end - loaded,
+    totalMs: end - start,
+    events: tracker.size,
+    bytes: statSync(file).size,
+    peakRssMiB: process.resourceUsage().maxRSS / 1024,
+  };
 }
 
 if (process.argv[2] === '--write') {
@@ -55,14 +62,25 @@ if (process.argv[2] === '--write') {
   const dir = mkdtempSync(join(tmpdir(), 'eventline-restore-'));
   const median = (values) => [...values].sort((a, b) => a - b)[values.length >> 1];
   const n = (x, digits = 0) => x.toLocaleString('en', { maximumFractionDigits: digits, minimumFractionDigits: digits });
-  console.log(`\ncheckpoint restore (file store; load = read + gunzip + decode, restore = into the tracker), median of 3 runs, ${oneCore ? 'one core (taskset -c 0)' : 'NOT pinned'}, ${NODE_FLAGS.join(' ')}\n`);
-  console.log('| Events | format | file size (bytes) | bytes per Event | load (ms) | restore into tracker (ms) | total (ms) | peak RSS (MiB) |\n|---:|---|---:|---:|---:|---:|---:|---:|');
-  for (const [events, format] of [[100_000, 'packed'], [200_000, 'packed'], [500_000, 'packed'], [100_000, 'json']]) {
+  console.log(
+    `\ncheckpoint restore (file store; load = read + gunzip + decode, restore = into the tracker), median of 3 runs, ${oneCore ? 'one core (taskset -c 0)' : 'NOT pinned'}, ${NODE_FLAGS.join(' ')}\n`,
+  );
+  console.log(
+    '| Events | format | file size (bytes) | bytes per Event | load (ms) | restore into tracker (ms) | total (ms) | peak RSS (MiB) |\n|---:|---|---:|---:|---:|---:|---:|---:|',
+  );
+  for (const [events, format] of [
+    [100_000, 'packed'],
+    [200_000, 'packed'],
+    [500_000, 'packed'],
+    [100_000, 'json'],
+  ]) {
     const file = join(dir, `checkpoint-${events}-${format}`);
     node(['--write', String(events), format, file]);
     const runs = [0, 1, 2].map(() => JSON.parse(node(['--restore', file])));
     if (runs.some((r) => r.events !== events)) throw new Error(`restored ${runs.map((r) => r.events)} of ${events}`);
     const m = (key) => median(runs.map((r) => r[key]));
-    console.log(`| ${n(events)} | ${format === 'json' ? 'format 1 (JSON, earlier versions)' : 'format 2 (packed)'} | ${n(runs[0].bytes)} | ${n(runs[0].bytes / events, 1)} | ${n(m('loadMs'))} | ${n(m('restoreMs'))} | ${n(m('totalMs'))} | ${n(m('peakRssMiB'), 1)} |`);
+    console.log(
+      `| ${n(events)} | ${format === 'json' ? 'format 1 (JSON, earlier versions)' : 'format 2 (packed)'} | ${n(runs[0].bytes)} | ${n(runs[0].bytes / events, 1)} | ${n(m('loadMs'))} | ${n(m('restoreMs'))} | ${n(m('totalMs'))} | ${n(m('peakRssMiB'), 1)} |`,
+    );
   }
 }

@@ -24,7 +24,9 @@ function run(mode) {
   return JSON.parse(execFileSync(cmd, argv, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }));
 }
 
-console.log(`kube-eventline benchmark: ${EVENTS.toLocaleString('en')} distinct Events (built from the 302 real ones) per run, ${ROUNDS} rounds of ceiling then pipeline, ${oneCore ? 'pinned to one core (taskset -c 0)' : 'NOT pinned: taskset missing'}, written to /dev/null; both bundled as the image's exporter is (scripts/bundle.mjs)`);
+console.log(
+  `kube-eventline benchmark: ${EVENTS.toLocaleString('en')} distinct Events (built from the 302 real ones) per run, ${ROUNDS} rounds of ceiling then pipeline, ${oneCore ? 'pinned to one core (taskset -c 0)' : 'NOT pinned: taskset missing'}, written to /dev/null; both bundled as the image's exporter is (scripts/bundle.mjs)`,
+);
 const rounds = [];
 for (let round = 1; round <= ROUNDS; round++) {
   const ceiling = run('ceiling');
@@ -37,8 +39,13 @@ const median = (values) => {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 };
 const perSecond = (n) => Math.round(n).toLocaleString('en');
-console.log('\n| round | pipeline: decode → track → grade → route → serialize (pino) → write, events/s | ceiling: JSON.parse + JSON.stringify + write, events/s | pipeline / ceiling | pipeline peak RSS (MiB) | ceiling peak RSS (MiB) |\n|---|---:|---:|---:|---:|---:|');
-for (const r of rounds) console.log(`| ${r.round} | ${perSecond(r.pipeline.eventsPerSecond)} | ${perSecond(r.ceiling.eventsPerSecond)} | ${(r.ratio * 100).toFixed(1)} % | ${r.pipeline.peakRssMiB.toFixed(1)} | ${r.ceiling.peakRssMiB.toFixed(1)} |`);
+console.log(
+  '\n| round | pipeline: decode → track → grade → route → serialize (pino) → write, events/s | ceiling: JSON.parse + JSON.stringify + write, events/s | pipeline / ceiling | pipeline peak RSS (MiB) | ceiling peak RSS (MiB) |\n|---|---:|---:|---:|---:|---:|',
+);
+for (const r of rounds)
+  console.log(
+    `| ${r.round} | ${perSecond(r.pipeline.eventsPerSecond)} | ${perSecond(r.ceiling.eventsPerSecond)} | ${(r.ratio * 100).toFixed(1)} % | ${r.pipeline.peakRssMiB.toFixed(1)} | ${r.ceiling.peakRssMiB.toFixed(1)} |`,
+  );
 const pipelineRate = median(rounds.map((r) => r.pipeline.eventsPerSecond));
 const ceilingRate = median(rounds.map((r) => r.ceiling.eventsPerSecond));
 const ratio = median(rounds.map((r) => r.ratio));
@@ -47,8 +54,12 @@ console.log(`| median (RSS: highest) | ${perSecond(pipelineRate)} | ${perSecond(
 // Interference only ever slows a run down, so the fastest round says what the code can do; the
 // targets are judged on the medians all the same.
 const best = (values) => Math.max(...values);
-console.log(`| fastest round (for information) | ${perSecond(best(rounds.map((r) => r.pipeline.eventsPerSecond)))} | ${perSecond(best(rounds.map((r) => r.ceiling.eventsPerSecond)))} | | | |`);
-console.log(`\ntargets: ≥ 50,000 events/s ${pipelineRate >= 50_000 ? 'met' : 'MISSED'} (median ${perSecond(pipelineRate)}); ≥ 50 % of ceiling ${ratio >= 0.5 ? 'met' : 'MISSED'} (median ${(ratio * 100).toFixed(1)} %); peak RSS < 100 MiB ${peakRss < 100 ? 'met' : 'MISSED'} (highest ${peakRss.toFixed(1)} MiB)`);
+console.log(
+  `| fastest round (for information) | ${perSecond(best(rounds.map((r) => r.pipeline.eventsPerSecond)))} | ${perSecond(best(rounds.map((r) => r.ceiling.eventsPerSecond)))} | | | |`,
+);
+console.log(
+  `\ntargets: ≥ 50,000 events/s ${pipelineRate >= 50_000 ? 'met' : 'MISSED'} (median ${perSecond(pipelineRate)}); ≥ 50 % of ceiling ${ratio >= 0.5 ? 'met' : 'MISSED'} (median ${(ratio * 100).toFixed(1)} %); peak RSS < 100 MiB ${peakRss < 100 ? 'met' : 'MISSED'} (highest ${peakRss.toFixed(1)} MiB)`,
+);
 console.log(`node ${process.version} ${NODE_FLAGS.join(' ')}, ${execFileSync('uname', ['-srm'], { encoding: 'utf8' }).trim()}, ${new Date().toISOString()}`);
 
 // Restoring a checkpoint at start (bench/restore.mjs): well under a second for 100,000 Events.

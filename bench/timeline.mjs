@@ -3,8 +3,8 @@
 // its own: wall time and peak RSS (maxRSS), for SVG and HTML, a workload (every line selected) and
 // a pod (a few percent of them).
 import { execFileSync } from 'node:child_process';
-import { createWriteStream, mkdirSync, statSync } from 'node:fs';
 import { once } from 'node:events';
+import { createWriteStream, mkdirSync, statSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const path = (relative) => fileURLToPath(new URL(relative, import.meta.url));
@@ -31,11 +31,18 @@ const cases = [
   ['pod api-7d9c5b-p00 (1 in 40 lines), SVG', ['--pod', 'api-7d9c5b-p00', '--namespace', 'shop'], 'svg'],
   ['workload, per 1h, SVG', ['--workload', 'deployment/api', '--namespace', 'shop', '--group', '1h'], 'svg'],
 ];
-console.log(`kube-eventline timeline benchmark: ${LINES.toLocaleString('en')} lines (${(statSync(input).size / 1048576).toFixed(1)} MiB) over 48 h, 40 pods of one Deployment, bursts and quiet hours; node ${process.version}`);
+console.log(
+  `kube-eventline timeline benchmark: ${LINES.toLocaleString('en')} lines (${(statSync(input).size / 1048576).toFixed(1)} MiB) over 48 h, 40 pods of one Deployment, bursts and quiet hours; node ${process.version}`,
+);
 console.log('\n| case | wall time (s) | peak RSS (MiB) | output (KiB) |\n|---|---:|---:|---:|');
 for (const [name, args, ext] of cases) {
   const out = `${dir}/timeline-out.${ext}`;
-  const result = JSON.parse(execFileSync(process.execPath, [path('timeline.mjs'), '--child', '--file', input, ...args, '--out', out], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }));
+  const result = JSON.parse(
+    execFileSync(process.execPath, [path('timeline.mjs'), '--child', '--file', input, ...args, '--out', out], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
+  );
   if (result.code !== 0) throw new Error(`${name}: exit code ${result.code}`);
   console.log(`| ${name} | ${(result.ms / 1000).toFixed(2)} | ${result.peakRssMiB.toFixed(1)} | ${(statSync(out).size / 1024).toFixed(0)} |`);
 }
@@ -54,7 +61,7 @@ async function writeLines(file, n) {
     ['fatal', 'SystemOOM', 'Warning', 'System OOM encountered, victim process: java, pid: %N%'],
   ];
   let a = 12345;
-  const random = () => ((a = (Math.imul(a, 1103515245) + 12345) >>> 0) / 4294967296);
+  const random = () => (a = (Math.imul(a, 1103515245) + 12345) >>> 0) / 4294967296;
   for (let i = 0; i < n; i++) {
     // Six busy hours in every twelve, four times; the six quiet hours between are compressed.
     const spell = Math.floor((i / n) * 4);
@@ -62,10 +69,26 @@ async function writeLines(file, n) {
     const [level, reason, type, message] = reasons[Math.floor(random() ** 2 * reasons.length)];
     const pod = `api-7d9c5b-p${String(i % 40).padStart(2, '0')}`;
     const line = {
-      level, time: new Date(t).toISOString(), delta: 1 + Math.floor(random() * 3), namespace: 'shop', clusterName: 'bench',
-      metadata: { name: `${pod}.${i.toString(16)}`, namespace: 'shop', uid: `uid-${i}`, resourceVersion: String(i), creationTimestamp: new Date(t).toISOString() },
-      reason, message: message.replace('%POD%', pod).replace('%N%', String(i)), source: { component: 'kubelet', host: `node-${i % 7}` },
-      firstTimestamp: null, lastTimestamp: null, count: 1 + (i % 50), type, eventTime: null,
+      level,
+      time: new Date(t).toISOString(),
+      delta: 1 + Math.floor(random() * 3),
+      namespace: 'shop',
+      clusterName: 'bench',
+      metadata: {
+        name: `${pod}.${i.toString(16)}`,
+        namespace: 'shop',
+        uid: `uid-${i}`,
+        resourceVersion: String(i),
+        creationTimestamp: new Date(t).toISOString(),
+      },
+      reason,
+      message: message.replace('%POD%', pod).replace('%N%', String(i)),
+      source: { component: 'kubelet', host: `node-${i % 7}` },
+      firstTimestamp: null,
+      lastTimestamp: null,
+      count: 1 + (i % 50),
+      type,
+      eventTime: null,
       involvedObject: { kind: 'Pod', namespace: 'shop', name: pod, uid: `pod-${i % 40}`, apiVersion: 'v1', workload: { kind: 'Deployment', name: 'api' } },
     };
     if (!out.write(`${JSON.stringify(line)}\n`)) await once(out, 'drain');

@@ -75,7 +75,15 @@ async function measure(kind, events) {
   }
   const unchangedSeconds = Number(process.hrtime.bigint() - start) / 1e9;
   if (unchanged !== events) throw new Error(`${kind}: ${unchanged} of ${events} seen as unchanged`);
-  return { kind, events, bytesPerEvent: bytes / events, heldMiB: bytes / 2 ** 20, newPerSecond: events / newSeconds, unchangedPerSecond: events / unchangedSeconds, peakRssMiB: process.resourceUsage().maxRSS / 1024 };
+  return {
+    kind,
+    events,
+    bytesPerEvent: bytes / events,
+    heldMiB: bytes / 2 ** 20,
+    newPerSecond: events / newSeconds,
+    unchangedPerSecond: events / unchangedSeconds,
+    peakRssMiB: process.resourceUsage().maxRSS / 1024,
+  };
 }
 
 if (process.argv[2] === '--run') {
@@ -94,11 +102,20 @@ if (process.argv[2] === '--run') {
   for (let round = 0; round < rounds; round++) for (const kind of ['map', 'typed']) results[kind].push(run(kind));
   const median = (values) => [...values].sort((a, b) => a - b)[values.length >> 1];
   const n = (x, digits = 0) => x.toLocaleString('en', { maximumFractionDigits: digits, minimumFractionDigits: digits });
-  console.log(`occurrence tracker, ${n(events)} distinct Events, median of ${rounds} rounds, ${oneCore ? 'one core (taskset -c 0)' : 'NOT pinned'}, node ${process.version}\n`);
-  console.log('| tracker | bytes per Event held | held at the end (MiB) | new: observe + record / s | unchanged: observe + touch / s | peak RSS (MiB) |\n|---|---:|---:|---:|---:|---:|');
-  for (const [kind, label] of [['map', 'plain Map (uid string → { count, seenMs, epoch })'], ['typed', 'OccurrenceTracker (typed arrays, 64-bit uid hash)']]) {
+  console.log(
+    `occurrence tracker, ${n(events)} distinct Events, median of ${rounds} rounds, ${oneCore ? 'one core (taskset -c 0)' : 'NOT pinned'}, node ${process.version}\n`,
+  );
+  console.log(
+    '| tracker | bytes per Event held | held at the end (MiB) | new: observe + record / s | unchanged: observe + touch / s | peak RSS (MiB) |\n|---|---:|---:|---:|---:|---:|',
+  );
+  for (const [kind, label] of [
+    ['map', 'plain Map (uid string → { count, seenMs, epoch })'],
+    ['typed', 'OccurrenceTracker (typed arrays, 64-bit uid hash)'],
+  ]) {
     const r = results[kind];
     const m = (key) => median(r.map((x) => x[key]));
-    console.log(`| ${label} | ${n(m('bytesPerEvent'))} | ${n(m('heldMiB'), 1)} | ${n(m('newPerSecond'))} | ${n(m('unchangedPerSecond'))} | ${n(m('peakRssMiB'), 1)} |`);
+    console.log(
+      `| ${label} | ${n(m('bytesPerEvent'))} | ${n(m('heldMiB'), 1)} | ${n(m('newPerSecond'))} | ${n(m('unchangedPerSecond'))} | ${n(m('peakRssMiB'), 1)} |`,
+    );
   }
 }

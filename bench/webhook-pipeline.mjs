@@ -2,7 +2,7 @@
 // distinct Events through the real Exporter to a stdout receiver writing into OUT_FILE, and,
 // with a webhook URL, to a webhook receiver posting there as well. Prints one JSON object.
 // Usage: node webhook-pipeline.mjs EVENTS EVENTS_FILE OUT_FILE [WEBHOOK_URL]
-import { openSync, closeSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import { KubeConfig } from '@kubernetes/client-node/dist/config.js';
 import pino from 'pino';
 import { loadConfig } from '../dist/config/load.js';
@@ -27,7 +27,10 @@ receivers:
 const { config } = loadConfig(`enrichment: {enabled: false}\nmaxEventAgeSeconds: 100000000\n${receivers}`, 'bench', {});
 const kubeConfig = new KubeConfig();
 kubeConfig.loadFromClusterAndUser({ name: 'bench', server: 'https://127.0.0.1:1' }, { name: 'bench' });
-const route = compileRoute(config.route, config.receivers.map((r) => r.name));
+const route = compileRoute(
+  config.route,
+  config.receivers.map((r) => r.name),
+);
 const metrics = new ExporterMetrics('bench_', false);
 const log = pino({ level: 'silent' });
 const outFd = openSync(outFile, 'w');

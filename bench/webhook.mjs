@@ -50,7 +50,9 @@ function run(withWebhook, round) {
   });
 }
 
-console.log(`kube-eventline webhook benchmark: ${EVENTS.toLocaleString('en')} distinct Events (built from the 302 real ones) per run, ${ROUNDS} rounds of stdout alone then stdout + a webhook (preset slack, collapsing off so every line is queued: the worst case) whose endpoint never answers (queueSize 1000, timeout 10 s), ${oneCore ? 'pinned to one core (taskset -c 0)' : 'NOT pinned: taskset missing'}; stdout goes to a file whose lines are counted`);
+console.log(
+  `kube-eventline webhook benchmark: ${EVENTS.toLocaleString('en')} distinct Events (built from the 302 real ones) per run, ${ROUNDS} rounds of stdout alone then stdout + a webhook (preset slack, collapsing off so every line is queued: the worst case) whose endpoint never answers (queueSize 1000, timeout 10 s), ${oneCore ? 'pinned to one core (taskset -c 0)' : 'NOT pinned: taskset missing'}; stdout goes to a file whose lines are counted`,
+);
 const rounds = [];
 for (let round = 1; round <= ROUNDS; round++) {
   const plain = await run(false, round);
@@ -68,14 +70,20 @@ const median = (values) => {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 };
 const n = (x) => Math.round(x).toLocaleString('en');
-console.log('\n| round | stdout alone, events/s | stdout + hanging webhook, events/s | ratio | ratio of events per CPU second | lines on stdout (alone / with webhook) | peak RSS MiB (alone / with webhook) | webhook queue peak | webhook dropped while running (queue_full) | dropped at stop |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+console.log(
+  '\n| round | stdout alone, events/s | stdout + hanging webhook, events/s | ratio | ratio of events per CPU second | lines on stdout (alone / with webhook) | peak RSS MiB (alone / with webhook) | webhook queue peak | webhook dropped while running (queue_full) | dropped at stop |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+);
 for (const r of rounds) {
   const stopDropped = (r.hooked.droppedInTotal.stopped ?? 0) + (r.hooked.droppedInTotal.failed ?? 0);
-  console.log(`| ${r.round} | ${n(r.plain.eventsPerSecond)} | ${n(r.hooked.eventsPerSecond)} | ${(r.ratio * 100).toFixed(1)} % | ${(r.cpuRatio * 100).toFixed(1)} % | ${n(r.plain.stdoutLines)} / ${n(r.hooked.stdoutLines)} | ${r.plain.peakRssMiB.toFixed(1)} / ${r.hooked.peakRssMiB.toFixed(1)} | ${r.hooked.peakQueue} | ${n(r.hooked.droppedWhileRunning.queue_full ?? 0)} | ${n(stopDropped)} |`);
+  console.log(
+    `| ${r.round} | ${n(r.plain.eventsPerSecond)} | ${n(r.hooked.eventsPerSecond)} | ${(r.ratio * 100).toFixed(1)} % | ${(r.cpuRatio * 100).toFixed(1)} % | ${n(r.plain.stdoutLines)} / ${n(r.hooked.stdoutLines)} | ${r.plain.peakRssMiB.toFixed(1)} / ${r.hooked.peakRssMiB.toFixed(1)} | ${r.hooked.peakQueue} | ${n(r.hooked.droppedWhileRunning.queue_full ?? 0)} | ${n(stopDropped)} |`,
+  );
 }
 const ratio = median(rounds.map((r) => r.ratio));
 const cpuRatio = median(rounds.map((r) => r.cpuRatio));
 const peak = Math.max(...rounds.map((r) => r.hooked.peakRssMiB));
 const allLines = rounds.every((r) => r.plain.stdoutLines === EVENTS && r.hooked.stdoutLines === EVENTS);
-console.log(`\ntargets: stdout throughput with a hanging webhook ≥ 90 % of without ${ratio >= 0.9 ? 'met' : 'MISSED'} (median ${(ratio * 100).toFixed(1)} %; events per CPU second, less sensitive to other load on the machine: ${(cpuRatio * 100).toFixed(1)} %); peak RSS < ${RSS_BOUND_MIB} MiB with the webhook ${peak < RSS_BOUND_MIB ? 'met' : 'MISSED'} (highest ${peak.toFixed(1)} MiB); every line on stdout ${allLines ? 'yes' : 'NO'} (${EVENTS.toLocaleString('en')} each run)`);
+console.log(
+  `\ntargets: stdout throughput with a hanging webhook ≥ 90 % of without ${ratio >= 0.9 ? 'met' : 'MISSED'} (median ${(ratio * 100).toFixed(1)} %; events per CPU second, less sensitive to other load on the machine: ${(cpuRatio * 100).toFixed(1)} %); peak RSS < ${RSS_BOUND_MIB} MiB with the webhook ${peak < RSS_BOUND_MIB ? 'met' : 'MISSED'} (highest ${peak.toFixed(1)} MiB); every line on stdout ${allLines ? 'yes' : 'NO'} (${EVENTS.toLocaleString('en')} each run)`,
+);
 console.log(`node ${process.version} ${NODE_FLAGS.join(' ')}, ${execFileSync('uname', ['-srm'], { encoding: 'utf8' }).trim()}, ${new Date().toISOString()}`);

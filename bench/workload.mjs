@@ -17,14 +17,17 @@ import { KubeHttp } from '../dist/watch/kube-http.js';
  * distinct Events, produced on the fly so the input itself takes no memory. `line(i)` is the i-th.
  */
 export function watchLines(eventsFile) {
-  const templates = readFileSync(eventsFile, 'utf8').trim().split('\n').map((text) => {
-    const event = JSON.parse(text);
-    const marker = '@@UID@@';
-    event.metadata.uid = marker;
-    const watchLine = JSON.stringify({ type: 'ADDED', object: event });
-    const at = watchLine.indexOf(marker);
-    return [watchLine.slice(0, at), watchLine.slice(at + marker.length)];
-  });
+  const templates = readFileSync(eventsFile, 'utf8')
+    .trim()
+    .split('\n')
+    .map((text) => {
+      const event = JSON.parse(text);
+      const marker = '@@UID@@';
+      event.metadata.uid = marker;
+      const watchLine = JSON.stringify({ type: 'ADDED', object: event });
+      const at = watchLine.indexOf(marker);
+      return [watchLine.slice(0, at), watchLine.slice(at + marker.length)];
+    });
   return (i) => {
     const [head, tail] = templates[i % templates.length];
     return `${head}0b1e7c2a-5d3f-4e6a-9c8b-${i.toString(16).padStart(12, '0')}${tail}`;
@@ -41,7 +44,10 @@ export function exporterPipeline(configFile = process.env.COMPARE_CONFIG) {
   const { config } = loadConfig(text, configFile ?? 'bench', {});
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromClusterAndUser({ name: 'bench', server: 'https://127.0.0.1:1' }, { name: 'bench' });
-  const route = compileRoute(config.route, config.receivers.map((r) => r.name));
+  const route = compileRoute(
+    config.route,
+    config.receivers.map((r) => r.name),
+  );
   const sink = createStdoutSink('stdout', {}, openSync('/dev/null', 'w'));
   const exporter = new Exporter({
     api: new KubeHttp(kubeConfig),

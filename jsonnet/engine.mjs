@@ -53,7 +53,10 @@ export async function runTool(tool, args) {
     return stdout;
   } catch (err) {
     const e = /** @type {{ stderr?: string, stdout?: string, message: string }} */ (err);
-    const detail = [e.stdout, e.stderr].filter((s) => s && s.trim() !== '').join('\n').trim();
+    const detail = [e.stdout, e.stderr]
+      .filter((s) => s && s.trim() !== '')
+      .join('\n')
+      .trim();
     throw new Error(`${tool} ${args.join(' ')}: ${detail || e.message}`);
   }
 }

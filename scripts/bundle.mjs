@@ -14,10 +14,11 @@
 //
 //   node scripts/bundle.mjs                     dist/cli.js → dist/kube-eventline.mjs (+ kube-eventline-demo.mjs, kube-eventline-timeline.mjs)
 //   bundle({ entry, outfile })                  the benchmarks bundle their drivers the same way
-import { build } from 'esbuild';
+
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
 
 /**
  * client-node's config.js imports `createConfiguration` and `ServerConfiguration` from its
@@ -110,12 +111,14 @@ function licenceNotices(metafile) {
     if (match) packages.set(match[1], match[2]); // by directory: two versions of one package are two entries
   }
   if (packages.size === 0) return undefined; // the demo's file: nothing but its own code
-  const sections = [...packages].sort(([a, x], [b, y]) => x.localeCompare(y) || a.localeCompare(b)).map(([dir, name]) => {
-    const { version, license } = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
-    const file = readdirSync(dir).find((f) => /^(licen[cs]e|copying)(\.|$)/i.test(f));
-    const text = file ? readFileSync(join(dir, file), 'utf8').trim() : `(no licence file in the package; package.json says ${license})`;
-    return `${name}@${version} (${license})\n\n${text}\n`;
-  });
+  const sections = [...packages]
+    .sort(([a, x], [b, y]) => x.localeCompare(y) || a.localeCompare(b))
+    .map(([dir, name]) => {
+      const { version, license } = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+      const file = readdirSync(dir).find((f) => /^(licen[cs]e|copying)(\.|$)/i.test(f));
+      const text = file ? readFileSync(join(dir, file), 'utf8').trim() : `(no licence file in the package; package.json says ${license})`;
+      return `${name}@${version} (${license})\n\n${text}\n`;
+    });
   return `Third-party software bundled in kube-eventline\n\n${sections.join(`\n${'-'.repeat(72)}\n\n`)}`;
 }
 

@@ -6,16 +6,16 @@ import { parseArgs } from 'node:util';
 import { CheckpointStoreError } from './checkpoint/checkpoint.js';
 import { ConfigError } from './config/config-error.js';
 import { loadConfig, loadConfigFile } from './config/load.js';
-import { describeRoute } from './route/describe-route.js';
-import { createDiagnostics } from './diagnostics.js';
-import { runExporter, type RunningExporter } from './run.js';
-import { ReceiverFileError } from './sinks/file-sink.js';
-import { ListenError, startHttpServer } from './serve/http-server.js';
-import { KubeconfigError, loadKubeConfig } from './kubeconfig.js';
-import { WebhookSecretError } from './sinks/webhook/secrets.js';
-import { ExporterMetrics } from './serve/metrics.js';
 import { DemoMissingError, runDemo } from './demo/run-demo.js';
+import { createDiagnostics } from './diagnostics.js';
+import { KubeconfigError, loadKubeConfig } from './kubeconfig.js';
 import { LeaseElector } from './leader/lease-elector.js';
+import { describeRoute } from './route/describe-route.js';
+import { type RunningExporter, runExporter } from './run.js';
+import { ListenError, startHttpServer } from './serve/http-server.js';
+import { ExporterMetrics } from './serve/metrics.js';
+import { ReceiverFileError } from './sinks/file-sink.js';
+import { WebhookSecretError } from './sinks/webhook/secrets.js';
 import { KubeHttp } from './watch/kube-http.js';
 
 const USAGE = `kube-eventline: keep Kubernetes Event history, one JSON line per occurrence on stdout.
@@ -181,7 +181,12 @@ main(process.argv.slice(2)).then(
       process.stderr.write(`kube-eventline: ${err.message}\n`);
       process.exitCode = 2;
       process.exit(2);
-    } else if (err instanceof ReceiverFileError || err instanceof WebhookSecretError || err instanceof CheckpointStoreError || err instanceof DemoMissingError) {
+    } else if (
+      err instanceof ReceiverFileError ||
+      err instanceof WebhookSecretError ||
+      err instanceof CheckpointStoreError ||
+      err instanceof DemoMissingError
+    ) {
       process.stderr.write(`kube-eventline: ${err.message}\n`);
       process.exitCode = 1;
       process.exit(1);

@@ -173,7 +173,10 @@ export class Exporter {
       }
     }
     if (checkpoint && failures.length) {
-      this.settings.log.error({ checkpoint: this.checkpointer!.description }, 'not saving the checkpoint: a receiver could not write out its last lines; the next start writes again what came after the last save');
+      this.settings.log.error(
+        { checkpoint: this.checkpointer!.description },
+        'not saving the checkpoint: a receiver could not write out its last lines; the next start writes again what came after the last save',
+      );
     } else if (checkpoint) {
       try {
         await this.checkpointer!.store(checkpoint);
@@ -244,7 +247,15 @@ export class Exporter {
    * dropped (`invalid`), with one warning per process. The real API server always sets both.
    */
   private isValid(event: RawEvent): boolean {
-    if (event && typeof event === 'object' && event.metadata && typeof event.metadata === 'object' && typeof event.metadata.uid === 'string' && event.metadata.uid !== '') return true;
+    if (
+      event &&
+      typeof event === 'object' &&
+      event.metadata &&
+      typeof event.metadata === 'object' &&
+      typeof event.metadata.uid === 'string' &&
+      event.metadata.uid !== ''
+    )
+      return true;
     this.settings.metrics.dropped('invalid').inc();
     if (!this.warnedOnce.has('invalid')) {
       this.warnedOnce.add('invalid');
@@ -264,7 +275,10 @@ export class Exporter {
     this.tracker(scope).endList();
     this.listedScopes.add(scope);
     this.checkpointer?.listEnded();
-    this.settings.log.info({ scope, events: listing.listed, relist: listing.relist }, listing.relist ? 'relisted Events after the watch expired' : 'listed Events');
+    this.settings.log.info(
+      { scope, events: listing.listed, relist: listing.relist },
+      listing.relist ? 'relisted Events after the watch expired' : 'listed Events',
+    );
   }
 
   private onEvent(scope: string, type: WatchType, event: RawEvent): void | Promise<void> {
@@ -307,12 +321,21 @@ export class Exporter {
     }
     const level = this.settings.grade(event);
     if (this.settings.enricher) {
-      return this.settings.enricher.enrich(event).then((enrichment) => this.writeOccurrence(this.occurrence(tracker, event, level, seen.delta, now, enrichment)));
+      return this.settings.enricher
+        .enrich(event)
+        .then((enrichment) => this.writeOccurrence(this.occurrence(tracker, event, level, seen.delta, now, enrichment)));
     }
     return this.writeOccurrence(this.occurrence(tracker, event, level, seen.delta, now, undefined));
   }
 
-  private occurrence(tracker: OccurrenceTracker, event: RawEvent, level: Level, delta: number, now: number, enrichment: ObjectEnrichment | undefined): Occurrence {
+  private occurrence(
+    tracker: OccurrenceTracker,
+    event: RawEvent,
+    level: Level,
+    delta: number,
+    now: number,
+    enrichment: ObjectEnrichment | undefined,
+  ): Occurrence {
     const line = buildLine(event, level, delta, this.lineContext, enrichment, now);
     return { tracker, now, line, receivers: this.settings.route(line) };
   }

@@ -33,7 +33,10 @@ export interface RunOptions {
 export async function runExporter(config: Config, kubeConfig: KubeConfig, log: Logger, options: RunOptions = {}): Promise<RunningExporter> {
   const api = new KubeHttp(kubeConfig);
   const metrics = options.metrics ?? new ExporterMetrics(config.metricsNamePrefix);
-  const route = compileRoute(config.route, config.receivers.map((r) => r.name));
+  const route = compileRoute(
+    config.route,
+    config.receivers.map((r) => r.name),
+  );
   metrics.watchRouteRules(route.rules, route.ruleHits);
   const sinks = options.sinks ?? createSinks(config.receivers, { metrics, log });
   const enricher = config.enrichment.enabled

@@ -106,7 +106,10 @@ export function fitCheckpoint(checkpoint: Checkpoint, maxPartBytes: number, maxP
   for (;;) {
     const whole = encodeCheckpoint(current);
     for (let count = Math.max(1, Math.ceil(whole.length / maxPartBytes)); count <= maxParts; count++) {
-      const parts = count === 1 ? [encodeCheckpoint(current, { index: 0, of: 1 })] : splitByHash(current, count).map((part, index) => encodeCheckpoint(part, { index, of: count }));
+      const parts =
+        count === 1
+          ? [encodeCheckpoint(current, { index: 0, of: 1 })]
+          : splitByHash(current, count).map((part, index) => encodeCheckpoint(part, { index, of: count }));
       if (parts.every((part) => part.length <= maxPartBytes)) return { parts, droppedEntries, trimmedScopes: [...trimmedHere] };
     }
     const total = Object.values(current.scopes).reduce((n, e) => n + e.length, 0);

@@ -109,7 +109,10 @@ export class Checkpointer {
   }
 
   startPeriodicSaves(): void {
-    this.timer = setInterval(() => void this.save().catch((err: Error) => this.options.log.error({ err: err.message }, 'checkpoint save failed')), this.options.intervalMs);
+    this.timer = setInterval(
+      () => void this.save().catch((err: Error) => this.options.log.error({ err: err.message }, 'checkpoint save failed')),
+      this.options.intervalMs,
+    );
     this.timer.unref();
   }
 

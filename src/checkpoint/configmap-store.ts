@@ -1,5 +1,14 @@
 import { KubeApiError, type KubeHttp } from '../watch/kube-http.js';
-import { type Checkpoint, type CheckpointSaved, type CheckpointStore, CheckpointStoreError, CheckpointUnreadableError, decodeCheckpoint, fitCheckpoint, joinCheckpointParts } from './checkpoint.js';
+import {
+  type Checkpoint,
+  type CheckpointSaved,
+  type CheckpointStore,
+  CheckpointStoreError,
+  CheckpointUnreadableError,
+  decodeCheckpoint,
+  fitCheckpoint,
+  joinCheckpointParts,
+} from './checkpoint.js';
 
 /** Format 2 (packed, gzip) in `binaryData`; format 1 (JSON, gzip, base64) was text in `data`. */
 const BINARY_KEY = 'checkpoint.gz';
@@ -105,7 +114,10 @@ export class ConfigMapCheckpointStore implements CheckpointStore {
       return cm;
     } catch (err) {
       if (err instanceof KubeApiError && err.statusCode === 404) return undefined;
-      throw new CheckpointStoreError(`cannot read the checkpoint ConfigMap ${this.namespace}/${checkpointShardName(this.name, index)}${rbacHint(err, 'get')}`, err);
+      throw new CheckpointStoreError(
+        `cannot read the checkpoint ConfigMap ${this.namespace}/${checkpointShardName(this.name, index)}${rbacHint(err, 'get')}`,
+        err,
+      );
     }
   }
 
@@ -115,7 +127,10 @@ export class ConfigMapCheckpointStore implements CheckpointStore {
       await this.api.sendJson('DELETE', this.path(index), {});
     } catch (err) {
       if (err instanceof KubeApiError && err.statusCode === 404) return;
-      throw new CheckpointStoreError(`cannot delete the unused checkpoint ConfigMap ${this.namespace}/${checkpointShardName(this.name, index)}${rbacHint(err, 'delete')}`, err);
+      throw new CheckpointStoreError(
+        `cannot delete the unused checkpoint ConfigMap ${this.namespace}/${checkpointShardName(this.name, index)}${rbacHint(err, 'delete')}`,
+        err,
+      );
     } finally {
       this.resourceVersions.delete(index);
     }

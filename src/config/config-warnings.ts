@@ -25,7 +25,9 @@ function routeWarnings(config: Config, routeWritten: boolean): ConfigWarning[] {
       }
     });
     for (const rule of route.match) if (rule.receiver) used.add(rule.receiver);
-    route.routes.forEach((child, index) => visit(child, [...path, 'routes', index]));
+    route.routes.forEach((child, index) => {
+      visit(child, [...path, 'routes', index]);
+    });
   };
   visit(config.route, ['route']);
   if (routeWritten && used.size === 0) {
@@ -40,6 +42,10 @@ function routeWarnings(config: Config, routeWritten: boolean): ConfigWarning[] {
 }
 
 /** `fromVariable(path)`: whether the value at path was written with a `${VAR}` reference (for secrets). */
-export function configWarnings(file: Record<string, unknown>, config: Config, fromVariable: (path: Array<string | number>) => boolean = () => false): ConfigWarning[] {
+export function configWarnings(
+  file: Record<string, unknown>,
+  config: Config,
+  fromVariable: (path: Array<string | number>) => boolean = () => false,
+): ConfigWarning[] {
   return [...keeWarnings(file), ...routeWarnings(config, file.route !== undefined), ...inlineSecretWarnings(file, fromVariable)];
 }

@@ -46,7 +46,9 @@ function checkRouteReceivers(route: unknown, path: Path, known: readonly string[
       message: `unknown receiver "${receiver}" (defined receivers: ${known.join(', ')})`,
     });
   });
-  asArray(record.routes).forEach((child, index) => checkRouteReceivers(child, [...path, 'routes', index], known, ctx));
+  asArray(record.routes).forEach((child, index) => {
+    checkRouteReceivers(child, [...path, 'routes', index], known, ctx);
+  });
 }
 
 export function checkCrossReferences(value: unknown, ctx: IssueSink): void {

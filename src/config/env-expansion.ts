@@ -111,7 +111,10 @@ function expandText(
       const close = closingBrace(text, start);
       const at = { originalOffset: originalBase + start, expandedOffset: expandedBase + expanded.length + (start - copiedUpTo) };
       if (close === -1) {
-        expander.problems.push({ ...at, message: `unterminated variable reference ${JSON.stringify(text.slice(start, start + 40).split('\n')[0])} ${HOW_TO_WRITE}` });
+        expander.problems.push({
+          ...at,
+          message: `unterminated variable reference ${JSON.stringify(text.slice(start, start + 40).split('\n')[0])} ${HOW_TO_WRITE}`,
+        });
         end = text.indexOf('\n', start) === -1 ? text.length : text.indexOf('\n', start);
         value = '';
       } else {

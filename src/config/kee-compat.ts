@@ -64,8 +64,7 @@ export function rotationFromKee(file: { maxsize?: number; maxbackups?: number })
   return { ...(file.maxsize ? { maxBytes: file.maxsize * MEBIBYTE } : {}), ...(file.maxbackups ? { maxFiles: file.maxbackups } : {}) };
 }
 
-const SENT_UPDATE_EVENT_NOTE =
-  'accepted for KEE compatibility and not used: kube-eventline writes a line for every new occurrence, count updates included';
+const SENT_UPDATE_EVENT_NOTE = 'accepted for KEE compatibility and not used: kube-eventline writes a line for every new occurrence, count updates included';
 
 /** Warnings about KEE settings in the file as written that are accepted and not used, or read differently. */
 export function keeWarnings(file: Record<string, unknown>): ConfigWarning[] {
@@ -73,8 +72,7 @@ export function keeWarnings(file: Record<string, unknown>): ConfigWarning[] {
   if (file.kubeconfig !== undefined) {
     warnings.push({
       path: ['kubeconfig'],
-      message:
-        'accepted for KEE compatibility and not used: kube-eventline uses the in-cluster service account, or $KUBECONFIG outside a cluster',
+      message: 'accepted for KEE compatibility and not used: kube-eventline uses the in-cluster service account, or $KUBECONFIG outside a cluster',
     });
   }
   if (file.throttlePeriod !== undefined) {

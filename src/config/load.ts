@@ -3,15 +3,15 @@
  * reported as `file:line:col: path: problem` in one ConfigError.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { isAlias, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
+import { type Document, LineCounter, type Node, parseDocument, visit } from 'yaml';
 import type { z } from 'zod';
-import { ConfigError, formatProblem, type ConfigProblem } from './config-error.js';
+import { ConfigError, type ConfigProblem, formatProblem } from './config-error.js';
 import { configWarnings } from './config-warnings.js';
-import { expandEnvironment, type ExpandedValue } from './env-expansion.js';
+import { type ExpandedValue, expandEnvironment } from './env-expansion.js';
 import { fieldSuggester } from './field-suggestions.js';
 import { valueAtPath } from './raw-config.js';
-import { configSchema, type Config } from './schema.js';
-import { formatPath, offsetOfPath, pathAtOffset, type ConfigPath } from './yaml-paths.js';
+import { type Config, configSchema } from './schema.js';
+import { type ConfigPath, formatPath, offsetOfPath, pathAtOffset } from './yaml-paths.js';
 
 export interface LoadedConfig {
   config: Config;
@@ -56,9 +56,7 @@ const suggestField = fieldSuggester(configSchema);
 
 function unknownFieldMessage(field: string): string {
   const suggestion = suggestField(field);
-  return suggestion !== undefined && suggestion !== field
-    ? `unknown field (did you mean "${suggestion}"?)`
-    : 'unknown field (see docs/config.md)';
+  return suggestion !== undefined && suggestion !== field ? `unknown field (did you mean "${suggestion}"?)` : 'unknown field (see docs/config.md)';
 }
 
 function describeIssue(issue: z.core.$ZodIssue, raw: unknown): LocatedIssue[] {
@@ -67,8 +65,7 @@ function describeIssue(issue: z.core.$ZodIssue, raw: unknown): LocatedIssue[] {
   }
   if (issue.code === 'invalid_type' && issue.expected !== 'never') {
     const actual = valueAtPath(raw, issue.path);
-    const message =
-      actual === undefined ? 'is required' : `expected ${issue.expected}, got ${describeValue(actual)}`;
+    const message = actual === undefined ? 'is required' : `expected ${issue.expected}, got ${describeValue(actual)}`;
     return [{ path: issue.path, message, atKey: false }];
   }
   return [{ path: issue.path, message: issue.message, atKey: false }];
@@ -262,7 +259,7 @@ function readConfigBytes(path: string): Buffer {
     // Read at most one byte past the limit: a file that grows while it is read is still bounded.
     const bytes = Buffer.alloc(MAX_CONFIG_BYTES + 1);
     let length = 0;
-    for (let n; length < bytes.length && (n = readSync(fd, bytes, length, bytes.length - length, null)) > 0; ) length += n;
+    for (let n: number; length < bytes.length && (n = readSync(fd, bytes, length, bytes.length - length, null)) > 0; ) length += n;
     if (length > MAX_CONFIG_BYTES) {
       throw new ConfigError(path, [{ path: '', message: `cannot read the config: more than the ${MAX_CONFIG_BYTES} bytes a config may have` }]);
     }

@@ -6,12 +6,12 @@
  */
 import { z } from 'zod';
 import { LEVELS } from '../grade/levels.js';
+import { type WebhookReceiverConfig, webhookOptionsSchema, webhookReceiver } from '../sinks/webhook/webhook-schema.js';
 import { DEFAULT_TRACKER_OPTIONS } from '../track/occurrence-tracker.js';
 import { checkCrossReferences } from './cross-references.js';
 import { fromKeeSpellings, KEE_LOG_LEVELS, rotationFromKee, UNSUPPORTED_KEE_RECEIVER_TYPES } from './kee-compat.js';
 import { patternProblem } from './pattern.js';
 import { KEYED_PATTERN_FIELDS, LEVEL_RULE_PATTERN_FIELD_NAMES, PATTERN_FIELD_NAMES } from './rule-fields.js';
-import { webhookOptionsSchema, webhookReceiver, type WebhookReceiverConfig } from '../sinks/webhook/webhook-schema.js';
 
 /** YAML (and `${ENV}` expansion) may turn a label value or name into a number or boolean; KEE reads those as text. */
 function scalarAsText(value: unknown): unknown {
@@ -117,13 +117,16 @@ const SUPPORTED_RECEIVER_TYPES = ['stdout', 'file', 'webhook'] as const;
 const unsupportedReceiverFields = Object.fromEntries(
   UNSUPPORTED_KEE_RECEIVER_TYPES.map((type) => [
     type,
-    z.unknown().optional().superRefine((value, ctx) => {
-      if (value === undefined) return;
-      ctx.addIssue({
-        code: 'custom',
-        message: `receiver type "${type}" is not supported (supported: ${SUPPORTED_RECEIVER_TYPES.join(', ')}); ship lines onward with Fluent Bit instead`,
-      });
-    }),
+    z
+      .unknown()
+      .optional()
+      .superRefine((value, ctx) => {
+        if (value === undefined) return;
+        ctx.addIssue({
+          code: 'custom',
+          message: `receiver type "${type}" is not supported (supported: ${SUPPORTED_RECEIVER_TYPES.join(', ')}); ship lines onward with Fluent Bit instead`,
+        });
+      }),
   ]),
 ) as Record<(typeof UNSUPPORTED_KEE_RECEIVER_TYPES)[number], z.ZodOptional<z.ZodUnknown>>;
 
@@ -296,7 +299,7 @@ const trackingSchema = z.strictObject({
   ttlSeconds: z
     .number()
     .int()
-    .min(600, 'must be at least 600 (keep it above the API server\'s --event-ttl, 1h by default)')
+    .min(600, "must be at least 600 (keep it above the API server's --event-ttl, 1h by default)")
     .max(7 * DAY_SECONDS, `must be at most ${(7 * DAY_SECONDS).toLocaleString('en')} (7 days)`)
     .default(DEFAULT_TRACKER_OPTIONS.ttlMs / 1000),
 });
@@ -348,6 +351,7 @@ const fileSchema = z
   .strictObject({
     clusterName: text
       .refine((name) => name.length <= 253, 'at most 253 characters (it becomes the Loki `cluster` label)')
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it refuses
       .refine((name) => !/[\u0000-\u001f\u007f]/.test(name), 'must not hold control characters (it becomes the Loki `cluster` label)')
       .default(''),
     namespaces: namespaceList.optional(),
@@ -383,8 +387,7 @@ export const configSchema = fileSchema.transform((file) => {
   // cross-references.ts has refused a file that sets both spellings of one setting.
   const kee = fromKeeSpellings(file);
   const enrichment = { ...enrichmentSchema.parse(file.enrichment ?? {}), ...kee.enrichment };
-  const receivers: ReceiverConfig[] =
-    file.receivers.length > 0 ? file.receivers : [{ name: DEFAULT_RECEIVER_NAME, type: 'stdout', deDot: false }];
+  const receivers: ReceiverConfig[] = file.receivers.length > 0 ? file.receivers : [{ name: DEFAULT_RECEIVER_NAME, type: 'stdout', deDot: false }];
   return {
     clusterName: file.clusterName,
     // [""] and KEE's namespace: "" mean all namespaces, as no list does: one scope name for all three, so a checkpoint carries over.

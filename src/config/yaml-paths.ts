@@ -2,7 +2,7 @@
  * Between config paths (`route.routes[1].drop[0]`) and places in the parsed YAML document,
  * so every problem can say where in the file it is.
  */
-import { isMap, isPair, isScalar, isSeq, type Document, type Node } from 'yaml';
+import { type Document, isMap, isPair, isScalar, isSeq, type Node } from 'yaml';
 
 export type ConfigPath = ReadonlyArray<string | number | symbol>;
 

@@ -1,8 +1,8 @@
-import http from 'node:http';
 import { randomBytes } from 'node:crypto';
+import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { apiResourceList, findResource, type ApiResource } from './api-resources.js';
-import { ApiStatusError, badRequest, methodNotAllowed, notFound, pathNotFound, unauthorized, type StatusObject } from './api-status.js';
+import { type ApiResource, apiResourceList, findResource } from './api-resources.js';
+import { ApiStatusError, badRequest, methodNotAllowed, notFound, pathNotFound, type StatusObject, unauthorized } from './api-status.js';
 import type { ApiObject, ObjectStore, StoredChange } from './object-store.js';
 
 export interface SimulatedApiServerOptions {
@@ -206,7 +206,8 @@ export function parseResourcePath(path: string): ResourceRequest | undefined {
   const grouped = /^\/apis\/([^/]+)\/([^/]+)(?:\/namespaces\/([^/]+))?\/([^/]+)(?:\/([^/]+))?$/.exec(path);
   let group: string, version: string, namespace: string | undefined, plural: string, name: string | undefined;
   if (core) [, version, namespace, plural, name] = core as unknown as [string, string, string | undefined, string, string | undefined];
-  else if (grouped) [, group, version, namespace, plural, name] = grouped as unknown as [string, string, string, string | undefined, string, string | undefined];
+  else if (grouped)
+    [, group, version, namespace, plural, name] = grouped as unknown as [string, string, string, string | undefined, string, string | undefined];
   else return undefined;
   group ??= '';
   const resource = findResource(group, version, plural);

@@ -62,7 +62,13 @@ export function addNode(store: ObjectStore, name: string, zone: string): ObjectR
       capacity: { cpu: '4', memory: '16393520Ki', pods: '110' },
       allocatable: { cpu: '3920m', memory: '15242544Ki', pods: '110' },
       conditions: [readyCondition(true, now)],
-      nodeInfo: { kubeletVersion: 'v1.33.1', containerRuntimeVersion: 'containerd://2.0.5', osImage: 'Simulated Linux', architecture: 'amd64', operatingSystem: 'linux' },
+      nodeInfo: {
+        kubeletVersion: 'v1.33.1',
+        containerRuntimeVersion: 'containerd://2.0.5',
+        osImage: 'Simulated Linux',
+        architecture: 'amd64',
+        operatingSystem: 'linux',
+      },
     },
   });
   return { apiVersion: 'v1', kind: 'Node', name };
@@ -71,7 +77,14 @@ export function addNode(store: ObjectStore, name: string, zone: string): ObjectR
 function readyCondition(ready: boolean, at: string): { type: string; [field: string]: string } {
   return ready
     ? { type: 'Ready', status: 'True', lastHeartbeatTime: at, lastTransitionTime: at, reason: 'KubeletReady', message: 'kubelet is posting ready status' }
-    : { type: 'Ready', status: 'Unknown', lastHeartbeatTime: at, lastTransitionTime: at, reason: 'NodeStatusUnknown', message: 'Kubelet stopped posting node status.' };
+    : {
+        type: 'Ready',
+        status: 'Unknown',
+        lastHeartbeatTime: at,
+        lastTransitionTime: at,
+        reason: 'NodeStatusUnknown',
+        message: 'Kubelet stopped posting node status.',
+      };
 }
 
 export function setNodeReady(store: ObjectStore, node: ObjectRef, ready: boolean): void {
@@ -151,9 +164,23 @@ export function addPod(store: ObjectStore, replicaSet: ObjectRef, nodeName?: str
   const template = (owner.spec as { template: { metadata: { labels: Record<string, string> }; spec: { containers: object[] } } }).template;
   const name = `${replicaSet.name}-${randomSuffix(5)}`;
   store.create(resourceForKind('v1', 'Pod'), {
-    metadata: { name, generateName: `${replicaSet.name}-`, namespace: replicaSet.namespace, labels: { ...template.metadata.labels }, ownerReferences: [controllerReference(owner)] },
-    spec: { ...structuredClone(template.spec), restartPolicy: 'Always', schedulerName: 'default-scheduler', serviceAccountName: 'default', ...(nodeName ? { nodeName } : {}) },
-    status: nodeName ? runningStatus(template.spec.containers) : { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable' }] },
+    metadata: {
+      name,
+      generateName: `${replicaSet.name}-`,
+      namespace: replicaSet.namespace,
+      labels: { ...template.metadata.labels },
+      ownerReferences: [controllerReference(owner)],
+    },
+    spec: {
+      ...structuredClone(template.spec),
+      restartPolicy: 'Always',
+      schedulerName: 'default-scheduler',
+      serviceAccountName: 'default',
+      ...(nodeName ? { nodeName } : {}),
+    },
+    status: nodeName
+      ? runningStatus(template.spec.containers)
+      : { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable' }] },
   });
   return { apiVersion: 'v1', kind: 'Pod', namespace: replicaSet.namespace!, name };
 }
@@ -178,7 +205,7 @@ export function recordContainerRestart(store: ObjectStore, pod: ObjectRef, reaso
 }
 
 export function nodeOfPod(store: ObjectStore, pod: ObjectRef): string {
-  return ((readObject(store, pod)?.spec as { nodeName?: string } | undefined)?.nodeName) ?? '';
+  return (readObject(store, pod)?.spec as { nodeName?: string } | undefined)?.nodeName ?? '';
 }
 
 export function podsOnNode(store: ObjectStore, nodeName: string): ObjectRef[] {
@@ -191,8 +218,17 @@ export function podsOnNode(store: ObjectStore, nodeName: string): ObjectRef[] {
 function runningStatus(containers: object[]): object {
   return {
     phase: 'Running',
-    conditions: [{ type: 'PodScheduled', status: 'True' }, { type: 'Ready', status: 'True' }],
-    containerStatuses: (containers as Array<{ name: string; image: string }>).map((c) => ({ name: c.name, image: c.image, ready: true, restartCount: 0, started: true })),
+    conditions: [
+      { type: 'PodScheduled', status: 'True' },
+      { type: 'Ready', status: 'True' },
+    ],
+    containerStatuses: (containers as Array<{ name: string; image: string }>).map((c) => ({
+      name: c.name,
+      image: c.image,
+      ready: true,
+      restartCount: 0,
+      started: true,
+    })),
   };
 }
 
@@ -205,6 +241,13 @@ function containerManifest(container: ContainerSpec): object {
   };
 }
 
-function controllerReference(owner: ApiObject): { apiVersion: string; kind: string; name: string; uid: string; controller: boolean; blockOwnerDeletion: boolean } {
+function controllerReference(owner: ApiObject): {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  uid: string;
+  controller: boolean;
+  blockOwnerDeletion: boolean;
+} {
   return { apiVersion: owner.apiVersion!, kind: owner.kind!, name: owner.metadata.name, uid: owner.metadata.uid!, controller: true, blockOwnerDeletion: true };
 }

@@ -8,12 +8,12 @@ import {
   changeDeploymentImage,
   deleteObject,
   nodeOfPod,
+  type ObjectRef,
   podsOnNode,
   readObject,
   recordContainerRestart,
   scaleReplicaSet,
   setNodeReady,
-  type ObjectRef,
 } from './cluster-objects.js';
 import type { EventRecorder, RecordedEvent, Reporter } from './event-recorder.js';
 import type { ObjectStore } from './object-store.js';
@@ -41,11 +41,21 @@ export function buildDemoScenario(store: ObjectStore, recorder: EventRecorder): 
   const nodes = NODES.map((name, i) => addNode(store, name, `sim-zone-${'abc'[i]}`));
   const [worker1, worker2, worker3] = NODES;
 
-  const checkout = addDeployment(store, 'shop', 'checkout', 2, { name: 'checkout', image: `${REGISTRY}/shop/checkout:2.4.0`, cpuRequest: '250m', memoryLimit: '256Mi' });
+  const checkout = addDeployment(store, 'shop', 'checkout', 2, {
+    name: 'checkout',
+    image: `${REGISTRY}/shop/checkout:2.4.0`,
+    cpuRequest: '250m',
+    memoryLimit: '256Mi',
+  });
   const checkoutOldRs = addReplicaSet(store, checkout, 2);
   const checkoutOldPods = [addPod(store, checkoutOldRs, worker1), addPod(store, checkoutOldRs, worker2)];
 
-  const payments = addDeployment(store, 'shop', 'payments', 1, { name: 'payments', image: `${REGISTRY}/shop/payments:1.9.3`, cpuRequest: '200m', memoryLimit: '512Mi' });
+  const payments = addDeployment(store, 'shop', 'payments', 1, {
+    name: 'payments',
+    image: `${REGISTRY}/shop/payments:1.9.3`,
+    cpuRequest: '200m',
+    memoryLimit: '512Mi',
+  });
   const paymentsPod = addPod(store, addReplicaSet(store, payments, 1), worker2);
 
   const indexerImage = `${REGISTRY}/search/indexer:5.2.0`;
@@ -64,17 +74,42 @@ export function buildDemoScenario(store: ObjectStore, recorder: EventRecorder): 
   let firstPulling: RecordedEvent | undefined;
   const scaleNew = (from: number, to: number): void => {
     scaleReplicaSet(store, checkoutNewRs!, to);
-    recorder.record({ regarding: checkout, type: 'Normal', reason: 'ScalingReplicaSet', message: `Scaled up replica set ${checkoutNewRs!.name} from ${from} to ${to}`, reporter: deploymentController });
+    recorder.record({
+      regarding: checkout,
+      type: 'Normal',
+      reason: 'ScalingReplicaSet',
+      message: `Scaled up replica set ${checkoutNewRs!.name} from ${from} to ${to}`,
+      reporter: deploymentController,
+    });
   };
   const scaleOldDown = (from: number, to: number, pod: ObjectRef, startMs: number): void => {
     at(startMs, () => {
       scaleReplicaSet(store, checkoutOldRs, to);
-      recorder.record({ regarding: checkout, type: 'Normal', reason: 'ScalingReplicaSet', message: `Scaled down replica set ${checkoutOldRs.name} from ${from} to ${to}`, reporter: deploymentController });
-      recorder.record({ regarding: checkoutOldRs, type: 'Normal', reason: 'SuccessfulDelete', message: `Deleted pod: ${pod.name}`, reporter: replicaSetController });
+      recorder.record({
+        regarding: checkout,
+        type: 'Normal',
+        reason: 'ScalingReplicaSet',
+        message: `Scaled down replica set ${checkoutOldRs.name} from ${from} to ${to}`,
+        reporter: deploymentController,
+      });
+      recorder.record({
+        regarding: checkoutOldRs,
+        type: 'Normal',
+        reason: 'SuccessfulDelete',
+        message: `Deleted pod: ${pod.name}`,
+        reporter: replicaSetController,
+      });
     });
     at(startMs + 150, () => {
       const host = nodeOfPod(store, pod);
-      recorder.record({ regarding: pod, fieldPath: container('checkout'), type: 'Normal', reason: 'Killing', message: 'Stopping container checkout', reporter: kubelet(host) });
+      recorder.record({
+        regarding: pod,
+        fieldPath: container('checkout'),
+        type: 'Normal',
+        reason: 'Killing',
+        message: 'Stopping container checkout',
+        reporter: kubelet(host),
+      });
     });
     at(startMs + 300, () => deleteObject(store, pod));
   };
@@ -83,18 +118,38 @@ export function buildDemoScenario(store: ObjectStore, recorder: EventRecorder): 
     let pod: ObjectRef | undefined;
     at(startMs, () => {
       pod = addPod(store, checkoutNewRs!);
-      recorder.record({ regarding: checkoutNewRs!, type: 'Normal', reason: 'SuccessfulCreate', message: `Created pod: ${pod.name}`, reporter: replicaSetController });
+      recorder.record({
+        regarding: checkoutNewRs!,
+        type: 'Normal',
+        reason: 'SuccessfulCreate',
+        message: `Created pod: ${pod.name}`,
+        reporter: replicaSetController,
+      });
     });
     at(startMs + 300, () => {
       bindPod(store, pod!, node);
-      recorder.record({ regarding: pod!, type: 'Normal', reason: 'Scheduled', message: `Successfully assigned shop/${pod!.name} to ${node}`, reporter: scheduler, action: 'Binding' });
+      recorder.record({
+        regarding: pod!,
+        type: 'Normal',
+        reason: 'Scheduled',
+        message: `Successfully assigned shop/${pod!.name} to ${node}`,
+        reporter: scheduler,
+        action: 'Binding',
+      });
     });
     const kubeletEvent = (reason: string, message: string) => () => {
       recorder.record({ regarding: pod!, fieldPath: container('checkout'), type: 'Normal', reason, message, reporter: kubelet(node) });
     };
     if (pull) {
       at(startMs + 600, () => {
-        firstPulling ??= recorder.record({ regarding: pod!, fieldPath: container('checkout'), type: 'Normal', reason: 'Pulling', message: `Pulling image "${newImage}"`, reporter: kubelet(node) });
+        firstPulling ??= recorder.record({
+          regarding: pod!,
+          fieldPath: container('checkout'),
+          type: 'Normal',
+          reason: 'Pulling',
+          message: `Pulling image "${newImage}"`,
+          reporter: kubelet(node),
+        });
       });
       at(startMs + 2000, kubeletEvent('Pulled', `Successfully pulled image "${newImage}" in 1.372s (1.372s including waiting). Image size: 48213554 bytes.`));
     } else {
@@ -104,11 +159,15 @@ export function buildDemoScenario(store: ObjectStore, recorder: EventRecorder): 
     at(startMs + (pull ? 2400 : 1000), kubeletEvent('Started', 'Started container checkout'));
   };
 
-  at(0, () => {
-    changeDeploymentImage(store, checkout, newImage);
-    checkoutNewRs = addReplicaSet(store, checkout, 0);
-    scaleNew(0, 1);
-  }, 'rollout: Deployment shop/checkout moves to checkout:2.4.1 (ScalingReplicaSet, SuccessfulCreate, Scheduled, Pulling, Pulled, Created, Started)');
+  at(
+    0,
+    () => {
+      changeDeploymentImage(store, checkout, newImage);
+      checkoutNewRs = addReplicaSet(store, checkout, 0);
+      scaleNew(0, 1);
+    },
+    'rollout: Deployment shop/checkout moves to checkout:2.4.1 (ScalingReplicaSet, SuccessfulCreate, Scheduled, Pulling, Pulled, Created, Started)',
+  );
   startNewPod(200, worker1, true);
   scaleOldDown(2, 1, checkoutOldPods[0]!, 3000);
   at(3600, () => scaleNew(1, 2));
@@ -120,19 +179,48 @@ export function buildDemoScenario(store: ObjectStore, recorder: EventRecorder): 
   let unhealthy: RecordedEvent | undefined;
   let backOff: RecordedEvent | undefined;
   const paymentsReporter = kubelet(worker2);
-  at(1500, () => {
-    unhealthy = recorder.record({ regarding: paymentsPod, fieldPath: container('payments'), type: 'Warning', reason: 'Unhealthy', message: 'Liveness probe failed: HTTP probe failed with statuscode: 500', reporter: paymentsReporter });
-  }, 'crash loop: shop/payments starts failing its liveness probe (Unhealthy)');
+  at(
+    1500,
+    () => {
+      unhealthy = recorder.record({
+        regarding: paymentsPod,
+        fieldPath: container('payments'),
+        type: 'Warning',
+        reason: 'Unhealthy',
+        message: 'Liveness probe failed: HTTP probe failed with statuscode: 500',
+        reporter: paymentsReporter,
+      });
+    },
+    'crash loop: shop/payments starts failing its liveness probe (Unhealthy)',
+  );
   at(2500, () => recorder.repeat(unhealthy!));
   at(3500, () => {
     recorder.repeat(unhealthy!);
-    recorder.record({ regarding: paymentsPod, fieldPath: container('payments'), type: 'Normal', reason: 'Killing', message: 'Container payments failed liveness probe, will be restarted', reporter: paymentsReporter });
+    recorder.record({
+      regarding: paymentsPod,
+      fieldPath: container('payments'),
+      type: 'Normal',
+      reason: 'Killing',
+      message: 'Container payments failed liveness probe, will be restarted',
+      reporter: paymentsReporter,
+    });
     recordContainerRestart(store, paymentsPod, 'Error', 137);
   });
-  at(4500, () => {
-    const uid = readObject(store, paymentsPod)?.metadata.uid ?? '';
-    backOff = recorder.record({ regarding: paymentsPod, fieldPath: container('payments'), type: 'Warning', reason: 'BackOff', message: `Back-off restarting failed container payments in pod ${paymentsPod.name}_shop(${uid})`, reporter: paymentsReporter });
-  }, 'crash loop: the kubelet backs off restarting shop/payments (BackOff, count 1)');
+  at(
+    4500,
+    () => {
+      const uid = readObject(store, paymentsPod)?.metadata.uid ?? '';
+      backOff = recorder.record({
+        regarding: paymentsPod,
+        fieldPath: container('payments'),
+        type: 'Warning',
+        reason: 'BackOff',
+        message: `Back-off restarting failed container payments in pod ${paymentsPod.name}_shop(${uid})`,
+        reporter: paymentsReporter,
+      });
+    },
+    'crash loop: the kubelet backs off restarting shop/payments (BackOff, count 1)',
+  );
   at(7000, () => recorder.repeat(backOff!, 1), 'crash loop: BackOff count 2 (a MODIFIED Event: one new occurrence)');
   at(10500, () => recorder.repeat(backOff!, 3), 'crash loop: BackOff count 5 (three occurrences in one update)');
   at(15000, () => recorder.repeat(backOff!, 4), 'crash loop: BackOff count 9');
@@ -140,17 +228,21 @@ export function buildDemoScenario(store: ObjectStore, recorder: EventRecorder): 
   // --- OOM kills: the kernel kills the indexer twice; the kubelet restarts it. ----------------
   const restartEvents: RecordedEvent[] = [];
   const oomKill = (startMs: number, pid: number, narration: string): void => {
-    at(startMs, () => {
-      recorder.record({
-        regarding: nodes[2]!,
-        nodeReferenceByName: true,
-        type: 'Warning',
-        reason: 'OOMKilling',
-        message: `Memory cgroup out of memory: Killed process ${pid} (indexer) total-vm:2612344kB, anon-rss:1046032kB, file-rss:13388kB, shmem-rss:0kB, UID:1000 pgtables:2412kB oom_score_adj:984`,
-        reporter: kernelMonitor(worker3),
-      });
-      recordContainerRestart(store, indexerPod, 'OOMKilled', 137);
-    }, narration);
+    at(
+      startMs,
+      () => {
+        recorder.record({
+          regarding: nodes[2]!,
+          nodeReferenceByName: true,
+          type: 'Warning',
+          reason: 'OOMKilling',
+          message: `Memory cgroup out of memory: Killed process ${pid} (indexer) total-vm:2612344kB, anon-rss:1046032kB, file-rss:13388kB, shmem-rss:0kB, UID:1000 pgtables:2412kB oom_score_adj:984`,
+          reporter: kernelMonitor(worker3),
+        });
+        recordContainerRestart(store, indexerPod, 'OOMKilled', 137);
+      },
+      narration,
+    );
     const restart: Array<[string, string]> = [
       ['Pulled', `Container image "${indexerImage}" already present on machine`],
       ['Created', 'Created container indexer'],
@@ -161,7 +253,10 @@ export function buildDemoScenario(store: ObjectStore, recorder: EventRecorder): 
         const earlier = restartEvents[i];
         // The kubelet's second identical Event is an update of the first (count 2), not a new one.
         if (earlier) recorder.repeat(earlier);
-        else restartEvents.push(recorder.record({ regarding: indexerPod, fieldPath: container('indexer'), type: 'Normal', reason, message, reporter: kubelet(worker3) }));
+        else
+          restartEvents.push(
+            recorder.record({ regarding: indexerPod, fieldPath: container('indexer'), type: 'Normal', reason, message, reporter: kubelet(worker3) }),
+          );
       });
     });
   };
@@ -173,53 +268,109 @@ export function buildDemoScenario(store: ObjectStore, recorder: EventRecorder): 
   let trainerPod: ObjectRef | undefined;
   let failedScheduling: RecordedEvent | undefined;
   const trainer: ObjectRef = { apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'ml', name: 'trainer' };
-  at(7500, () => {
-    addDeployment(store, 'ml', 'trainer', 1, { name: 'trainer', image: `${REGISTRY}/ml/trainer:0.7.1`, cpuRequest: '6', memoryLimit: '8Gi' });
-    trainerRs = addReplicaSet(store, trainer, 1);
-    recorder.record({ regarding: trainer, type: 'Normal', reason: 'ScalingReplicaSet', message: `Scaled up replica set ${trainerRs.name} from 0 to 1`, reporter: deploymentController });
-  }, 'unschedulable: Deployment ml/trainer wants 6 CPUs per pod; no node has them');
+  at(
+    7500,
+    () => {
+      addDeployment(store, 'ml', 'trainer', 1, { name: 'trainer', image: `${REGISTRY}/ml/trainer:0.7.1`, cpuRequest: '6', memoryLimit: '8Gi' });
+      trainerRs = addReplicaSet(store, trainer, 1);
+      recorder.record({
+        regarding: trainer,
+        type: 'Normal',
+        reason: 'ScalingReplicaSet',
+        message: `Scaled up replica set ${trainerRs.name} from 0 to 1`,
+        reporter: deploymentController,
+      });
+    },
+    'unschedulable: Deployment ml/trainer wants 6 CPUs per pod; no node has them',
+  );
   at(7700, () => {
     trainerPod = addPod(store, trainerRs!);
-    recorder.record({ regarding: trainerRs!, type: 'Normal', reason: 'SuccessfulCreate', message: `Created pod: ${trainerPod.name}`, reporter: replicaSetController });
-  });
-  at(8000, () => {
-    failedScheduling = recorder.record({
-      regarding: trainerPod!,
-      type: 'Warning',
-      reason: 'FailedScheduling',
-      message: '0/3 nodes are available: 3 Insufficient cpu. preemption: 0/3 nodes are available: 3 No preemption victims found for incoming pod.',
-      reporter: scheduler,
-      action: 'Scheduling',
+    recorder.record({
+      regarding: trainerRs!,
+      type: 'Normal',
+      reason: 'SuccessfulCreate',
+      message: `Created pod: ${trainerPod.name}`,
+      reporter: replicaSetController,
     });
-  }, 'unschedulable: FailedScheduling (an events.k8s.io Event: eventTime set, no timestamps)');
+  });
+  at(
+    8000,
+    () => {
+      failedScheduling = recorder.record({
+        regarding: trainerPod!,
+        type: 'Warning',
+        reason: 'FailedScheduling',
+        message: '0/3 nodes are available: 3 Insufficient cpu. preemption: 0/3 nodes are available: 3 No preemption victims found for incoming pod.',
+        reporter: scheduler,
+        action: 'Scheduling',
+      });
+    },
+    'unschedulable: FailedScheduling (an events.k8s.io Event: eventTime set, no timestamps)',
+  );
   at(11000, () => recorder.repeat(failedScheduling!), 'unschedulable: FailedScheduling again (series.count 2)');
   at(14000, () => recorder.repeat(failedScheduling!));
   at(17500, () => recorder.repeat(failedScheduling!, 2), 'unschedulable: FailedScheduling series.count is now 5');
 
   // --- Conntrack: node-problem-detector's custom plugin finds the table nearly full. ----------
   let conntrack: RecordedEvent | undefined;
-  at(9000, () => {
-    conntrack = recorder.record({ regarding: nodes[1]!, nodeReferenceByName: true, type: 'Warning', reason: 'ConntrackFull', message: 'Conntrack table usage over 90 percent: 117964 out of 131072', reporter: networkProblemMonitor(worker2) });
-  }, 'conntrack: node-problem-detector on sim-worker-2 reports the conntrack table over 90% (ConntrackFull)');
+  at(
+    9000,
+    () => {
+      conntrack = recorder.record({
+        regarding: nodes[1]!,
+        nodeReferenceByName: true,
+        type: 'Warning',
+        reason: 'ConntrackFull',
+        message: 'Conntrack table usage over 90 percent: 117964 out of 131072',
+        reporter: networkProblemMonitor(worker2),
+      });
+    },
+    'conntrack: node-problem-detector on sim-worker-2 reports the conntrack table over 90% (ConntrackFull)',
+  );
   at(13000, () => recorder.repeat(conntrack!));
 
   // --- Node NotReady and back. ------------------------------------------------------------
-  at(11500, () => {
-    setNodeReady(store, nodes[0]!, false);
-    recorder.record({ regarding: nodes[0]!, type: 'Normal', reason: 'NodeNotReady', message: `Node ${worker1} status is now: NodeNotReady`, reporter: nodeController });
-    for (const pod of podsOnNode(store, worker1)) {
-      recorder.record({ regarding: pod, type: 'Warning', reason: 'NodeNotReady', message: 'Node is not ready', reporter: nodeController });
-    }
-  }, 'node: sim-worker-1 stops posting its status; the node controller marks it NotReady (and its pods)');
-  at(16000, () => {
-    setNodeReady(store, nodes[0]!, true);
-    recorder.record({ regarding: nodes[0]!, nodeReferenceByName: true, type: 'Normal', reason: 'NodeReady', message: `Node ${worker1} status is now: NodeReady`, reporter: kubelet(worker1) });
-  }, 'node: sim-worker-1 is back (NodeReady)');
+  at(
+    11500,
+    () => {
+      setNodeReady(store, nodes[0]!, false);
+      recorder.record({
+        regarding: nodes[0]!,
+        type: 'Normal',
+        reason: 'NodeNotReady',
+        message: `Node ${worker1} status is now: NodeNotReady`,
+        reporter: nodeController,
+      });
+      for (const pod of podsOnNode(store, worker1)) {
+        recorder.record({ regarding: pod, type: 'Warning', reason: 'NodeNotReady', message: 'Node is not ready', reporter: nodeController });
+      }
+    },
+    'node: sim-worker-1 stops posting its status; the node controller marks it NotReady (and its pods)',
+  );
+  at(
+    16000,
+    () => {
+      setNodeReady(store, nodes[0]!, true);
+      recorder.record({
+        regarding: nodes[0]!,
+        nodeReferenceByName: true,
+        type: 'Normal',
+        reason: 'NodeReady',
+        message: `Node ${worker1} status is now: NodeReady`,
+        reporter: kubelet(worker1),
+      });
+    },
+    'node: sim-worker-1 is back (NodeReady)',
+  );
 
   // --- Event TTL: the API server deletes an expired Event. --------------------------------------
-  at(18500, () => {
-    if (firstPulling) recorder.expire(firstPulling);
-  }, 'event-ttl: the API server deletes an expired Event (a DELETED notification: nothing new to write)');
+  at(
+    18500,
+    () => {
+      if (firstPulling) recorder.expire(firstPulling);
+    },
+    'event-ttl: the API server deletes an expired Event (a DELETED notification: nothing new to write)',
+  );
   at(19000, () => {}, 'scenario complete');
 
   return steps;

@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { resourceForKind } from './api-resources.js';
-import { readObject, type ObjectRef } from './cluster-objects.js';
-import { microsTimestamp, secondsTimestamp, type ApiObject, type ObjectStore } from './object-store.js';
+import { type ObjectRef, readObject } from './cluster-objects.js';
+import { type ApiObject, microsTimestamp, type ObjectStore, secondsTimestamp } from './object-store.js';
 
 /**
  * How the reporter writes its Events, which decides their shape:

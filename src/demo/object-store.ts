@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { alreadyExists, ApiStatusError, conflict, notFound, tooOldResourceVersion } from './api-status.js';
-import { groupVersionOf, storageKeyOf, type ApiResource } from './api-resources.js';
+import { type ApiResource, groupVersionOf, storageKeyOf } from './api-resources.js';
+import { ApiStatusError, alreadyExists, conflict, notFound, tooOldResourceVersion } from './api-status.js';
 
 export interface ObjectMeta {
   name: string;

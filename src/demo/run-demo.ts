@@ -20,7 +20,9 @@ async function loadSimulatedCluster(): Promise<typeof import('./simulated-cluste
     return await import('./simulated-cluster.js');
   } catch (err) {
     if ((err as { code?: string }).code !== 'ERR_MODULE_NOT_FOUND') throw err;
-    throw new DemoMissingError(`the demo is not installed with this command (${(err as Error).message.split('\n')[0]}); the image holds the exporter only: run the demo from the npm package or a clone (npm run demo)`);
+    throw new DemoMissingError(
+      `the demo is not installed with this command (${(err as Error).message.split('\n')[0]}); the image holds the exporter only: run the demo from the npm package or a clone (npm run demo)`,
+    );
   }
 }
 
@@ -32,7 +34,7 @@ export async function runDemo(options: { speed: number }): Promise<number> {
   const { startSimulatedCluster } = await loadSimulatedCluster();
   say('kube-eventline demo: no real cluster is used. A small simulated Kubernetes API server plays a scenario');
   say('(a rollout, a crash loop, an OOM kill, an unschedulable pod, a node going NotReady, a full conntrack table).');
-  say('Event lines follow on stdout; this narration and the exporter\'s own log are on stderr.');
+  say("Event lines follow on stdout; this narration and the exporter's own log are on stderr.");
   const cluster = await startSimulatedCluster({ speed: options.speed, log: say });
   const log = createDiagnostics('warn');
   const kubeConfig = new KubeConfig();
@@ -43,7 +45,10 @@ export async function runDemo(options: { speed: number }): Promise<number> {
   // Give the watch a moment to deliver the last notifications before counting.
   const expected = cluster.stats().occurrences;
   const deadline = Date.now() + 5000;
-  while (Date.now() < deadline && writtenOccurrences(await running.metrics.registry.getSingleMetricAsString(`${config.metricsNamePrefix}occurrences_written_total`)) < expected) {
+  while (
+    Date.now() < deadline &&
+    writtenOccurrences(await running.metrics.registry.getSingleMetricAsString(`${config.metricsNamePrefix}occurrences_written_total`)) < expected
+  ) {
     await new Promise((r) => setTimeout(r, 100));
   }
   const written = writtenOccurrences(await running.metrics.registry.getSingleMetricAsString(`${config.metricsNamePrefix}occurrences_written_total`));

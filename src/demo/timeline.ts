@@ -37,10 +37,13 @@ function sleepUntil(due: number, signal: AbortSignal): Promise<boolean> {
       clearTimeout(timer);
       resolve(false);
     };
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve(true);
-    }, Math.max(0, due - Date.now()));
+    const timer = setTimeout(
+      () => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(true);
+      },
+      Math.max(0, due - Date.now()),
+    );
     signal.addEventListener('abort', onAbort, { once: true });
   });
 }

@@ -104,7 +104,13 @@ export class Enricher {
   }
 
   /** The object, that it is gone, or undefined when it cannot be told now (error, throttled). */
-  private async lookup(apiVersion: string, kind: string, namespace: string | undefined, name: string, uid: string | undefined): Promise<Found | Gone | undefined> {
+  private async lookup(
+    apiVersion: string,
+    kind: string,
+    namespace: string | undefined,
+    name: string,
+    uid: string | undefined,
+  ): Promise<Found | Gone | undefined> {
     const key = `${apiVersion}/${kind}/${namespace ?? ''}/${name}`;
     const objectUid = uid !== undefined && OBJECT_UID_SHAPE.test(uid) ? uid : undefined;
     // An older object of this name, found replaced by a newer one: gone, without asking again.
@@ -143,7 +149,14 @@ export class Enricher {
     return entry;
   }
 
-  private async fetchAndCache(key: string, apiVersion: string, kind: string, namespace: string | undefined, name: string, objectUid: string | undefined): Promise<CacheEntry> {
+  private async fetchAndCache(
+    key: string,
+    apiVersion: string,
+    kind: string,
+    namespace: string | undefined,
+    name: string,
+    objectUid: string | undefined,
+  ): Promise<CacheEntry> {
     const entry = await this.fetch(apiVersion, kind, namespace, name, objectUid);
     if (entry.state === 'failed') {
       // A failure says nothing about an object already found: keep that answer for the Events about it.

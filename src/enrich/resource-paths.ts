@@ -89,7 +89,9 @@ export class ResourcePaths {
         .then(
           (list) => {
             // Subresources (pods/log, deployments/scale) share their parent's kind: skip them.
-            const kinds: KindsOfApiVersion = new Map((list.resources ?? []).filter((r) => !r.name.includes('/')).map((r) => [r.kind, { plural: r.name, namespaced: r.namespaced }]));
+            const kinds: KindsOfApiVersion = new Map(
+              (list.resources ?? []).filter((r) => !r.name.includes('/')).map((r) => [r.kind, { plural: r.name, namespaced: r.namespaced }]),
+            );
             this.discovered.set(apiVersion, kinds);
             this.lastAnswers.set(apiVersion, kinds);
             return kinds;

@@ -14,13 +14,7 @@ export function occurrenceCount(event: RawEvent): number {
 
 /** The raw timestamp of the newest occurrence, in the order of precedence the API offers. */
 export function occurrenceTimestamp(event: RawEvent): string | undefined {
-  return (
-    event.series?.lastObservedTime ??
-    event.lastTimestamp ??
-    event.eventTime ??
-    event.metadata.creationTimestamp ??
-    undefined
-  ) || undefined;
+  return (event.series?.lastObservedTime ?? event.lastTimestamp ?? event.eventTime ?? event.metadata.creationTimestamp ?? undefined) || undefined;
 }
 
 /** Milliseconds since the epoch of the newest occurrence; NaN when the Event carries no usable time. */

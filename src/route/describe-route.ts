@@ -43,21 +43,23 @@ export function describeRoute(config: Config): string {
       // never the endpoint or headers: they may hold tokens
       const body = receiver.preset ? `preset ${receiver.preset}` : receiver.layout ? 'KEE layout' : 'the event line';
       const collapse = receiver.collapseSeconds > 0 ? `repeats collapsed over ${receiver.collapseSeconds}s` : 'no collapsing';
-      lines.push(`  ${receiver.name}: webhook, ${body}, queue ${receiver.queueSize}, ${receiver.rateLimit.perMinute}/min (burst ${receiver.rateLimit.burst}), ${collapse}`);
+      lines.push(
+        `  ${receiver.name}: webhook, ${body}, queue ${receiver.queueSize}, ${receiver.rateLimit.perMinute}/min (burst ${receiver.rateLimit.burst}), ${collapse}`,
+      );
       continue;
     }
     const deDot = receiver.deDot ? ', deDot' : '';
     if (receiver.type === 'file') {
-      lines.push(
-        `  ${receiver.name}: file ${receiver.path} (rotate at ${receiver.maxBytes} bytes, keep ${receiver.maxFiles} rotated${deDot})`,
-      );
+      lines.push(`  ${receiver.name}: file ${receiver.path} (rotate at ${receiver.maxBytes} bytes, keep ${receiver.maxFiles} rotated${deDot})`);
     } else {
       lines.push(`  ${receiver.name}: stdout${deDot ? ' (deDot)' : ''}`);
     }
   }
   lines.push('levels (first matching rule wins, then built-in reasons, then Warning → warning, else normal):');
   if (config.levels.length === 0) lines.push('  (no overrides)');
-  config.levels.forEach((rule, index) => lines.push(`  levels[${index}]: ${describeConditions(rule)} → ${rule.level}`));
+  config.levels.forEach((rule, index) => {
+    lines.push(`  levels[${index}]: ${describeConditions(rule)} → ${rule.level}`);
+  });
   lines.push('route (patterns are unanchored regular expressions):');
   describeRouteNode(config.route, '  ', lines);
   return lines.join('\n');

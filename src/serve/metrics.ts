@@ -1,4 +1,4 @@
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { DropReason } from '../sinks/webhook/delivery-queue.js';
 import type { WebhookMetrics } from '../sinks/webhook/webhook-sink.js';
 
@@ -178,18 +178,61 @@ export class ExporterMetrics implements WebhookMetrics {
 
   constructor(prefix = 'kube_eventline_', withProcessMetrics = true) {
     const r = [this.registry];
-    this.eventsReceived = new Counter({ name: `${prefix}events_received_total`, help: 'Watch and list notifications received, by type (ADDED, MODIFIED, DELETED, LISTED).', labelNames: ['type'], registers: r, collect: this.fromTallies('received') });
-    this.linesWritten = new Counter({ name: `${prefix}lines_written_total`, help: 'Event lines written, by level and receiver.', labelNames: ['level', 'receiver'], registers: r, collect: this.fromTallies('lines') });
-    this.occurrencesWritten = new Counter({ name: `${prefix}occurrences_written_total`, help: 'Event occurrences written (sum of delta), by level and receiver.', labelNames: ['level', 'receiver'], registers: r, collect: this.fromTallies('occurrences') });
-    this.eventsDropped = new Counter({ name: `${prefix}events_dropped_total`, help: 'Event notifications that wrote no line, by why: unchanged (count did not grow), too_old (older than maxEventAgeSeconds at first start), no_route (no receiver matched), count_decreased, invalid (no metadata or metadata.uid).', labelNames: ['why'], registers: r, collect: this.fromTallies('dropped') });
-    this.watchRestarts = new Counter({ name: `${prefix}watch_restarts_total`, help: 'Watches restarted, by reason: closed, expired (410 Gone), error, line_too_long (a watch line past 16 Mi characters: dropped, then a relist).', labelNames: ['reason'], registers: r });
-    this.relists = new Counter({ name: `${prefix}relists_total`, help: 'Full lists after the first one (after 410 Gone or a watch line too long).', registers: r });
-    this.lastEventTimeGauge = new Gauge({ name: `${prefix}last_event_timestamp_seconds`, help: 'Occurrence time of the newest line written, in seconds since the epoch; a time more than a minute in the future counts as the time it was written.', registers: r, collect: () => {
-      if (this.lastEventTime) this.lastEventTimeGauge.set(Date.parse(this.lastEventTime) / 1000);
-    } });
-    this.trackedEvents = new Gauge({ name: `${prefix}tracked_events`, help: 'Events whose written occurrence count is remembered.', registers: r, collect: () => {
-      if (this.trackerCounts) this.trackedEvents.set(this.trackerCounts().tracked);
-    } });
+    this.eventsReceived = new Counter({
+      name: `${prefix}events_received_total`,
+      help: 'Watch and list notifications received, by type (ADDED, MODIFIED, DELETED, LISTED).',
+      labelNames: ['type'],
+      registers: r,
+      collect: this.fromTallies('received'),
+    });
+    this.linesWritten = new Counter({
+      name: `${prefix}lines_written_total`,
+      help: 'Event lines written, by level and receiver.',
+      labelNames: ['level', 'receiver'],
+      registers: r,
+      collect: this.fromTallies('lines'),
+    });
+    this.occurrencesWritten = new Counter({
+      name: `${prefix}occurrences_written_total`,
+      help: 'Event occurrences written (sum of delta), by level and receiver.',
+      labelNames: ['level', 'receiver'],
+      registers: r,
+      collect: this.fromTallies('occurrences'),
+    });
+    this.eventsDropped = new Counter({
+      name: `${prefix}events_dropped_total`,
+      help: 'Event notifications that wrote no line, by why: unchanged (count did not grow), too_old (older than maxEventAgeSeconds at first start), no_route (no receiver matched), count_decreased, invalid (no metadata or metadata.uid).',
+      labelNames: ['why'],
+      registers: r,
+      collect: this.fromTallies('dropped'),
+    });
+    this.watchRestarts = new Counter({
+      name: `${prefix}watch_restarts_total`,
+      help: 'Watches restarted, by reason: closed, expired (410 Gone), error, line_too_long (a watch line past 16 Mi characters: dropped, then a relist).',
+      labelNames: ['reason'],
+      registers: r,
+    });
+    this.relists = new Counter({
+      name: `${prefix}relists_total`,
+      help: 'Full lists after the first one (after 410 Gone or a watch line too long).',
+      registers: r,
+    });
+    this.lastEventTimeGauge = new Gauge({
+      name: `${prefix}last_event_timestamp_seconds`,
+      help: 'Occurrence time of the newest line written, in seconds since the epoch; a time more than a minute in the future counts as the time it was written.',
+      registers: r,
+      collect: () => {
+        if (this.lastEventTime) this.lastEventTimeGauge.set(Date.parse(this.lastEventTime) / 1000);
+      },
+    });
+    this.trackedEvents = new Gauge({
+      name: `${prefix}tracked_events`,
+      help: 'Events whose written occurrence count is remembered.',
+      registers: r,
+      collect: () => {
+        if (this.trackerCounts) this.trackedEvents.set(this.trackerCounts().tracked);
+      },
+    });
     this.trackerEvictions = new Counter({
       name: `${prefix}tracker_evictions_total`,
       help: 'Events forgotten before their deletion was seen, by reason: size (tracking.maxEvents was reached: if one of them changes again, it is written with its whole count) or age (not seen for tracking.ttlSeconds).',
@@ -203,18 +246,25 @@ export class ExporterMetrics implements WebhookMetrics {
         this.trackerEvictions.inc({ reason: 'age' }, age);
       },
     });
-    this.enrichmentLookups = new Counter({ name: `${prefix}enrichment_lookups_total`, help: 'Involved-object lookups, by result: hit, miss, not_found, error, throttled.', labelNames: ['result'], registers: r });
+    this.enrichmentLookups = new Counter({
+      name: `${prefix}enrichment_lookups_total`,
+      help: 'Involved-object lookups, by result: hit, miss, not_found, error, throttled.',
+      labelNames: ['result'],
+      registers: r,
+    });
     this.sinkErrors = new Counter({ name: `${prefix}sink_errors_total`, help: 'Write errors by receiver.', labelNames: ['receiver'], registers: r });
     this.ruleMatches = new Counter({
       name: `${prefix}route_rule_matches_total`,
-      help: 'Lines each route rule matched, by the rule\'s config path and kind (drop or match).',
+      help: "Lines each route rule matched, by the rule's config path and kind (drop or match).",
       labelNames: ['rule', 'kind'],
       registers: r,
       collect: () => {
         if (!this.routeRules) return;
         this.ruleMatches.reset();
         const { rules, hits } = this.routeRules;
-        rules.forEach((rule, i) => this.ruleMatches.inc({ rule: rule.path, kind: rule.kind }, hits[i] ?? 0));
+        rules.forEach((rule, i) => {
+          this.ruleMatches.inc({ rule: rule.path, kind: rule.kind }, hits[i] ?? 0);
+        });
       },
     });
     this.checkpointEntriesLeftOut = new Gauge({
@@ -222,11 +272,38 @@ export class ExporterMetrics implements WebhookMetrics {
       help: 'Tracked Events the last saved checkpoint left out to fit its ConfigMap (1 MiB). While above 0, a restart treats them as at a first start: those whose last occurrence is within maxEventAgeSeconds are written again with their whole count, older ones are skipped.',
       registers: r,
     });
-    this.webhookMessagesSent = new Counter({ name: `${prefix}webhook_messages_sent_total`, help: 'Webhook requests the endpoint accepted (2xx), by receiver.', labelNames: ['receiver'], registers: r });
-    this.webhookRetries = new Counter({ name: `${prefix}webhook_retries_total`, help: 'Webhook requests retried (5xx, 429, timeout, connection error), by receiver.', labelNames: ['receiver'], registers: r });
-    this.webhookDroppedTotal = new Counter({ name: `${prefix}webhook_dropped_total`, help: 'Webhook notices not delivered, by receiver and why: queue_full (the bounded queue was full), rejected (a 4xx other than 429, not retried), failed (retries exhausted), stopped (left at the stop timeout). Loki still has their lines.', labelNames: ['receiver', 'why'], registers: r, collect: this.fromTallies('webhook_dropped') });
-    this.webhookCollapsedTotal = new Counter({ name: `${prefix}webhook_collapsed_occurrences_total`, help: 'Occurrences a webhook held back as repeats of the same reason and object within its collapse window (sent as one summary at the window end), by receiver.', labelNames: ['receiver'], registers: r, collect: this.fromTallies('webhook_collapsed') });
-    this.webhookQueued = new Gauge({ name: `${prefix}webhook_queue_length`, help: 'Webhook notices waiting or in flight, by receiver.', labelNames: ['receiver'], registers: r });
+    this.webhookMessagesSent = new Counter({
+      name: `${prefix}webhook_messages_sent_total`,
+      help: 'Webhook requests the endpoint accepted (2xx), by receiver.',
+      labelNames: ['receiver'],
+      registers: r,
+    });
+    this.webhookRetries = new Counter({
+      name: `${prefix}webhook_retries_total`,
+      help: 'Webhook requests retried (5xx, 429, timeout, connection error), by receiver.',
+      labelNames: ['receiver'],
+      registers: r,
+    });
+    this.webhookDroppedTotal = new Counter({
+      name: `${prefix}webhook_dropped_total`,
+      help: 'Webhook notices not delivered, by receiver and why: queue_full (the bounded queue was full), rejected (a 4xx other than 429, not retried), failed (retries exhausted), stopped (left at the stop timeout). Loki still has their lines.',
+      labelNames: ['receiver', 'why'],
+      registers: r,
+      collect: this.fromTallies('webhook_dropped'),
+    });
+    this.webhookCollapsedTotal = new Counter({
+      name: `${prefix}webhook_collapsed_occurrences_total`,
+      help: 'Occurrences a webhook held back as repeats of the same reason and object within its collapse window (sent as one summary at the window end), by receiver.',
+      labelNames: ['receiver'],
+      registers: r,
+      collect: this.fromTallies('webhook_collapsed'),
+    });
+    this.webhookQueued = new Gauge({
+      name: `${prefix}webhook_queue_length`,
+      help: 'Webhook notices waiting or in flight, by receiver.',
+      labelNames: ['receiver'],
+      registers: r,
+    });
     this.receiverWaiting = new Gauge({
       name: `${prefix}receiver_waiting`,
       help: "1 while the receiver's destination is past its high-water mark and writes wait for it to drain (a slow or stalled reader), else 0.",

@@ -3,9 +3,9 @@ import { closeSync, existsSync, fstatSync, mkdirSync, openSync, renameSync, rmSy
 import { dirname } from 'node:path';
 import pino from 'pino';
 import type { EventLine } from '../line/event-line.js';
+import { deDotLine } from './de-dot.js';
 import { BATCHING, BUFFER_CONTENT, LineLogger } from './line-logger.js';
 import type { Sink } from './sink.js';
-import { deDotLine } from './de-dot.js';
 
 export interface FileSinkOptions {
   path: string;

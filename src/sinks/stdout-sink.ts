@@ -1,8 +1,8 @@
 import pino from 'pino';
 import type { EventLine } from '../line/event-line.js';
+import { deDotLine } from './de-dot.js';
 import { BATCHING, BUFFER_CONTENT, LineLogger } from './line-logger.js';
 import type { Sink } from './sink.js';
-import { deDotLine } from './de-dot.js';
 
 export interface StdoutSinkOptions {
   deDot?: boolean;

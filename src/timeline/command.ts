@@ -5,11 +5,11 @@ import { InputTally } from './input-tally.js';
 import { lokiQuery } from './loki-query.js';
 import { LokiError, lokiAuthorization, printableUrl, readLinesLoki } from './loki-source.js';
 import type { TimelineLine } from './occurrence.js';
-import { InputFileError, readLinesFile } from './read-file.js';
 import { OutputError, PictureOutput } from './picture-output.js';
+import { InputFileError, readLinesFile } from './read-file.js';
 import { writeHtml } from './render-html.js';
 import { writeSvg } from './render-svg.js';
-import { describeSubject, selects, type Selection, type Subject } from './select.js';
+import { describeSubject, type Selection, type Subject, selects } from './select.js';
 
 export const TIMELINE_USAGE = `kube-eventline timeline: one object's Event history as an SVG or a self-contained HTML page.
 
@@ -131,7 +131,9 @@ async function timeline(argv: string[], env: NodeJS.ProcessEnv, now: number): Pr
   if (warning) process.stderr.write(`kube-eventline timeline: warning: ${warning}\n`);
   if (selected.length === 0) {
     const when = range ? ` between ${new Date(range.fromMs).toISOString()} and ${new Date(range.toMs).toISOString()}` : '';
-    throw new EmptySelectionError(`nothing to draw: none of the ${tally.read} lines read from ${source} is about ${describeSubject(selection)}${filtersOf(selection)}${when}`);
+    throw new EmptySelectionError(
+      `nothing to draw: none of the ${tally.read} lines read from ${source} is about ${describeSubject(selection)}${filtersOf(selection)}${when}`,
+    );
   }
 
   const grouping = groupLines(selected, stepMs);
@@ -151,7 +153,10 @@ async function timeline(argv: string[], env: NodeJS.ProcessEnv, now: number): Pr
   } finally {
     output.close();
   }
-  if (toFile) process.stderr.write(`kube-eventline timeline: wrote ${values.out} (${grouping.groups.length} groups, ${selected.reduce((a, l) => a + l.delta, 0)} occurrences)\n`);
+  if (toFile)
+    process.stderr.write(
+      `kube-eventline timeline: wrote ${values.out} (${grouping.groups.length} groups, ${selected.reduce((a, l) => a + l.delta, 0)} occurrences)\n`,
+    );
   return 0;
 }
 
@@ -176,7 +181,10 @@ function nonEmpty(flag: string, value: string): string {
 }
 
 function listOf(flag: string, value: string): string[] {
-  const items = value.split(',').map((s) => s.trim()).filter(Boolean);
+  const items = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (items.length === 0) throw new TimelineUsageError(`${flag} needs at least one value`);
   return items;
 }
@@ -204,7 +212,8 @@ function timeOf(flag: string, value: string): number {
 
 /** The time range asked for; Loki always needs one (default: the last 6 hours), a file does not. */
 function rangeOf(values: { since?: string; from?: string; to?: string }, now: number, needed: boolean): { fromMs: number; toMs: number } | undefined {
-  if (values.since !== undefined && (values.from !== undefined || values.to !== undefined)) throw new TimelineUsageError('give --since or --from/--to, not both');
+  if (values.since !== undefined && (values.from !== undefined || values.to !== undefined))
+    throw new TimelineUsageError('give --since or --from/--to, not both');
   if (values.since !== undefined) return { fromMs: now - durationOf('--since', values.since), toMs: now };
   if (values.from === undefined && values.to === undefined) return needed ? { fromMs: now - 6 * 3_600_000, toMs: now } : undefined;
   const fromMs = values.from === undefined ? (needed ? now - 6 * 3_600_000 : -8.64e15) : timeOf('--from', values.from);

@@ -1,4 +1,4 @@
-import { levelRank, type Level } from '../grade/levels.js';
+import { type Level, levelRank } from '../grade/levels.js';
 import type { TimelineLine } from './occurrence.js';
 
 /** Lines of one kind within a group: same level, reason, object and message. */
@@ -67,7 +67,17 @@ export function groupLines(lines: TimelineLine[], requestedStepMs: number, maxGr
       entry.lines++;
       entry.lastMs = line.timeMs;
     } else {
-      const fresh: GroupEntry = { level: line.level, reason: line.reason, kind: line.kind, name: line.name, message: line.message, delta: line.delta, lines: 1, firstMs: line.timeMs, lastMs: line.timeMs };
+      const fresh: GroupEntry = {
+        level: line.level,
+        reason: line.reason,
+        kind: line.kind,
+        name: line.name,
+        message: line.message,
+        delta: line.delta,
+        lines: 1,
+        firstMs: line.timeMs,
+        lastMs: line.timeMs,
+      };
       byKey.set(key, fresh);
       group.entries.push(fresh);
     }
@@ -117,7 +127,12 @@ export function reasonCounts(group: Group): Array<[string, number]> {
 
 /** "1s", "5m", "2h", "1d": a step as written on the command line and in the picture. */
 export function formatStep(ms: number): string {
-  const units: Array<[number, string]> = [[86_400_000, 'd'], [3_600_000, 'h'], [60_000, 'm'], [1000, 's']];
+  const units: Array<[number, string]> = [
+    [86_400_000, 'd'],
+    [3_600_000, 'h'],
+    [60_000, 'm'],
+    [1000, 's'],
+  ];
   for (const [size, unit] of units) if (ms % size === 0) return `${ms / size}${unit}`;
   return `${ms}ms`;
 }

@@ -1,4 +1,4 @@
-import { reasonCounts, type Group } from './group.js';
+import { type Group, reasonCounts } from './group.js';
 
 /** Monospace text, so that a label's width is known without a font engine. */
 export const FONT_SIZE = 11;
@@ -100,14 +100,14 @@ export function layoutGroups(groups: Group[], stepMs: number, timeLabel: (group:
 /** Two lines: time, reasons with counts and the footnote number; then the message or a count. */
 function labelOf(group: Group, number: number, time: string): [string, string] {
   const reasons = reasonCounts(group);
-  const shown = reasons.slice(0, 2).map(([reason, n]) => `${reason} ×${n}`).join(', ');
+  const shown = reasons
+    .slice(0, 2)
+    .map(([reason, n]) => `${reason} ×${n}`)
+    .join(', ');
   const more = reasons.length > 2 ? ` +${reasons.length - 2} more` : '';
   const ref = ` [${number}]`;
   const first = `${clip(`${time} ${shown}${more}`, LABEL_CHARS - ref.length)}${ref}`;
-  const second =
-    group.entries.length === 1
-      ? group.entries[0]!.message
-      : `${group.delta} occurrences, ${group.entries.length} distinct events`;
+  const second = group.entries.length === 1 ? group.entries[0]!.message : `${group.delta} occurrences, ${group.entries.length} distinct events`;
   return [first, clip(second)];
 }
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { parseTimelineLine, StringPool, type TimelineLine } from './occurrence.js';
 import type { InputTally } from './input-tally.js';
+import { parseTimelineLine, StringPool, type TimelineLine } from './occurrence.js';
 
 /** Loki could not be reached, or answered an error. The message names the URL, never a credential. */
 export class LokiError extends Error {}
@@ -16,10 +16,7 @@ export interface LokiAccess {
  * The Authorization header from the environment or a file: a bearer token
  * (LOKI_BEARER_TOKEN, --bearer-token-file) or `user:password` (LOKI_BASIC_AUTH, --basic-auth-file).
  */
-export function lokiAuthorization(
-  env: NodeJS.ProcessEnv,
-  files: { bearerTokenFile?: string; basicAuthFile?: string },
-): string | undefined {
+export function lokiAuthorization(env: NodeJS.ProcessEnv, files: { bearerTokenFile?: string; basicAuthFile?: string }): string | undefined {
   const read = (path: string, what: string) => {
     try {
       return readFileSync(path, 'utf8').trim();

@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { parseTimelineLine, StringPool, type TimelineLine } from './occurrence.js';
 import type { InputTally } from './input-tally.js';
+import { parseTimelineLine, StringPool, type TimelineLine } from './occurrence.js';
 
 /** Thrown when the file cannot be opened or read; the message names it. */
 export class InputFileError extends Error {}

@@ -1,8 +1,8 @@
 import { formatStep, type Grouping } from './group.js';
 import { LEVEL_COLOURS } from './level-colours.js';
-import { pictureTitle, writeSvg, type PictureHeading } from './render-svg.js';
-import { xmlText } from './xml-text.js';
+import { type PictureHeading, pictureTitle, writeSvg } from './render-svg.js';
 import { isoMilli, isoSecond } from './time-format.js';
+import { xmlText } from './xml-text.js';
 
 /**
  * The same picture in one self-contained page: the SVG inline, a small script that zooms (wheel)
@@ -41,7 +41,9 @@ body { display: flex; flex-direction: column; }
   emit(`</div>
 <section id="details"><p id="hint">Scroll to zoom, drag to pan, click a group for its details.</p></section>
 <script type="application/json" id="timeline-groups">[`);
-  grouping.groups.forEach((g, i) => emit(`${i ? ',' : ''}${jsonForScript(groupDetails(g, i + 1, grouping.stepMs))}`));
+  grouping.groups.forEach((g, i) => {
+    emit(`${i ? ',' : ''}${jsonForScript(groupDetails(g, i + 1, grouping.stepMs))}`);
+  });
   emit(`]</script>
 <script type="application/json" id="timeline-colours">${jsonForScript(LEVEL_COLOURS)}</script>
 <script>
@@ -72,7 +74,11 @@ function groupDetails(g: Grouping['groups'][number], number: number, stepMs: num
 }
 
 /** JSON inside a <script> element: no "<" may close it early, whatever the messages say. */
-const jsonForScript = (value: unknown) => JSON.stringify(value).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+const jsonForScript = (value: unknown) =>
+  JSON.stringify(value)
+    .replace(/</g, '\\u003c')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
 
 // Plain browser JavaScript; every text from the data goes in through textContent, never as markup.
 const PAGE_SCRIPT = `(function () {
@@ -154,4 +160,3 @@ const PAGE_SCRIPT = `(function () {
     if (target) show(Number(target.getAttribute('data-group')));
   });
 })();`;
-

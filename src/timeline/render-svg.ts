@@ -1,6 +1,6 @@
 import { LEVELS, type Level } from '../grade/levels.js';
 import { formatStep, type Grouping } from './group.js';
-import { CHAR_WIDTH, FONT_SIZE, layoutGroups, type Layout } from './layout.js';
+import { CHAR_WIDTH, FONT_SIZE, type Layout, layoutGroups } from './layout.js';
 import { LEVEL_COLOURS } from './level-colours.js';
 import { formatDuration, groupTime, isoMilli, isoSecond } from './time-format.js';
 import { xmlText } from './xml-text.js';
@@ -43,7 +43,8 @@ export function writeSvg(heading: PictureHeading, grouping: Grouping, emit: (chu
   const footTop = belowEnd + 24;
   const height = Math.ceil(footTop + 20 + footnoteCount * 14 + MARGIN);
   const title = pictureTitle(heading);
-  const coarsened = grouping.stepMs !== grouping.requestedStepMs ? ` (coarsened from ${formatStep(grouping.requestedStepMs)} to keep the picture readable)` : '';
+  const coarsened =
+    grouping.stepMs !== grouping.requestedStepMs ? ` (coarsened from ${formatStep(grouping.requestedStepMs)} to keep the picture readable)` : '';
   const subtitle = `${total} occurrences in ${heading.lines} lines, ${groups.length} groups per ${formatStep(stepMs)}${coarsened}${layout.quiet.length ? '; quiet gaps compressed (≈)' : ''}`;
   const textWidth = Math.max(title.length, subtitle.length, footnoteChars) * CHAR_WIDTH;
   const width = Math.ceil(Math.max(layout.width + 2 * MARGIN + 20, textWidth + 2 * MARGIN, 600));
@@ -64,16 +65,22 @@ export function writeSvg(heading: PictureHeading, grouping: Grouping, emit: (chu
     const labelY = labelTop(p.side, p.lane, axisY, layout.laneHeight);
     const leaderTo = p.side === 'above' ? labelY + layout.laneHeight - 10 : labelY;
     const from = p.side === 'above' ? axisY - p.radius : axisY + p.radius;
-    out.push(`<line class="leader" data-group="${p.number}" x1="${fmt(p.x)}" y1="${fmt(from)}" x2="${fmt(p.x)}" y2="${fmt(leaderTo)}" stroke="#bdbdbd" stroke-width="1"/>`);
+    out.push(
+      `<line class="leader" data-group="${p.number}" x1="${fmt(p.x)}" y1="${fmt(from)}" x2="${fmt(p.x)}" y2="${fmt(leaderTo)}" stroke="#bdbdbd" stroke-width="1"/>`,
+    );
   }
   for (const p of layout.groups) {
     const g = p.group;
     const colour = LEVEL_COLOURS[g.level];
     const labelY = labelTop(p.side, p.lane, axisY, layout.laneHeight);
-    out.push(`<g class="group" id="group-${p.number}" data-group="${p.number}" data-level="${g.level}" data-delta="${g.delta}" data-start="${new Date(g.startMs).toISOString()}">`);
+    out.push(
+      `<g class="group" id="group-${p.number}" data-group="${p.number}" data-level="${g.level}" data-delta="${g.delta}" data-start="${new Date(g.startMs).toISOString()}">`,
+    );
     out.push(`<title>${xmlText(tooltip(p.number, g, stepMs))}</title>`);
     out.push(`<circle cx="${fmt(p.x)}" cy="${axisY}" r="${fmt(p.radius)}" fill="${colour}" stroke="#ffffff" stroke-width="1.5"/>`);
-    out.push(`<rect x="${fmt(p.x - 4)}" y="${fmt(labelY)}" width="${fmt(p.labelWidth)}" height="${layout.laneHeight - 10}" rx="3" fill="#ffffff" stroke="${colour}" stroke-width="1"/>`);
+    out.push(
+      `<rect x="${fmt(p.x - 4)}" y="${fmt(labelY)}" width="${fmt(p.labelWidth)}" height="${layout.laneHeight - 10}" rx="3" fill="#ffffff" stroke="${colour}" stroke-width="1"/>`,
+    );
     out.push(`<rect x="${fmt(p.x - 4)}" y="${fmt(labelY)}" width="4" height="${layout.laneHeight - 10}" fill="${colour}"/>`);
     out.push(`<text x="${fmt(p.x + 4)}" y="${fmt(labelY + layout.lineHeight - 2)}" fill="#212121">${xmlText(p.label[0])}</text>`);
     out.push(`<text x="${fmt(p.x + 4)}" y="${fmt(labelY + 2 * layout.lineHeight - 2)}" fill="#616161">${xmlText(p.label[1])}</text>`);
@@ -84,7 +91,11 @@ export function writeSvg(heading: PictureHeading, grouping: Grouping, emit: (chu
   out.push(`<text x="0" y="0" font-weight="bold" fill="#212121">Every occurrence, by group (the [n] of the labels)</text>`);
   let i = 0;
   for (const f of footnoteLines(grouping)) {
-    const attrs = f.entry ? ` class="entry" data-group="${f.group}" data-level="${f.entry.level}" data-delta="${f.entry.delta}"` : f.group ? ` class="group-note" data-group="${f.group}"` : '';
+    const attrs = f.entry
+      ? ` class="entry" data-group="${f.group}" data-level="${f.entry.level}" data-delta="${f.entry.delta}"`
+      : f.group
+        ? ` class="group-note" data-group="${f.group}"`
+        : '';
     const fill = f.entry ? LEVEL_COLOURS[f.entry.level] : f.group ? '#212121' : '#616161';
     out.push(`<text${attrs} x="${fmt(f.indent * CHAR_WIDTH)}" y="${20 + i++ * 14}" fill="${fill}" xml:space="preserve">${xmlText(f.text)}</text>`);
   }
@@ -124,7 +135,9 @@ function axis(layout: Layout, y: number): string {
   for (const q of layout.quiet) {
     parts.push(`<line x1="${fmt(from)}" y1="${y}" x2="${fmt(q.x - 8)}" y2="${y}" stroke="#616161" stroke-width="2"/>`);
     parts.push(`<path class="quiet" d="M${fmt(q.x - 11)} ${y + 6} l6 -12 M${fmt(q.x + 5)} ${y + 6} l6 -12" stroke="#616161" stroke-width="1.5" fill="none"/>`);
-    parts.push(`<text class="quiet" x="${fmt(q.x)}" y="${y + 18}" font-size="9" text-anchor="middle" fill="#757575">≈ ${xmlText(formatDuration(q.durationMs))} quiet</text>`);
+    parts.push(
+      `<text class="quiet" x="${fmt(q.x)}" y="${y + 18}" font-size="9" text-anchor="middle" fill="#757575">≈ ${xmlText(formatDuration(q.durationMs))} quiet</text>`,
+    );
     from = q.x + 8;
   }
   parts.push(`<line x1="${fmt(from)}" y1="${y}" x2="${fmt(right)}" y2="${y}" stroke="#616161" stroke-width="2"/>`);
@@ -143,7 +156,11 @@ interface FootnoteLine {
 function* footnoteLines(grouping: Grouping): Generator<FootnoteLine> {
   for (const [i, g] of grouping.groups.entries()) {
     const number = i + 1;
-    yield { text: `[${number}] ${isoSecond(g.startMs)} UTC +${formatStep(grouping.stepMs)}: ${g.delta} occurrences, highest level ${g.level}`, indent: 0, group: number };
+    yield {
+      text: `[${number}] ${isoSecond(g.startMs)} UTC +${formatStep(grouping.stepMs)}: ${g.delta} occurrences, highest level ${g.level}`,
+      indent: 0,
+      group: number,
+    };
     for (const e of g.entries) {
       const when = e.firstMs === e.lastMs ? isoMilli(e.firstMs).slice(11) : `${isoMilli(e.firstMs).slice(11)}–${isoMilli(e.lastMs).slice(11)}`;
       yield { text: `×${e.delta} ${e.level} ${e.reason} ${e.kind}/${e.name} at ${when}`, indent: 4, group: number, entry: { level: e.level, delta: e.delta } };

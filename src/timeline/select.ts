@@ -2,10 +2,7 @@ import type { Level } from '../grade/levels.js';
 import type { TimelineLine } from './occurrence.js';
 
 /** Whose history: one pod, any object by kind and name, or a workload and everything it owned. */
-export type Subject =
-  | { by: 'pod'; name: string }
-  | { by: 'object'; kind: string; name: string }
-  | { by: 'workload'; kind: string; name: string };
+export type Subject = { by: 'pod'; name: string } | { by: 'object'; kind: string; name: string } | { by: 'workload'; kind: string; name: string };
 
 export interface Selection {
   subject: Subject;

@@ -12,11 +12,7 @@ export interface TrackerOptions {
  */
 export const DEFAULT_TRACKER_OPTIONS: TrackerOptions = { ttlMs: 2 * 3600_000, maxEntries: 500_000 };
 
-export type Observation =
-  | { kind: 'new'; delta: number }
-  | { kind: 'grew'; delta: number }
-  | { kind: 'unchanged' }
-  | { kind: 'shrank' };
+export type Observation = { kind: 'new'; delta: number } | { kind: 'grew'; delta: number } | { kind: 'unchanged' } | { kind: 'shrank' };
 
 /** `marks` value of a free slot; a taken slot holds the list epoch it was last seen in (1–MAX_EPOCH). */
 const EMPTY = 0;
@@ -227,7 +223,7 @@ export class OccurrenceTracker {
 
   /** Where the probe for a key starts: the mixed hash scaled onto the table (any size, no modulo). */
   private home(hi: number, lo: number): number {
-    return Math.floor(((lo ^ Math.imul(hi, 0x9e3779b1)) >>> 0) * this.capacity / 4294967296);
+    return Math.floor((((lo ^ Math.imul(hi, 0x9e3779b1)) >>> 0) * this.capacity) / 4294967296);
   }
 
   private next(slot: number): number {

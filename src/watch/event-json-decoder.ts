@@ -1,6 +1,6 @@
+import { getManyValues, isMany, none } from 'stream-chain/defs.js';
 import { Assembler } from 'stream-json/core/assembler.js';
 import { jsonParser } from 'stream-json/core/parser.js';
-import { getManyValues, isMany, none } from 'stream-chain/defs.js';
 import { cutUtf8, recordCutMessage } from '../line/message.js';
 
 type Token = { name: string; value?: unknown };

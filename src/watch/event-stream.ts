@@ -100,9 +100,7 @@ async function readListPage(res: IncomingMessage, readBytes: number, what: strin
   }
 }
 
-export type WatchMessage =
-  | { type: WatchType; object: RawEvent }
-  | { type: 'BOOKMARK'; resourceVersion: string };
+export type WatchMessage = { type: WatchType; object: RawEvent } | { type: 'BOOKMARK'; resourceVersion: string };
 
 /** The server ended the watch with an ERROR object: 410 means the resourceVersion is too old. */
 export class WatchExpiredError extends KubeApiError {
@@ -147,7 +145,7 @@ export async function* watchEvents(
   readBytes: number,
   signal?: AbortSignal,
 ): AsyncGenerator<WatchMessage[]> {
-  let res;
+  let res: Awaited<ReturnType<KubeHttp['open']>>;
   try {
     res = await api.open(
       eventsPath(namespace),

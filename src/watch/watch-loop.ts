@@ -1,6 +1,6 @@
 import type { RawEvent } from '../line/event-line.js';
+import { listEventPages, WatchExpiredError, WatchLineTooLongError, type WatchType, watchEvents } from './event-stream.js';
 import { KubeApiError, type KubeHttp } from './kube-http.js';
-import { listEventPages, watchEvents, WatchExpiredError, WatchLineTooLongError, type WatchType } from './event-stream.js';
 
 export type WatchRestartReason = 'expired' | 'closed' | 'error' | 'line_too_long';
 

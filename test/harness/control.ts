@@ -36,9 +36,7 @@ const ROUTES = {
 
 export type ControlRoute = keyof typeof ROUTES;
 
-export async function startControlServer(
-  ops: ControlOperations,
-): Promise<{ info: ControlInfo; close(): Promise<void> }> {
+export async function startControlServer(ops: ControlOperations): Promise<{ info: ControlInfo; close(): Promise<void> }> {
   const token = randomBytes(16).toString('hex');
   const reply = (res: ServerResponse, status: number, body: unknown) => {
     res.writeHead(status, { 'content-type': 'application/json' });

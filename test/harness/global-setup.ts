@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { CACHE_ROOT } from './build.js';
 import { startControlServer } from './control.js';
-import { pruneRunDirs, startKube, type RunningKube } from './kube.js';
-import { startLoki, type RunningLoki } from './loki.js';
+import { pruneRunDirs, type RunningKube, startKube } from './kube.js';
+import { type RunningLoki, startLoki } from './loki.js';
 import './provided.js';
 import { tailFile } from './server-process.js';
 
@@ -25,10 +25,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
 
   const startedAt = Date.now();
   // Both builds and starts at once: on a warm cache each is mostly waiting.
-  const [kubeResult, lokiResult] = await Promise.allSettled([
-    startKube({ workDir: join(runDir, 'kube') }),
-    startLoki({ workDir: join(runDir, 'loki') }),
-  ]);
+  const [kubeResult, lokiResult] = await Promise.allSettled([startKube({ workDir: join(runDir, 'kube') }), startLoki({ workDir: join(runDir, 'loki') })]);
   const failures = [kubeResult, lokiResult].filter((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failures.length > 0) {
     if (kubeResult.status === 'fulfilled') await kubeResult.value.stop();

@@ -4,7 +4,7 @@ import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { inject } from 'vitest';
 import { callControl } from './control.js';
 import { writeKubeconfig } from './kubeconfig.js';
-import { lokiClient, type LokiClient } from './loki.js';
+import { type LokiClient, lokiClient } from './loki.js';
 import type { HarnessInfo } from './provided.js';
 import './provided.js';
 

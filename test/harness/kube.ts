@@ -4,9 +4,9 @@ import { request } from 'node:https';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { buildGoBinary } from './build.js';
-import { startCutProxy, type CutProxy } from './cut-proxy.js';
+import { type CutProxy, startCutProxy } from './cut-proxy.js';
 import { writeKubeconfig } from './kubeconfig.js';
-import { freePort, startServerProcess, waitUntilReady, type ServerProcess } from './server-process.js';
+import { freePort, type ServerProcess, startServerProcess, waitUntilReady } from './server-process.js';
 
 const run = promisify(execFile);
 
@@ -61,10 +61,7 @@ export async function buildKubeHarness(): Promise<{ binary: string; kubectl: str
 }
 
 /** GET over TLS with the admin client cert; resolves to the status and body. */
-function adminGet(
-  url: string,
-  tls: { ca: Buffer; cert: Buffer; key: Buffer },
-): Promise<{ status: number; body: string }> {
+function adminGet(url: string, tls: { ca: Buffer; cert: Buffer; key: Buffer }): Promise<{ status: number; body: string }> {
   return new Promise((resolveGet, reject) => {
     const req = request(url, { ...tls, method: 'GET', timeout: 5_000 }, (res) => {
       let body = '';
@@ -277,7 +274,9 @@ export async function startKube(opts: { workDir: string }): Promise<RunningKube>
  */
 export function pruneRunDirs(root: string, keep: number): void {
   if (!existsSync(root)) return;
-  const runs = readdirSync(root).filter((e) => e.startsWith('run-')).sort();
+  const runs = readdirSync(root)
+    .filter((e) => e.startsWith('run-'))
+    .sort();
   for (const old of runs.slice(0, Math.max(0, runs.length - keep))) {
     const pid = Number(/-(\d+)$/.exec(old)?.[1]);
     if (Number.isInteger(pid) && isAlive(pid)) continue;

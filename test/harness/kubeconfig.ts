@@ -2,9 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { stringify as stringifyYaml } from 'yaml';
 
 /** Credentials for a kubeconfig: a client certificate or a bearer token. */
-export type KubeCredentials =
-  | { clientCertFile: string; clientKeyFile: string }
-  | { token: string };
+export type KubeCredentials = { clientCertFile: string; clientKeyFile: string } | { token: string };
 
 const base64 = (file: string) => readFileSync(file).toString('base64');
 

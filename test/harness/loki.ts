@@ -1,5 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { buildGoBinary } from './build.js';
@@ -41,10 +41,7 @@ export interface LokiClient {
   loadRules(fileName: string, yaml: string): Promise<void>;
   removeRules(fileName: string): Promise<void>;
   alerts(): Promise<LokiAlert[]>;
-  waitForAlert(
-    alertname: string,
-    opts?: { timeoutMs?: number; state?: 'firing' | 'pending' },
-  ): Promise<LokiAlert>;
+  waitForAlert(alertname: string, opts?: { timeoutMs?: number; state?: 'firing' | 'pending' }): Promise<LokiAlert>;
 }
 
 export interface RunningLoki {
@@ -65,12 +62,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * The test Loki's configuration. Everything below "why" is a deviation from
  * Loki's defaults that the tests depend on.
  */
-export function lokiConfig(opts: {
-  dataDir: string;
-  rulesDir: string;
-  httpPort: number;
-  grpcPort: number;
-}): Record<string, unknown> {
+export function lokiConfig(opts: { dataDir: string; rulesDir: string; httpPort: number; grpcPort: number }): Record<string, unknown> {
   const { dataDir, rulesDir, httpPort, grpcPort } = opts;
   return {
     auth_enabled: false,
@@ -154,8 +146,7 @@ export function lokiConfig(opts: {
   };
 }
 
-const isPlainObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Deep merge of YAML-like objects; `extra` wins, lists are replaced whole. */
 function mergeConfig(base: Record<string, unknown>, extra: Record<string, unknown>): Record<string, unknown> {
@@ -172,9 +163,7 @@ async function waitUntilReady(url: string, child: ChildProcess, logFile: string)
   let last = '';
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(
-        `Loki exited (${child.exitCode ?? child.signalCode}) before it was ready; log ${logFile}:\n${tailFile(logFile)}`,
-      );
+      throw new Error(`Loki exited (${child.exitCode ?? child.signalCode}) before it was ready; log ${logFile}:\n${tailFile(logFile)}`);
     }
     try {
       const res = await fetch(`${url}/ready`);
@@ -185,9 +174,7 @@ async function waitUntilReady(url: string, child: ChildProcess, logFile: string)
     }
     await sleep(POLL_MS);
   }
-  throw new Error(
-    `Loki at ${url} not ready after ${READY_TIMEOUT_MS} ms (last /ready: ${last}); log ${logFile}:\n${tailFile(logFile)}`,
-  );
+  throw new Error(`Loki at ${url} not ready after ${READY_TIMEOUT_MS} ms (last /ready: ${last}); log ${logFile}:\n${tailFile(logFile)}`);
 }
 
 async function stopProcess(child: ChildProcess): Promise<void> {
@@ -234,9 +221,7 @@ export async function startLoki(opts: {
     stdio: ['ignore', logFd, logFd],
   });
   closeSync(logFd);
-  const spawnError = new Promise<never>((_, reject) =>
-    child.once('error', (err) => reject(new Error(`cannot start Loki binary ${binary}: ${err.message}`))),
-  );
+  const spawnError = new Promise<never>((_, reject) => child.once('error', (err) => reject(new Error(`cannot start Loki binary ${binary}: ${err.message}`))));
   // Only the race below cares; a late 'error' must not become an unhandled rejection.
   spawnError.catch(() => undefined);
 
@@ -322,9 +307,7 @@ export function lokiClient(info: LokiInfo): LokiClient {
       const body = {
         streams: streams.map((s) => ({
           stream: s.labels,
-          values: s.entries.map((e) =>
-            e.metadata ? [nanos(e.time), e.line, e.metadata] : [nanos(e.time), e.line],
-          ),
+          values: s.entries.map((e) => (e.metadata ? [nanos(e.time), e.line, e.metadata] : [nanos(e.time), e.line])),
         })),
       };
       await expectOk(
@@ -357,10 +340,7 @@ export function lokiClient(info: LokiInfo): LokiClient {
     async labelValues(label, opts) {
       const params = new URLSearchParams({ start: nanos(opts.start), end: nanos(opts.end) });
       if (opts.query) params.set('query', opts.query);
-      const data = await getJson<string[] | undefined>(
-        `${url}/loki/api/v1/label/${encodeURIComponent(label)}/values?${params}`,
-        `label values of ${label}`,
-      );
+      const data = await getJson<string[] | undefined>(`${url}/loki/api/v1/label/${encodeURIComponent(label)}/values?${params}`, `label values of ${label}`);
       return data ?? [];
     },
 

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { buildGoBinary } from './build.js';
-import { startServerProcess, tailFile, waitUntilReady, type ServerProcess } from './server-process.js';
+import { type ServerProcess, startServerProcess, tailFile, waitUntilReady } from './server-process.js';
 
 const NPD_MODULE_DIR = resolve(import.meta.dirname, 'npd');
 const NPD_PACKAGE = 'k8s.io/node-problem-detector/cmd/nodeproblemdetector';
@@ -33,13 +33,7 @@ export interface RunningNpd {
  * config it refuses, a flag it does not know) or a monitor fails to start, rejects with NPD's
  * own message.
  */
-export async function startNpd(opts: {
-  name: string;
-  binary: string;
-  args: string[];
-  env: NodeJS.ProcessEnv;
-  logFile: string;
-}): Promise<RunningNpd> {
+export async function startNpd(opts: { name: string; binary: string; args: string[]; env: NodeJS.ProcessEnv; logFile: string }): Promise<RunningNpd> {
   const child = startServerProcess({ name: opts.name, binary: opts.binary, args: opts.args, logFile: opts.logFile, env: opts.env });
   const log = () => {
     try {
@@ -54,7 +48,9 @@ export async function startNpd(opts: {
   } catch (err) {
     await child.stop(2_000);
     // NPD refuses a config or a flag with a klog fatal line ("F0102 15:04:05.000000 …"): put it first.
-    const fatal = log().split('\n').filter((l) => /^F\d{4} /.test(l) || /^(?:Error|panic|unknown (?:shorthand )?flag|invalid argument)\b/.test(l));
+    const fatal = log()
+      .split('\n')
+      .filter((l) => /^F\d{4} /.test(l) || /^(?:Error|panic|unknown (?:shorthand )?flag|invalid argument)\b/.test(l));
     throw new Error(`${fatal.length > 0 ? `${opts.name}: ${fatal.join('\n')}\n` : ''}${(err as Error).message}`);
   }
   const failed = MONITOR_FAILED.exec(log());

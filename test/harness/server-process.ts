@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 
@@ -45,13 +45,7 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   }
 }
 
-export function startServerProcess(opts: {
-  name: string;
-  binary: string;
-  args: string[];
-  logFile: string;
-  env?: NodeJS.ProcessEnv;
-}): ServerProcess {
+export function startServerProcess(opts: { name: string; binary: string; args: string[]; logFile: string; env?: NodeJS.ProcessEnv }): ServerProcess {
   installExitHook();
   const logFd = openSync(opts.logFile, 'a');
   let child: ChildProcess;
@@ -114,7 +108,10 @@ export function startServerProcess(opts: {
 export function tailFile(path: string, lines = 40): string {
   try {
     const text = readFileSync(path, 'utf8');
-    return text.split('\n').slice(-lines - 1).join('\n');
+    return text
+      .split('\n')
+      .slice(-lines - 1)
+      .join('\n');
   } catch (err) {
     return `(no log at ${path}: ${(err as Error).message})`;
   }
@@ -124,20 +121,13 @@ export function tailFile(path: string, lines = 40): string {
  * Polls `probe` until it returns true. Fails early, with the server's last log lines,
  * if the server exits; fails after `timeoutMs` with the probe's last error.
  */
-export async function waitUntilReady(
-  server: ServerProcess,
-  what: string,
-  probe: () => Promise<boolean>,
-  timeoutMs: number,
-): Promise<void> {
+export async function waitUntilReady(server: ServerProcess, what: string, probe: () => Promise<boolean>, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastError = 'not ready';
   while (Date.now() < deadline) {
     if (server.hasExited()) {
       const { code, signal } = await server.exited;
-      throw new Error(
-        `${server.name} exited (code ${code}, signal ${signal}) before ${what}; last lines of ${server.logFile}:\n${tailFile(server.logFile)}`,
-      );
+      throw new Error(`${server.name} exited (code ${code}, signal ${signal}) before ${what}; last lines of ${server.logFile}:\n${tailFile(server.logFile)}`);
     }
     try {
       if (await probe()) return;
@@ -146,9 +136,7 @@ export async function waitUntilReady(
     }
     await new Promise((r) => setTimeout(r, 200));
   }
-  throw new Error(
-    `${server.name}: ${what} not reached after ${timeoutMs} ms (${lastError}); last lines of ${server.logFile}:\n${tailFile(server.logFile)}`,
-  );
+  throw new Error(`${server.name}: ${what} not reached after ${timeoutMs} ms (${lastError}); last lines of ${server.logFile}:\n${tailFile(server.logFile)}`);
 }
 
 /** A TCP port free on 127.0.0.1 right now (the OS picks it). */

@@ -42,7 +42,8 @@ beforeAll(async () => {
   const bundle = readFileSync(writeBundleConfig(dir, metricsPort), 'utf8');
   const withoutLeader = bundle.replace(/^(leaderElection:\n {2}enabled: )true$/m, '$1false');
   if (withoutLeader === bundle) throw new Error('deploy/exporter/config.yaml: no "leaderElection: enabled: true" to turn off');
-  if (!new RegExp(`^ {2}intervalSeconds: ${INTERVAL_SECONDS}$`, 'm').test(bundle)) throw new Error(`deploy/exporter/config.yaml: checkpoint.intervalSeconds is no longer ${INTERVAL_SECONDS}`);
+  if (!new RegExp(`^ {2}intervalSeconds: ${INTERVAL_SECONDS}$`, 'm').test(bundle))
+    throw new Error(`deploy/exporter/config.yaml: checkpoint.intervalSeconds is no longer ${INTERVAL_SECONDS}`);
   configFile = join(dir, 'config.yaml');
   writeFileSync(configFile, withoutLeader);
   await clearExporterState(writer.api);
@@ -121,7 +122,8 @@ describe('the crash bound', () => {
 
     const mine = processes.map((p) => p.lines.filter((l) => l.metadata.namespace === ns && l.reason !== 'TestSentinel'));
     const finalCounts = new Map<string, number>();
-    for (const e of events) finalCounts.set(e.metadata.uid!, (await writer.api.getJson<RawEvent>(`/api/v1/namespaces/${ns}/events/${e.metadata.name}`)).count ?? 1);
+    for (const e of events)
+      finalCounts.set(e.metadata.uid!, (await writer.api.getJson<RawEvent>(`/api/v1/namespaces/${ns}/events/${e.metadata.name}`)).count ?? 1);
     const written = new Map<string, number>();
     for (const line of mine.flat()) written.set(line.metadata.uid!, (written.get(line.metadata.uid!) ?? 0) + line.delta);
     const lost = [...finalCounts].filter(([uid, count]) => (written.get(uid) ?? 0) < count);

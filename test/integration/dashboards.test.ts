@@ -7,21 +7,20 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { evaluateMixin, REPO_ROOT } from '../../jsonnet/render.mjs';
-import { harness, type Harness } from '../harness/index.js';
-import { HOSTILE, linesOf, makeCorpus, pushAndAwaitCorpus, rng, rows, type Corpus, type EventSpec, type Row } from '../support/corpus.js';
+import { type Harness, harness } from '../harness/index.js';
+import { type Corpus, type EventSpec, HOSTILE, linesOf, makeCorpus, pushAndAwaitCorpus, type Row, rng, rows } from '../support/corpus.js';
 import {
   ALL,
   allPanels,
+  type Dashboard,
   grafanaRequest,
   grafanaTime,
   interpolateVariables,
-  type Dashboard,
   type LokiRequest,
-  type Selection,
   type VariableDefinition,
 } from '../support/corpus-logql.js';
 import { compare, isPullFailure, PANEL_SPECS, type Vars } from '../support/corpus-oracle.js';
-import { scaleCorpus, type ScaleCorpus } from '../support/corpus-scale.js';
+import { type ScaleCorpus, scaleCorpus } from '../support/corpus-scale.js';
 
 const HOURS = 26;
 const DAY = 86_400_000;
@@ -33,9 +32,7 @@ let corpus: Corpus;
 let rs: Row[];
 let end: number;
 
-const committed = Object.fromEntries(
-  FILES.map((f) => [f, JSON.parse(readFileSync(join(REPO_ROOT, 'dashboards', f), 'utf8')) as Dashboard]),
-);
+const committed = Object.fromEntries(FILES.map((f) => [f, JSON.parse(readFileSync(join(REPO_ROOT, 'dashboards', f), 'utf8')) as Dashboard]));
 
 /** A panel target or an annotation, as Grafana runs it. */
 interface Runnable {
@@ -50,7 +47,13 @@ function runnables(d: Dashboard): Runnable[] {
   const out: Runnable[] = [];
   for (const p of allPanels(d)) {
     for (const t of (p.targets ?? []) as Array<{ expr: string; queryType?: string; step?: string; maxLines?: number }>) {
-      out.push({ title: p.title, expr: t.expr, instant: t.queryType === 'instant', ...(t.step ? { step: t.step } : {}), ...(t.maxLines ? { maxLines: t.maxLines } : {}) });
+      out.push({
+        title: p.title,
+        expr: t.expr,
+        instant: t.queryType === 'instant',
+        ...(t.step ? { step: t.step } : {}),
+        ...(t.maxLines ? { maxLines: t.maxLines } : {}),
+      });
     }
   }
   // Grafana runs a Loki annotation as a range log query over the dashboard's time range.
@@ -115,7 +118,14 @@ interface Outcome {
 }
 
 /** Runs every query of a dashboard as Grafana would and compares each with the oracle. */
-async function runDashboard(file: string, d: Dashboard, selection: Vars, rowsOf: Row[], view: View = {}, only?: (title: string) => boolean): Promise<Outcome[]> {
+async function runDashboard(
+  file: string,
+  d: Dashboard,
+  selection: Vars,
+  rowsOf: Row[],
+  view: View = {},
+  only?: (title: string) => boolean,
+): Promise<Outcome[]> {
   const range = rangeOf(d as Dashboard & { time: { from: string; to: string } }, view);
   const out: Outcome[] = [];
   for (const q of runnables(d).filter((x) => !only || only(x.title))) {
@@ -125,7 +135,7 @@ async function runDashboard(file: string, d: Dashboard, selection: Vars, rowsOf:
       continue;
     }
     const req = grafanaRequest(q, range, definitions(d), selection);
-    let result;
+    let result: Awaited<ReturnType<typeof send>>;
     try {
       result = await send(req);
     } catch (err) {
@@ -179,7 +189,20 @@ beforeAll(async () => {
 
 /** The small corpus seen over its 26 hours with every variable at All (text boxes empty). */
 function allOf(extra: Vars = {}): Vars {
-  return { datasource: 'loki', cluster: corpus.cluster, namespace: ALL, level: ALL, kind: ALL, reason: '', search: '', node: '', workload: '', name: '', pod: '', ...extra };
+  return {
+    datasource: 'loki',
+    cluster: corpus.cluster,
+    namespace: ALL,
+    level: ALL,
+    kind: ALL,
+    reason: '',
+    search: '',
+    node: '',
+    workload: '',
+    name: '',
+    pod: '',
+    ...extra,
+  };
 }
 const corpusView: View = { from: `now-${HOURS}h`, to: 'now' };
 
@@ -196,7 +219,11 @@ describe.each(FILES)('%s against Loki', (file) => {
   const d = committed[file]!;
 
   it('has an oracle for every panel and annotation query', () => {
-    expect(runnables(d).map((q) => q.title).filter((t) => !PANEL_SPECS[file]![t])).toEqual([]);
+    expect(
+      runnables(d)
+        .map((q) => q.title)
+        .filter((t) => !PANEL_SPECS[file]![t]),
+    ).toEqual([]);
   });
 
   it('every panel query returns the numbers computed from the corpus (variables at All, one object where one is needed)', async () => {
@@ -205,7 +232,8 @@ describe.each(FILES)('%s against Loki', (file) => {
     if (file === 'object-history.json') Object.assign(sel, { namespace: corpus.forty.namespace, kind: 'Pod', name: corpus.forty.name });
     if (file === 'pod-lifecycle.json') Object.assign(sel, { namespace: corpus.forty.namespace, pod: corpus.forty.name });
     // Namespace-first dashboards have no All: select every namespace of the corpus.
-    if (file === 'daily-failures.json' || file === 'rollouts-images.json') sel.namespace = [...new Set(corpus.lines.map((l) => l.namespace))].filter((n) => n !== '_cluster');
+    if (file === 'daily-failures.json' || file === 'rollouts-images.json')
+      sel.namespace = [...new Set(corpus.lines.map((l) => l.namespace))].filter((n) => n !== '_cluster');
     expect(nsOfForty).toHaveLength(1);
     expect(problemsOf(file, await runDashboard(file, d, sel, rs, corpusView))).toEqual([]);
   });
@@ -219,8 +247,14 @@ describe('dashboards with narrowed variables', () => {
 
   it('node problems and daily failures honour node and workload', async () => {
     const problems = [
-      ...problemsOf('node-problems.json', await runDashboard('node-problems.json', committed['node-problems.json']!, allOf({ node: 'node-2' }), rs, corpusView)),
-      ...problemsOf('daily-failures.json', await runDashboard('daily-failures.json', committed['daily-failures.json']!, allOf({ namespace: ['shop'], workload: 'api' }), rs, corpusView)),
+      ...problemsOf(
+        'node-problems.json',
+        await runDashboard('node-problems.json', committed['node-problems.json']!, allOf({ node: 'node-2' }), rs, corpusView),
+      ),
+      ...problemsOf(
+        'daily-failures.json',
+        await runDashboard('daily-failures.json', committed['daily-failures.json']!, allOf({ namespace: ['shop'], workload: 'api' }), rs, corpusView),
+      ),
     ];
     expect(problems).toEqual([]);
   });
@@ -231,7 +265,9 @@ describe('dashboards with narrowed variables', () => {
     const sel = allOf({ namespace: corpus.forty.namespace, kind: 'Pod', name: corpus.forty.name, reason: corpus.forty.reason, search: 'liveness' });
     const req = grafanaRequest(q, rangeOf(d as never, corpusView), definitions(d), sel);
     const r = await send(req);
-    expect(r.result.map((s: { metric: Record<string, string>; value: [number, string] }) => [s.metric.reason, Number(s.value[1])])).toEqual([[corpus.forty.reason, 40]]);
+    expect(r.result.map((s: { metric: Record<string, string>; value: [number, string] }) => [s.metric.reason, Number(s.value[1])])).toEqual([
+      [corpus.forty.reason, 40],
+    ]);
   });
 });
 
@@ -244,7 +280,10 @@ describe('variable queries', () => {
       expect(vars.map((v) => v.name)).toEqual(['cluster', 'namespace']);
       const clusters = await h.loki.labelValues(vars[0]!.query.label, { ...range, query: interpolateVariables(vars[0]!.query.stream, definitions(d), {}) });
       expect(clusters).toContain(corpus.cluster);
-      const namespaces = await h.loki.labelValues(vars[1]!.query.label, { ...range, query: interpolateVariables(vars[1]!.query.stream, definitions(d), { cluster: corpus.cluster }) });
+      const namespaces = await h.loki.labelValues(vars[1]!.query.label, {
+        ...range,
+        query: interpolateVariables(vars[1]!.query.stream, definitions(d), { cluster: corpus.cluster }),
+      });
       expect(namespaces.sort()).toEqual([...new Set(corpus.lines.map((l) => l.namespace))].sort());
     }
   });
@@ -277,20 +316,14 @@ describe('object history and pod lifecycle with no object chosen', () => {
 
 // Item 4 of issue 13: a `"` in the search box broke every panel.
 describe('text boxes take any text literally', () => {
-  const searches = [
-    '"host":"node-3"',
-    '`app.yaml`',
-    '\\d+.*(x)',
-    '{y}',
-    '}',
-    "isn't 100% + $1",
-    'ERROR IN `APP',
-    '\\"quoted\\"',
-    'no such "thing` \\ here}',
-  ];
+  const searches = ['"host":"node-3"', '`app.yaml`', '\\d+.*(x)', '{y}', '}', "isn't 100% + $1", 'ERROR IN `APP', '\\"quoted\\"', 'no such "thing` \\ here}'];
 
   it('the corpus holds each searched text (or, for the last, none), so that the checks are not vacuous', () => {
-    for (const s of searches.slice(0, -1)) expect(rs.some((r) => r.raw.toLowerCase().includes(s.toLowerCase())), s).toBe(true);
+    for (const s of searches.slice(0, -1))
+      expect(
+        rs.some((r) => r.raw.toLowerCase().includes(s.toLowerCase())),
+        s,
+      ).toBe(true);
     expect(rs.some((r) => r.raw.includes('no such'))).toBe(false);
   });
 
@@ -306,16 +339,33 @@ describe('text boxes take any text literally', () => {
   it('the reason, name, pod, node and workload boxes compare their text literally too', async () => {
     const problems: string[] = [];
     // An application's Event whose reason holds a quote, a backtick, a backslash and a brace.
-    problems.push(...problemsOf('events-overview.json', await runDashboard('events-overview.json', committed['events-overview.json']!, allOf({ reason: HOSTILE.reason }), rs, corpusView)));
+    problems.push(
+      ...problemsOf(
+        'events-overview.json',
+        await runDashboard('events-overview.json', committed['events-overview.json']!, allOf({ reason: HOSTILE.reason }), rs, corpusView),
+      ),
+    );
     const hostileName = 'api"`\\}';
-    const oh = await runDashboard('object-history.json', committed['object-history.json']!, allOf({ namespace: 'shop', kind: 'Pod', name: hostileName }), rs, corpusView);
+    const oh = await runDashboard(
+      'object-history.json',
+      committed['object-history.json']!,
+      allOf({ namespace: 'shop', kind: 'Pod', name: hostileName }),
+      rs,
+      corpusView,
+    );
     problems.push(...problemsOf('object-history.json', oh).filter((p) => !p.includes('vacuous')));
     expect(oh.every((o) => o.problems.every((p) => p.includes('vacuous')))).toBe(true);
     const pl = await runDashboard('pod-lifecycle.json', committed['pod-lifecycle.json']!, allOf({ namespace: 'shop', pod: hostileName }), rs, corpusView);
     problems.push(...problemsOf('pod-lifecycle.json', pl).filter((p) => !p.includes('vacuous')));
     const np = await runDashboard('node-problems.json', committed['node-problems.json']!, allOf({ node: 'node-1"}' }), rs, corpusView);
     problems.push(...problemsOf('node-problems.json', np).filter((p) => !p.includes('vacuous')));
-    const df = await runDashboard('daily-failures.json', committed['daily-failures.json']!, allOf({ namespace: ['shop'], workload: "api'\\`" }), rs, corpusView);
+    const df = await runDashboard(
+      'daily-failures.json',
+      committed['daily-failures.json']!,
+      allOf({ namespace: ['shop'], workload: "api'\\`" }),
+      rs,
+      corpusView,
+    );
     problems.push(...problemsOf('daily-failures.json', df).filter((p) => !p.includes('vacuous')));
     expect(problems).toEqual([]);
   });
@@ -359,8 +409,16 @@ describe('daily failures in the dashboard time zone', () => {
     function failure(t: number, workload: string): EventSpec {
       const at = t - (t % 1000) + 1 + Math.floor(r() * 998);
       return {
-        kind: 'Pod', namespace: 'daily', name: `${workload}-7d9c5b-x2x4q`, workload: { kind: 'Deployment', name: workload }, reason: 'BackOff', type: 'Warning',
-        component: 'kubelet', host: 'node-1', message: 'Back-off restarting failed container', observations: [[at], [at + 1_000, at + 2_000].slice(0, 1 + Math.floor(r() * 2))],
+        kind: 'Pod',
+        namespace: 'daily',
+        name: `${workload}-7d9c5b-x2x4q`,
+        workload: { kind: 'Deployment', name: workload },
+        reason: 'BackOff',
+        type: 'Warning',
+        component: 'kubelet',
+        host: 'node-1',
+        message: 'Back-off restarting failed container',
+        observations: [[at], [at + 1_000, at + 2_000].slice(0, 1 + Math.floor(r() * 2))],
       };
     }
     const eventLines = specs.flatMap((s) => linesOf(s, cluster, r));
@@ -372,7 +430,7 @@ describe('daily failures in the dashboard time zone', () => {
     ['Asia/Kolkata', '+05:30', 330],
     ['America/Phoenix', '-07:00', -420],
     ['utc', '+00:00', 0],
-  ])('in %s (UTC%s) each bar sits inside the day it counts and holds that day\'s occurrences', async (timezone, offset, minutes) => {
+  ])("in %s (UTC%s) each bar sits inside the day it counts and holds that day's occurrences", async (timezone, offset, minutes) => {
     const mixin = await evaluateMixin({ config: { dashboardTimezone: timezone, dashboardUtcOffset: offset } });
     const d = mixin.dashboards['daily-failures.json'] as Dashboard & { timezone: string; time: { from: string; to: string } };
     expect(d.timezone).toBe(timezone);
@@ -405,7 +463,10 @@ describe('daily failures in the dashboard time zone', () => {
       }
       expect(want.size, `${q.title}: the corpus has failures on each day`).toBeGreaterThanOrEqual(7);
       for (const k of new Set([...want.keys(), ...got.keys()])) {
-        if (want.get(k) !== got.get(k)) problems.push(`${q.title} day ${new Date(Number(k.split('|')[0]) * DAY).toISOString().slice(0, 10)} ${k.split('|')[1]}: bar ${got.get(k)}, day's occurrences ${want.get(k)}`);
+        if (want.get(k) !== got.get(k))
+          problems.push(
+            `${q.title} day ${new Date(Number(k.split('|')[0]) * DAY).toISOString().slice(0, 10)} ${k.split('|')[1]}: bar ${got.get(k)}, day's occurrences ${want.get(k)}`,
+          );
       }
     }
     expect(problems).toEqual([]);
@@ -413,7 +474,7 @@ describe('daily failures in the dashboard time zone', () => {
 });
 
 // Item 1 of issue 13: the dashboards at a real cluster's size, on Loki's default limits.
-describe('dashboards at a real cluster\'s size (scale corpus, Loki default limits)', () => {
+describe("dashboards at a real cluster's size (scale corpus, Loki default limits)", () => {
   let scale: ScaleCorpus & { pushedMs: number };
   let srs: Row[];
   /** docs/dashboards.md's list of panels that need a raised max_query_series on such a cluster. */
@@ -478,7 +539,12 @@ describe('dashboards at a real cluster\'s size (scale corpus, Loki default limit
     const { problems, limited } = await atScale(async (file, d) => {
       const base = await openingSelection(d, scale.cluster, rangeOf(d as never, { now: scale.end }));
       const one = file === 'object-history.json' || file === 'pod-lifecycle.json' ? 'team-07' : ['team-07'];
-      return { ...base, namespace: one, ...(file === 'object-history.json' ? { kind: 'Pod', name: podOf('team-07') } : {}), ...(file === 'pod-lifecycle.json' ? { pod: podOf('team-07') } : {}) };
+      return {
+        ...base,
+        namespace: one,
+        ...(file === 'object-history.json' ? { kind: 'Pod', name: podOf('team-07') } : {}),
+        ...(file === 'pod-lifecycle.json' ? { pod: podOf('team-07') } : {}),
+      };
     });
     expect(limited).toEqual([]);
     expect(problems).toEqual([]);

@@ -4,7 +4,7 @@
  * addresses and the /loki, /etc/loki paths moved into a temp dir. The rules directory is laid out
  * the way the kubelet mounts a ConfigMap (`..data` symlinks), as in the quickstart pod.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -14,7 +14,7 @@ import { buildGoBinary } from '../harness/build.js';
 import { harness } from '../harness/index.js';
 import { lokiClient } from '../harness/loki.js';
 import { freePort } from '../harness/server-process.js';
-import { REPO, type K8sObject } from '../unit/deploy-checks.js';
+import { type K8sObject, REPO } from '../unit/deploy-checks.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const RULES_FILE = 'kube-eventline-alerts.yaml';
@@ -53,7 +53,13 @@ beforeAll(async () => {
   const httpPort = await freePort();
   let grpcPort = await freePort();
   while (grpcPort === httpPort) grpcPort = await freePort();
-  config.server = { ...config.server, http_listen_address: '127.0.0.1', http_listen_port: httpPort, grpc_listen_address: '127.0.0.1', grpc_listen_port: grpcPort };
+  config.server = {
+    ...config.server,
+    http_listen_address: '127.0.0.1',
+    http_listen_port: httpPort,
+    grpc_listen_address: '127.0.0.1',
+    grpc_listen_port: grpcPort,
+  };
 
   // The ConfigMap volume as the kubelet lays it out, mounted at <rules directory>/fake.
   rulesRoot = config.ruler.storage.local.directory;

@@ -11,18 +11,18 @@ import { promisify } from 'node:util';
 import { CoordinationV1Api, CoreV1Api, KubeConfig, Watch } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { harness, type Harness } from '../harness/index.js';
+import { type Harness, harness } from '../harness/index.js';
 import {
   BUNDLE_HARDENING,
   find,
   hardeningProblems,
   imageProblem,
   images,
+  type K8sObject,
   pinProblem,
   podSpecs,
-  rbacProblems,
   REPO,
-  type K8sObject,
+  rbacProblems,
   type SourcedObject,
 } from '../unit/deploy-checks.js';
 
@@ -100,8 +100,17 @@ describe('kustomize renders the bundle and the quickstart (harness kubectl)', ()
   it('generated ConfigMaps get hashed names and every reference to them is rewritten', async () => {
     const objects = await render('.');
     const configMaps = new Set(objects.filter(({ obj }) => obj.kind === 'ConfigMap').map(({ obj }) => obj.metadata.name as string));
-    for (const base of ['kube-eventline-config', 'kube-eventline-fluent-bit', 'kube-eventline-loki', 'kube-eventline-loki-rules', 'kube-eventline-dashboards']) {
-      expect([...configMaps].some((n) => new RegExp(`^${base}-[a-z0-9]{10}$`).test(n)), base).toBe(true);
+    for (const base of [
+      'kube-eventline-config',
+      'kube-eventline-fluent-bit',
+      'kube-eventline-loki',
+      'kube-eventline-loki-rules',
+      'kube-eventline-dashboards',
+    ]) {
+      expect(
+        [...configMaps].some((n) => new RegExp(`^${base}-[a-z0-9]{10}$`).test(n)),
+        base,
+      ).toBe(true);
     }
     for (const { id, spec } of podSpecs(objects)) {
       for (const volume of spec.volumes ?? []) {
@@ -109,9 +118,14 @@ describe('kustomize renders the bundle and the quickstart (harness kubectl)', ()
       }
     }
     const dashboards = objects.find(({ obj }) => obj.kind === 'ConfigMap' && obj.metadata.name.startsWith('kube-eventline-dashboards-'))!.obj;
-    expect(Object.keys(dashboards.data).sort()).toEqual(
-      ['daily-failures.json', 'events-overview.json', 'node-problems.json', 'object-history.json', 'pod-lifecycle.json', 'rollouts-images.json'],
-    );
+    expect(Object.keys(dashboards.data).sort()).toEqual([
+      'daily-failures.json',
+      'events-overview.json',
+      'node-problems.json',
+      'object-history.json',
+      'pod-lifecycle.json',
+      'rollouts-images.json',
+    ]);
   });
 
   it('the real render passes the same checks: hardening, RBAC, pinned images', async () => {
@@ -152,7 +166,7 @@ async function applyNamespaces(): Promise<void> {
   await kubectl(['apply', '--server-side', '--force-conflicts', '-f', writeObjects('namespaces.yaml', namespaces)], h.kube.adminKubeconfigPath);
 }
 
-describe('Pod Security admission (the API server\'s PodSecurity plugin, server-side dry-run)', () => {
+describe("Pod Security admission (the API server's PodSecurity plugin, server-side dry-run)", () => {
   /** A namespace enforcing `baseline`, to show the node agents need more than that. */
   const baselineNs = `pss-baseline-${process.pid}`;
   let seq = 0;
@@ -256,7 +270,7 @@ describe('Pod Security admission (the API server\'s PodSecurity plugin, server-s
     }
   });
 
-  it('would refuse Fluent Bit and Node Problem Detector in the exporter\'s namespace', async () => {
+  it("would refuse Fluent Bit and Node Problem Detector in the exporter's namespace", async () => {
     for (const name of ['kube-eventline-fluent-bit', 'node-problem-detector']) {
       const result = await admit(await podOf('DaemonSet', name, NS));
       expect(result.admitted, result.output).toBe(false);
@@ -387,7 +401,9 @@ describe("the exporter's ServiceAccount (RBAC applied for real)", () => {
     expect(await status(coordination.createNamespacedLease({ namespace: NS, body }))).toBe(200);
     cleanup.push(() => adminCoordination.deleteNamespacedLease({ name: LEASE, namespace: NS }));
     const lease = await coordination.readNamespacedLease({ name: LEASE, namespace: NS });
-    expect(await status(coordination.replaceNamespacedLease({ name: LEASE, namespace: NS, body: { ...lease, spec: { ...lease.spec, holderIdentity: 'other' } } }))).toBe(200);
+    expect(
+      await status(coordination.replaceNamespacedLease({ name: LEASE, namespace: NS, body: { ...lease, spec: { ...lease.spec, holderIdentity: 'other' } } })),
+    ).toBe(200);
     expect(await status(coordination.readNamespacedLease({ name: 'some-other-lease', namespace: NS }))).toBe(403);
     expect(await status(coordination.listNamespacedLease({ namespace: NS }))).toBe(403);
   });

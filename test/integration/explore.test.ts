@@ -6,10 +6,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../jsonnet/render.mjs';
-import { harness, type Harness } from '../harness/index.js';
-import { aggregate, groupKey, makeCorpus, pushAndAwaitCorpus, rows, type Corpus, type Row } from '../support/corpus.js';
+import { type Harness, harness } from '../harness/index.js';
+import { aggregate, type Corpus, groupKey, makeCorpus, pushAndAwaitCorpus, type Row, rows } from '../support/corpus.js';
 import { backendMacros, logqlBlocks, logqlErrors } from '../support/corpus-logql.js';
-import { scaleCorpus, type ScaleCorpus } from '../support/corpus-scale.js';
+import { type ScaleCorpus, scaleCorpus } from '../support/corpus-scale.js';
 
 const HOURS = 26;
 const DAY = 86_400_000;
@@ -29,10 +29,13 @@ const ORACLES: Array<{ contains: string; by: string[]; topk?: number; expected: 
     contains: 'sum by (reason, level) (sum_over_time({job="kube-eventline", namespace="shop"} | kind="Pod" | name="api-7d9c5b-x2x4q"',
     by: ['reason', 'level'],
     expected: () =>
-      aggregate(rs.filter((r) => l(r, 'namespace') === 'shop' && l(r, 'kind') === 'Pod' && l(r, 'name') === 'api-7d9c5b-x2x4q'), {
-        ...within(1),
-        key: (r) => groupKey(r.labels, ['reason', 'level']),
-      }),
+      aggregate(
+        rs.filter((r) => l(r, 'namespace') === 'shop' && l(r, 'kind') === 'Pod' && l(r, 'name') === 'api-7d9c5b-x2x4q'),
+        {
+          ...within(1),
+          key: (r) => groupKey(r.labels, ['reason', 'level']),
+        },
+      ),
   },
   {
     contains: 'topk(10, sum by (namespace, workload)',
@@ -40,32 +43,44 @@ const ORACLES: Array<{ contains: string; by: string[]; topk?: number; expected: 
     // Every workload's count: any 10 of the largest may come back when counts tie.
     topk: 10,
     expected: () =>
-      aggregate(rs.filter((r) => r.line.message.includes('Back-off restarting failed container') && l(r, 'reason') === 'BackOff'), {
-        ...within(7),
-        key: (r) => groupKey(r.labels, ['namespace', 'workload']),
-      }),
+      aggregate(
+        rs.filter((r) => r.line.message.includes('Back-off restarting failed container') && l(r, 'reason') === 'BackOff'),
+        {
+          ...within(7),
+          key: (r) => groupKey(r.labels, ['namespace', 'workload']),
+        },
+      ),
   },
   {
     contains: 'reason="ConntrackFull"',
     by: ['cluster', 'name'],
     expected: () =>
-      aggregate(rs.filter((r) => l(r, 'namespace') === '_cluster' && l(r, 'kind') === 'Node' && l(r, 'reason') === 'ConntrackFull'), {
-        ...within(7),
-        key: (r) => groupKey(r.labels, ['cluster', 'name']),
-      }),
+      aggregate(
+        rs.filter((r) => l(r, 'namespace') === '_cluster' && l(r, 'kind') === 'Node' && l(r, 'reason') === 'ConntrackFull'),
+        {
+          ...within(7),
+          key: (r) => groupKey(r.labels, ['cluster', 'name']),
+        },
+      ),
   },
   {
     contains: '  and\n',
     by: ['node'],
     expected: () => {
-      const ooms = aggregate(rs.filter((r) => l(r, 'namespace') === '_cluster' && /^(OOMKilling|SystemOOM)$/.test(l(r, 'reason'))), {
-        ...within(1),
-        key: (r) => groupKey(r.labels, ['node']),
-      });
-      const nodes = aggregate(rs.filter((r) => l(r, 'namespace') === 'payments' && l(r, 'kind') === 'Pod' && l(r, 'node') !== ''), {
-        ...within(1),
-        key: (r) => groupKey(r.labels, ['node']),
-      });
+      const ooms = aggregate(
+        rs.filter((r) => l(r, 'namespace') === '_cluster' && /^(OOMKilling|SystemOOM)$/.test(l(r, 'reason'))),
+        {
+          ...within(1),
+          key: (r) => groupKey(r.labels, ['node']),
+        },
+      );
+      const nodes = aggregate(
+        rs.filter((r) => l(r, 'namespace') === 'payments' && l(r, 'kind') === 'Pod' && l(r, 'node') !== ''),
+        {
+          ...within(1),
+          key: (r) => groupKey(r.labels, ['node']),
+        },
+      );
       return new Map([...ooms].filter(([k]) => nodes.has(k)));
     },
   },
@@ -88,12 +103,15 @@ const ORACLES: Array<{ contains: string; by: string[]; topk?: number; expected: 
     contains: 'json count | unwrap count',
     by: ['reason'],
     expected: () =>
-      aggregate(rs.filter((r) => l(r, 'namespace') === 'shop' && l(r, 'kind') === 'Pod' && l(r, 'name') === 'api-7d9c5b-x2x4q'), {
-        ...within(1),
-        key: (r) => groupKey(r.labels, ['reason']),
-        value: (r) => r.line.count,
-        combine: 'max',
-      }),
+      aggregate(
+        rs.filter((r) => l(r, 'namespace') === 'shop' && l(r, 'kind') === 'Pod' && l(r, 'name') === 'api-7d9c5b-x2x4q'),
+        {
+          ...within(1),
+          key: (r) => groupKey(r.labels, ['reason']),
+          value: (r) => r.line.count,
+          combine: 'max',
+        },
+      ),
   },
 ];
 
@@ -127,7 +145,7 @@ describe('docs/explore.md', () => {
     expect(blocks.length).toBeGreaterThanOrEqual(10);
   });
 
-  it('every logql block parses (with Explore\'s step in $__auto)', () => {
+  it("every logql block parses (with Explore's step in $__auto)", () => {
     for (const b of blocks) expect(logqlErrors(explore(b.query, 60_000)), b.query).toEqual([]);
   });
 
@@ -137,7 +155,7 @@ describe('docs/explore.md', () => {
     for (const o of ORACLES) expect(metric.filter((b) => b.query.includes(o.contains)).length, o.contains).toBe(1);
   });
 
-  it.each(blocks.map((b, i) => ({ i, ...b })))('block $i ($heading) runs against Loki with the corpus\' answer', async ({ query }) => {
+  it.each(blocks.map((b, i) => ({ i, ...b })))("block $i ($heading) runs against Loki with the corpus' answer", async ({ query }) => {
     expect(await runBlock(query, corpus.cluster)).toEqual([]);
   });
 
@@ -181,13 +199,17 @@ async function runBlock(query: string, cluster: string): Promise<string[]> {
     const largest = [...want.values()].sort((a, b) => b - a).slice(0, oracle.topk);
     const wrong = [...got].filter(([k, v]) => want.get(k as string) !== v);
     const values = [...got.values()].sort((a, b) => (b as number) - (a as number));
-    return wrong.length === 0 && JSON.stringify(values) === JSON.stringify(largest) ? [] : [`got ${JSON.stringify([...got])}, want the ${oracle.topk} largest of ${JSON.stringify(largest)}: ${q}`];
+    return wrong.length === 0 && JSON.stringify(values) === JSON.stringify(largest)
+      ? []
+      : [`got ${JSON.stringify([...got])}, want the ${oracle.topk} largest of ${JSON.stringify(largest)}: ${q}`];
   }
-  return JSON.stringify([...got].sort()) === JSON.stringify([...want].sort()) ? [] : [`got ${JSON.stringify([...got].sort())}, want ${JSON.stringify([...want].sort())}: ${q}`];
+  return JSON.stringify([...got].sort()) === JSON.stringify([...want].sort())
+    ? []
+    : [`got ${JSON.stringify([...got].sort())}, want ${JSON.stringify([...want].sort())}: ${q}`];
 }
 
 // Item 1 of issue 13: every recipe answers at a real cluster's size on Loki's default limits.
-describe('docs/explore.md at a real cluster\'s size (scale corpus)', () => {
+describe("docs/explore.md at a real cluster's size (scale corpus)", () => {
   let scale: ScaleCorpus & { pushedMs: number };
   let small: { rs: Row[]; end: number } | undefined;
 
@@ -204,7 +226,7 @@ describe('docs/explore.md at a real cluster\'s size (scale corpus)', () => {
     if (small) ({ rs, end } = small);
   });
 
-  it('every block answers, with the corpus\' numbers, without reaching max_query_series', async () => {
+  it("every block answers, with the corpus' numbers, without reaching max_query_series", async () => {
     const problems: string[] = [];
     for (const b of blocks) problems.push(...(await runBlock(b.query, scale.cluster).catch((err: Error) => [`${err.message.slice(0, 200)}: ${b.query}`])));
     expect(problems).toEqual([]);

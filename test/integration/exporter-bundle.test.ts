@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventLine, RawEvent } from '../../src/line/event-line.js';
-import { harness, type Harness } from '../harness/index.js';
+import { type Harness, harness } from '../harness/index.js';
 import { freePort } from '../harness/server-process.js';
 import { applyBundleRbac, clearExporterState, ExporterProcess, writeBundleConfig } from '../support/bundle-exporter.js';
 import { eventually, occurrenceLedger } from '../support/capture-sink.js';
@@ -21,7 +21,8 @@ let configFile: string;
 let metricsPort: number;
 
 /** An exporter on the bundle's config file, its ServiceAccount and the current metrics port. */
-const exporterProcess = () => new ExporterProcess({ configFile, kubeconfig: saKubeconfig, metricsPort, env: { CLUSTER_NAME: 'e2e', POD_NAME: 'kube-eventline-test', POD_NAMESPACE: NS } });
+const exporterProcess = () =>
+  new ExporterProcess({ configFile, kubeconfig: saKubeconfig, metricsPort, env: { CLUSTER_NAME: 'e2e', POD_NAME: 'kube-eventline-test', POD_NAMESPACE: NS } });
 
 beforeAll(async () => {
   h = await harness();
@@ -69,7 +70,9 @@ describe('the exporter as the bundle deploys it', () => {
     expect(first.stderr).toContain('"component":"kube-eventline"');
     // An RBAC refusal reads "…: 403 …is forbidden…"; a port such as 40375 is not one.
     expect(first.stderr).not.toMatch(/forbidden|: 403 /i);
-    const checkpoint = await writer.api.getJson<{ data?: Record<string, string>; binaryData: Record<string, string> }>(`/api/v1/namespaces/${NS}/configmaps/kube-eventline-checkpoint`);
+    const checkpoint = await writer.api.getJson<{ data?: Record<string, string>; binaryData: Record<string, string> }>(
+      `/api/v1/namespaces/${NS}/configmaps/kube-eventline-checkpoint`,
+    );
     expect(Object.keys(checkpoint.binaryData)).toEqual(['checkpoint.gz']);
     expect(checkpoint.data).toBeUndefined();
     const released = await writer.api.getJson<{ spec: { holderIdentity?: string } }>(`/apis/coordination.k8s.io/v1/namespaces/${NS}/leases/kube-eventline`);

@@ -7,8 +7,8 @@ import pino from 'pino';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import type { EventLine, RawEvent } from '../../src/line/event-line.js';
-import { runExporter, type RunningExporter } from '../../src/run.js';
-import { harness, type Harness } from '../harness/index.js';
+import { type RunningExporter, runExporter } from '../../src/run.js';
+import { type Harness, harness } from '../harness/index.js';
 import { CaptureSink, eventually, occurrenceLedger } from '../support/capture-sink.js';
 import { EventWriter } from '../support/kube-events.js';
 import { repoPath } from '../support/real-events.js';
@@ -58,7 +58,8 @@ describe('exporter against the real API server', () => {
     const out = new CaptureSink('stdout');
     await start(`namespaces: [${ns}]\nmaxEventAgeSeconds: 600\nenrichment: {enabled: false}\n`, [out]);
     const created: RawEvent[] = [];
-    for (let i = 0; i < 15; i++) created.push(await writer.create(ns, { reason: i % 3 ? 'Pulled' : 'BackOff', type: i % 3 ? 'Normal' : 'Warning', objectName: `pod-${i}` }));
+    for (let i = 0; i < 15; i++)
+      created.push(await writer.create(ns, { reason: i % 3 ? 'Pulled' : 'BackOff', type: i % 3 ? 'Normal' : 'Warning', objectName: `pod-${i}` }));
     const backoff = created[0]!;
     await writer.bump(backoff, 2);
     await writer.bump(backoff, 4);
@@ -217,7 +218,12 @@ describe('exporter against the real API server', () => {
 
     await eventually('relist after 410 Gone', async () => (await metric(exporter, 'relists_total')) > relistsBefore);
     const lines = await linesBeforeSentinel(writer, ns, out);
-    expect(lines.slice(5).map((l) => [l.metadata.uid, l.count, l.delta]).sort()).toEqual(
+    expect(
+      lines
+        .slice(5)
+        .map((l) => [l.metadata.uid, l.count, l.delta])
+        .sort(),
+    ).toEqual(
       [
         [grows!.metadata.uid, 4, 3],
         [growsToo!.metadata.uid, 4, 3],
@@ -236,7 +242,14 @@ describe('exporter against the real API server', () => {
     const out = new CaptureSink('stdout');
     await start(`namespaces: [${ns}]\nmaxEventAgeSeconds: 600\nenrichment: {enabled: false}\n`, [out]);
     const first = new Date(Date.now() - 30_000);
-    const event = await writer.createSeries(ns, { reason: 'BackOff', type: 'Warning', objectName: 'web-0', count: 2, firstAt: first, lastAt: new Date(Date.now() - 20_000) });
+    const event = await writer.createSeries(ns, {
+      reason: 'BackOff',
+      type: 'Warning',
+      objectName: 'web-0',
+      count: 2,
+      firstAt: first,
+      lastAt: new Date(Date.now() - 20_000),
+    });
     const lastAt = new Date(Date.now() - 1_000);
     await writer.updateSeries(event, 5, lastAt);
     const lines = await linesBeforeSentinel(writer, ns, out);
@@ -303,18 +316,31 @@ describe('exporter against the real API server', () => {
       apiVersion: 'apps/v1',
       kind: 'Deployment',
       metadata: { name: 'checkout' },
-      spec: { selector: { matchLabels: { app: 'checkout' } }, template: { metadata: { labels: { app: 'checkout' } }, spec: { containers: [{ name: 'c', image: 'registry.example/checkout:1' }] } } },
+      spec: {
+        selector: { matchLabels: { app: 'checkout' } },
+        template: { metadata: { labels: { app: 'checkout' } }, spec: { containers: [{ name: 'c', image: 'registry.example/checkout:1' }] } },
+      },
     });
     const rs = await api.sendJson<{ metadata: { uid: string } }>('POST', `/apis/apps/v1/namespaces/${ns}/replicasets`, {
       apiVersion: 'apps/v1',
       kind: 'ReplicaSet',
-      metadata: { name: 'checkout-7d9c', ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'checkout', uid: deployment.metadata.uid, controller: true }] },
-      spec: { selector: { matchLabels: { app: 'checkout' } }, template: { metadata: { labels: { app: 'checkout' } }, spec: { containers: [{ name: 'c', image: 'registry.example/checkout:1' }] } } },
+      metadata: {
+        name: 'checkout-7d9c',
+        ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'checkout', uid: deployment.metadata.uid, controller: true }],
+      },
+      spec: {
+        selector: { matchLabels: { app: 'checkout' } },
+        template: { metadata: { labels: { app: 'checkout' } }, spec: { containers: [{ name: 'c', image: 'registry.example/checkout:1' }] } },
+      },
     });
     await api.sendJson('POST', `/api/v1/namespaces/${ns}/pods`, {
       apiVersion: 'v1',
       kind: 'Pod',
-      metadata: { name: 'checkout-7d9c-x2x', labels: { app: 'checkout', 'app.kubernetes.io/part-of': 'shop' }, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'checkout-7d9c', uid: rs.metadata.uid, controller: true }] },
+      metadata: {
+        name: 'checkout-7d9c-x2x',
+        labels: { app: 'checkout', 'app.kubernetes.io/part-of': 'shop' },
+        ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'checkout-7d9c', uid: rs.metadata.uid, controller: true }],
+      },
       spec: { containers: [{ name: 'c', image: 'registry.example/checkout:1' }] },
     });
     const out = new CaptureSink('stdout');
@@ -342,7 +368,13 @@ describe('exporter against the real API server', () => {
       pulled: await writer.create(ns, { reason: 'Pulled', objectName: `api-${tag}` }),
       started: await writer.create(ns, { reason: 'Started', objectName: `api-${tag}` }),
       systemWarning: await writer.create('kube-system', { reason: 'BackOff', type: 'Warning', objectName: `coredns-${tag}` }),
-      nodeWarning: await writer.create('default', { reason: 'NodeNotReady', type: 'Warning', kind: 'Node', objectName: `node-${tag}`, source: { component: 'node-controller' } }),
+      nodeWarning: await writer.create('default', {
+        reason: 'NodeNotReady',
+        type: 'Warning',
+        kind: 'Node',
+        objectName: `node-${tag}`,
+        source: { component: 'node-controller' },
+      }),
       // A namespaced custom resource whose kind contains "Node": KEE patterns are unanchored.
       systemNode: await writer.create('kube-system', { reason: 'Updated', type: 'Warning', kind: 'NodeFeature', objectName: `nf-${tag}` }),
       nodeNormal: await writer.create('default', { reason: 'NodeReady', kind: 'Node', objectName: `node-${tag}` }),
@@ -352,7 +384,11 @@ describe('exporter against the real API server', () => {
     const expectDump = [made.backoff, made.nodeWarning];
     const expectNodes = [made.nodeWarning, made.systemNode, made.nodeNormal];
     const ours = new Set(Object.values(made).map((e) => e.metadata.uid));
-    const mine = (lines: EventLine[]) => lines.filter((l) => ours.has(l.metadata.uid)).map((l) => l.metadata.uid).sort();
+    const mine = (lines: EventLine[]) =>
+      lines
+        .filter((l) => ours.has(l.metadata.uid))
+        .map((l) => l.metadata.uid)
+        .sort();
     // One watch of all namespaces: one sentinel, a Warning about a Node (so in default, where Events
     // about cluster-scoped objects live), so that both routes send it on.
     const [toDump, toNodes] = await linesBeforeSentinel(writer, 'default', [dump, nodes], { type: 'Warning', kind: 'Node' });
@@ -401,13 +437,27 @@ describe('exporter against the real API server', () => {
           return false;
         }
       });
-      const warning = await writer.create('default', { reason: 'NodeNotReady', type: 'Warning', kind: 'Node', objectName: nodeName, source: { component: 'node-controller' } });
+      const warning = await writer.create('default', {
+        reason: 'NodeNotReady',
+        type: 'Warning',
+        kind: 'Node',
+        objectName: nodeName,
+        source: { component: 'node-controller' },
+      });
       const normal = await writer.create('default', { reason: 'NodeReady', kind: 'Node', objectName: nodeName });
       // Whole lines only: a read may end inside a line still being written.
-      const parse = (text: string) => text.slice(0, text.lastIndexOf('\n') + 1).split('\n').filter(Boolean).map((l) => JSON.parse(l) as EventLine);
+      const parse = (text: string) =>
+        text
+          .slice(0, text.lastIndexOf('\n') + 1)
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l) as EventLine);
       const fileText = () => (existsSync(filePath) ? readFileSync(filePath, 'utf8') : '');
       // A Warning about a Node goes to both receivers: stdout (route 1) and the file (route 2).
-      const [toStdout, toFile] = await linesBeforeSentinel(writer, 'default', [() => parse(stdout), () => parse(fileText())], { type: 'Warning', kind: 'Node' });
+      const [toStdout, toFile] = await linesBeforeSentinel(writer, 'default', [() => parse(stdout), () => parse(fileText())], {
+        type: 'Warning',
+        kind: 'Node',
+      });
       const of = (lines: EventLine[], e: RawEvent) => lines.filter((l) => l.metadata.uid === e.metadata.uid);
       // stdout (route 1, Warnings, deDot: true): dots in label keys became _.
       expect(of(toStdout!, warning)).toHaveLength(1);

@@ -3,9 +3,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { CoreV1Api, KubeConfig, RbacAuthorizationV1Api, Watch, type CoreV1Event } from '@kubernetes/client-node';
+import { CoreV1Api, type CoreV1Event, KubeConfig, RbacAuthorizationV1Api, Watch } from '@kubernetes/client-node';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { harness, type Harness } from '../harness/index.js';
+import { type Harness, harness } from '../harness/index.js';
 
 const run = promisify(execFile);
 const NAMESPACE = `harness-kube-${process.pid}`;
@@ -79,9 +79,7 @@ describe('Kubernetes harness (real kube-apiserver + etcd)', () => {
     const watch = await watchEvents(h.kube.kubeConfig(), {});
     try {
       await core.createNamespacedEvent({ namespace: NAMESPACE, body: eventBody('created-1', 'BackOff') });
-      const seen = await until('ADDED created-1', () =>
-        watch.events.find((e) => e.type === 'ADDED' && e.object.metadata.name === 'created-1'),
-      );
+      const seen = await until('ADDED created-1', () => watch.events.find((e) => e.type === 'ADDED' && e.object.metadata.name === 'created-1'));
       expect(seen.object.reason).toBe('BackOff');
       expect(seen.object.involvedObject.name).toBe('web-0');
       expect(Number(seen.object.metadata.resourceVersion)).toBeGreaterThan(0);
@@ -121,10 +119,7 @@ describe('Kubernetes harness (real kube-apiserver + etcd)', () => {
       await until('the initial ADDED events', () => (watch.events.some((e) => e.type === 'ADDED') ? true : undefined));
       const cut = await h.kube.proxy.cut();
       expect(cut).toBeGreaterThanOrEqual(1);
-      const ended = await Promise.race([
-        watch.done.then((err) => ({ err })),
-        new Promise<'still open'>((r) => setTimeout(() => r('still open'), 20_000)),
-      ]);
+      const ended = await Promise.race([watch.done.then((err) => ({ err })), new Promise<'still open'>((r) => setTimeout(() => r('still open'), 20_000))]);
       expect(ended).not.toBe('still open');
       // Events created after the cut never reach the dead watch.
       const countBefore = watch.events.length;
@@ -180,10 +175,7 @@ describe('Kubernetes harness (real kube-apiserver + etcd)', () => {
 
   it('runs a kubectl built from Go modules: kustomize and server-side dry run', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'harness-kubectl-'));
-    writeFileSync(
-      join(dir, 'configmap.yaml'),
-      `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: from-kubectl\ndata:\n  level: warning\n`,
-    );
+    writeFileSync(join(dir, 'configmap.yaml'), `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: from-kubectl\ndata:\n  level: warning\n`);
     writeFileSync(join(dir, 'kustomization.yaml'), `namespace: ${NAMESPACE}\nresources:\n  - configmap.yaml\n`);
     const kustomized = await run(h.kube.kubectl, ['kustomize', dir]);
     expect(kustomized.stdout).toContain(`namespace: ${NAMESPACE}`);

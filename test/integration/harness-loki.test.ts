@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { harness } from '../harness/index.js';
-import { startLoki, type LokiClient } from '../harness/loki.js';
+import { type LokiClient, startLoki } from '../harness/loki.js';
 
 // Every test labels its streams with its own run id so that lines pushed by
 // other test files into the shared Loki never change the counts asserted here.
@@ -45,9 +45,7 @@ describe('test Loki from the harness', () => {
     expect(scalar(all)).toBe(3);
 
     // The json parser really ran: its extracted field can be filtered on.
-    const backOff = await loki.queryInstant(
-      `sum(count_over_time({job="test", run="${id}"} | json | reason="BackOff" [5m]))`,
-    );
+    const backOff = await loki.queryInstant(`sum(count_over_time({job="test", run="${id}"} | json | reason="BackOff" [5m]))`);
     expect(scalar(backOff)).toBe(2);
   });
 
@@ -75,10 +73,7 @@ describe('test Loki from the harness', () => {
 
     const byReason = await loki.queryInstant(`sum by (reason) (count_over_time({job="test", run="${id}"} [5m]))`);
     const counts = Object.fromEntries(
-      byReason.result.map((r: { metric: { reason: string }; value: [number, string] }) => [
-        r.metric.reason,
-        Number(r.value[1]),
-      ]),
+      byReason.result.map((r: { metric: { reason: string }; value: [number, string] }) => [r.metric.reason, Number(r.value[1])]),
     );
     expect(counts).toEqual({ X: 2, Y: 1 });
   });
@@ -91,16 +86,9 @@ describe('test Loki from the harness', () => {
     await loki.push([{ labels: { job: 'test', run: id }, entries: [{ time: newest, line: 'new' }] }]);
     await loki.push([{ labels: { job: 'test', run: id }, entries: [{ time: threeHoursAgo, line: 'old' }] }]);
 
-    const matrix = await loki.queryRange(
-      `sum(count_over_time({job="test", run="${id}"} [1h]))`,
-      secondsAgo(4 * 3600),
-      new Date(),
-      3600,
-    );
+    const matrix = await loki.queryRange(`sum(count_over_time({job="test", run="${id}"} [1h]))`, secondsAgo(4 * 3600), new Date(), 3600);
     expect(matrix.resultType).toBe('matrix');
-    const total = matrix.result[0].values
-      .map((v: [number, string]) => Number(v[1]))
-      .reduce((a: number, b: number) => a + b, 0);
+    const total = matrix.result[0].values.map((v: [number, string]) => Number(v[1])).reduce((a: number, b: number) => a + b, 0);
     expect(total).toBe(2);
 
     const old = await loki.queryInstant(`sum(count_over_time({job="test", run="${id}"} [10m]))`, new Date(threeHoursAgo.getTime() + 60_000));
@@ -153,7 +141,7 @@ describe('test Loki from the harness', () => {
     expect((await loki.alerts()).some((a) => a.labels.alertname === alertname)).toBe(false);
   });
 
-  it('rejects a rule file with a bad LogQL expression with Loki\'s message, and keeps the ruler working', async () => {
+  it("rejects a rule file with a bad LogQL expression with Loki's message, and keeps the ruler working", async () => {
     const id = run();
     const broken = `broken-${id}.yaml`;
     await expect(
@@ -168,26 +156,31 @@ describe('test Loki from the harness', () => {
     const good = `good-${id}.yaml`;
     await loki.loadRules(
       good,
-      ['groups:', `  - name: good-${id}`, '    rules:', `      - record: harness:lines_${id}:count5m`, '        expr: sum(count_over_time({job="test"} [5m]))', ''].join('\n'),
+      [
+        'groups:',
+        `  - name: good-${id}`,
+        '    rules:',
+        `      - record: harness:lines_${id}:count5m`,
+        '        expr: sum(count_over_time({job="test"} [5m]))',
+        '',
+      ].join('\n'),
     );
     await loki.removeRules(good);
   });
 
-  it('throws Loki\'s error text for a bad query and a bad push', async () => {
-    await expect(loki.queryInstant('sum(count_over_time({job="test"} [5m])')).rejects.toThrow(
-      /HTTP 400: parse error/,
-    );
+  it("throws Loki's error text for a bad query and a bad push", async () => {
+    await expect(loki.queryInstant('sum(count_over_time({job="test"} [5m])')).rejects.toThrow(/HTTP 400: parse error/);
     // A label name with a dash is not a valid Prometheus-style label name.
-    await expect(
-      loki.push([{ labels: { job: 'test', 'bad-name': 'x' }, entries: [{ time: new Date(), line: 'bad label' }] }]),
-    ).rejects.toThrow(/HTTP 400: couldn't parse labels/);
+    await expect(loki.push([{ labels: { job: 'test', 'bad-name': 'x' }, entries: [{ time: new Date(), line: 'bad label' }] }])).rejects.toThrow(
+      /HTTP 400: couldn't parse labels/,
+    );
     // Loki refuses lines more than its creation grace period (10 min) in the future.
-    await expect(
-      loki.push([{ labels: { job: 'test' }, entries: [{ time: new Date(Date.now() + 3600_000), line: 'future' }] }]),
-    ).rejects.toThrow(/HTTP 400: .*timestamp too new/);
+    await expect(loki.push([{ labels: { job: 'test' }, entries: [{ time: new Date(Date.now() + 3600_000), line: 'future' }] }])).rejects.toThrow(
+      /HTTP 400: .*timestamp too new/,
+    );
   });
 
-  it('fails to start with the tail of Loki\'s log when Loki refuses its config', async () => {
+  it("fails to start with the tail of Loki's log when Loki refuses its config", async () => {
     const workDir = mkdtempSync(join(tmpdir(), 'harness-loki-bad-'));
     try {
       const start = startLoki({ workDir, extraConfig: { limits_config: { no_such_limit: true } } });

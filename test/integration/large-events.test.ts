@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import type { EventLine, RawEvent } from '../../src/line/event-line.js';
-import { harness, type Harness } from '../harness/index.js';
+import { type Harness, harness } from '../harness/index.js';
 import { freePort } from '../harness/server-process.js';
 import { applyBundleRbac, clearExporterState, ExporterProcess, writeBundleConfig } from '../support/bundle-exporter.js';
 import { eventually, occurrenceLedger } from '../support/capture-sink.js';
@@ -29,9 +29,12 @@ let nodeOptions: string;
 /** NODE_OPTIONS as the Deployment sets it, so the heap limit is the one the Pod has. */
 function deploymentNodeOptions(): string {
   const docs = parseAllDocuments(readFileSync(repoPath('deploy', 'exporter', 'deployment.yaml'), 'utf8')).map((d) => d.toJS());
-  const deployment = docs.find((d) => d?.kind === 'Deployment') as { spec: { template: { spec: { containers: { env?: { name: string; value?: string }[] }[] } } } };
+  const deployment = docs.find((d) => d?.kind === 'Deployment') as {
+    spec: { template: { spec: { containers: { env?: { name: string; value?: string }[] }[] } } };
+  };
   const value = deployment.spec.template.spec.containers[0]!.env?.find((e) => e.name === 'NODE_OPTIONS')?.value;
-  if (!value || !/--max-old-space-size=\d+/.test(value)) throw new Error('deploy/exporter/deployment.yaml: no NODE_OPTIONS with --max-old-space-size on the exporter container');
+  if (!value || !/--max-old-space-size=\d+/.test(value))
+    throw new Error('deploy/exporter/deployment.yaml: no NODE_OPTIONS with --max-old-space-size on the exporter container');
   return value;
 }
 
@@ -108,32 +111,55 @@ describe('Events with messages of 1.4 MiB, as the real API server accepts them',
   it('150 of them at start (the first list) and 20 more on the watch: each written once, its message cut to maxMessageBytes, in the Deployment heap', async () => {
     await clearExporterState(writer.api);
     const ns = await writer.namespace('large');
-    const listed = await createLarge(ns, Array.from({ length: 150 }, (_, i) => `listed-${i}`));
+    const listed = await createLarge(
+      ns,
+      Array.from({ length: 150 }, (_, i) => `listed-${i}`),
+    );
 
-    exporter = new ExporterProcess({ configFile, kubeconfig: saKubeconfig, metricsPort, env: { CLUSTER_NAME: 'e2e', POD_NAME: 'kube-eventline-large', POD_NAMESPACE: NS, NODE_OPTIONS: nodeOptions } });
+    exporter = new ExporterProcess({
+      configFile,
+      kubeconfig: saKubeconfig,
+      metricsPort,
+      env: { CLUSTER_NAME: 'e2e', POD_NAME: 'kube-eventline-large', POD_NAMESPACE: NS, NODE_OPTIONS: nodeOptions },
+    });
     const running = exporter;
     const mine = () => running.lines.filter((l) => l.metadata.namespace === ns);
     let gone = false; // exitCode stays null when a signal ended it (V8 aborts on heap out of memory)
     void running.exited.then(() => (gone = true));
     const failed = () => (gone ? `the exporter exited (code ${running.exitCode}):\n${running.stderr.slice(-2000)}` : '');
     let peakSeen = 0; // read while waiting, so an exporter that dies still leaves a figure
-    await eventually('150 listed Events written', () => {
-      peakSeen = Math.max(peakSeen, peakRssSoFar(running.pid));
-      if (failed()) throw new Error(`${failed()}\npeak RSS seen ${peakSeen.toFixed(0)} MiB`);
-      return mine().length >= listed.size;
-    }, 180_000).catch((err: Error) => {
+    await eventually(
+      '150 listed Events written',
+      () => {
+        peakSeen = Math.max(peakSeen, peakRssSoFar(running.pid));
+        if (failed()) throw new Error(`${failed()}\npeak RSS seen ${peakSeen.toFixed(0)} MiB`);
+        return mine().length >= listed.size;
+      },
+      180_000,
+    ).catch((err: Error) => {
       // What an exporter that cannot cope looks like: its peak so far, and its last words.
-      throw new Error(`${err.message}: ${mine().length} written, peak RSS seen ${peakSeen.toFixed(0)} MiB, exit code ${running.exitCode}\n${running.stderr.slice(-1500)}`);
+      throw new Error(
+        `${err.message}: ${mine().length} written, peak RSS seen ${peakSeen.toFixed(0)} MiB, exit code ${running.exitCode}\n${running.stderr.slice(-1500)}`,
+      );
     });
     const afterList = peakRssMiB(running.pid);
 
-    const watched = await createLarge(ns, Array.from({ length: 20 }, (_, i) => `watched-${i}`));
-    await eventually('20 watched Events written', () => {
-      if (failed()) throw new Error(failed());
-      return mine().length >= listed.size + watched.size;
-    }, 120_000);
+    const watched = await createLarge(
+      ns,
+      Array.from({ length: 20 }, (_, i) => `watched-${i}`),
+    );
+    await eventually(
+      '20 watched Events written',
+      () => {
+        if (failed()) throw new Error(failed());
+        return mine().length >= listed.size + watched.size;
+      },
+      120_000,
+    );
     const peak = peakRssMiB(running.pid);
-    console.log(`large Events: NODE_OPTIONS="${nodeOptions}", peak RSS (VmHWM) ${afterList.toFixed(0)} MiB after the list of 150, ${peak.toFixed(0)} MiB after 20 more on the watch`);
+    console.log(
+      `large Events: NODE_OPTIONS="${nodeOptions}", peak RSS (VmHWM) ${afterList.toFixed(0)} MiB after the list of 150, ${peak.toFixed(0)} MiB after 20 more on the watch`,
+    );
 
     const lines: EventLine[] = mine();
     const expected = new Map([...listed, ...watched]);

@@ -5,10 +5,10 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { parseAllDocuments } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
 import { harness } from '../harness/index.js';
-import { loadKustomization, npdDir, repoRoot, type K8sObject, type PodSpec } from '../unit/npd-support.js';
+import { type K8sObject, loadKustomization, npdDir, type PodSpec, repoRoot } from '../unit/npd-support.js';
 
 let kubectl = '';
 
@@ -29,16 +29,14 @@ describe('kubectl kustomize npd', () => {
     objects = render();
     configMaps = objects.filter((o) => o.kind === 'ConfigMap');
     ds = objects.find((o) => o.kind === 'DaemonSet');
-    pod = (ds?.spec as { template: { spec: PodSpec } }).template.spec;
+    pod = (ds!.spec as { template: { spec: PodSpec } }).template.spec;
   });
 
   it('renders the ServiceAccount, RBAC, two ConfigMaps and the DaemonSet', () => {
-    expect(objects.map((o) => o.kind).sort()).toEqual(
-      ['ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'ConfigMap', 'DaemonSet', 'ServiceAccount'].sort(),
-    );
+    expect(objects.map((o) => o.kind).sort()).toEqual(['ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'ConfigMap', 'DaemonSet', 'ServiceAccount'].sort());
   });
 
-  it('puts namespaced objects in kube-eventline-node, the node agents\' privileged namespace', () => {
+  it("puts namespaced objects in kube-eventline-node, the node agents' privileged namespace", () => {
     for (const o of objects) {
       if (o.kind.startsWith('Cluster')) expect(o.metadata.namespace).toBeUndefined();
       else expect(o.metadata.namespace, `${o.kind}/${o.metadata.name}`).toBe('kube-eventline-node');
@@ -48,15 +46,10 @@ describe('kubectl kustomize npd', () => {
   it('moves the ServiceAccount and its binding subject when an including build sets another namespace', () => {
     const dir = mkdtempSync(join(tmpdir(), 'npd-kustomize-'));
     try {
-      writeFileSync(
-        join(dir, 'kustomization.yaml'),
-        `namespace: elsewhere\nresources:\n  - ${relative(dir, npdDir)}\n`,
-      );
+      writeFileSync(join(dir, 'kustomization.yaml'), `namespace: elsewhere\nresources:\n  - ${relative(dir, npdDir)}\n`);
       const moved = render(dir);
       expect(moved.find((o) => o.kind === 'ServiceAccount')?.metadata.namespace).toBe('elsewhere');
-      expect((moved.find((o) => o.kind === 'ClusterRoleBinding')?.subjects as { namespace: string }[])[0]?.namespace).toBe(
-        'elsewhere',
-      );
+      expect((moved.find((o) => o.kind === 'ClusterRoleBinding')!.subjects as { namespace: string }[])[0]?.namespace).toBe('elsewhere');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -31,17 +31,17 @@ import { randomBytes } from 'node:crypto';
 import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 import type { EventLine } from '../../src/line/event-line.js';
 import { KubeHttp } from '../../src/watch/kube-http.js';
-import { harness, type Harness } from '../harness/index.js';
-import { buildNpd, startNpd, type RunningNpd } from '../harness/npd.js';
+import { type Harness, harness } from '../harness/index.js';
+import { buildNpd, type RunningNpd, startNpd } from '../harness/npd.js';
 import { freePort } from '../harness/server-process.js';
 import { applyBundleRbac, clearExporterState, ExporterProcess, writeBundleConfig } from '../support/bundle-exporter.js';
 import { eventually, occurrenceLedger } from '../support/capture-sink.js';
 import { toStreams } from '../support/corpus.js';
-import { ALL, dashboardQueries, interpolateVariables, substitute, type Dashboard, type VariableDefinition } from '../support/corpus-logql.js';
+import { ALL, type Dashboard, dashboardQueries, interpolateVariables, substitute, type VariableDefinition } from '../support/corpus-logql.js';
 import { repoPath } from '../support/real-events.js';
 
 const NS = 'kube-eventline';
@@ -56,7 +56,8 @@ const CONNTRACK_MAX = 65_536;
 const INVOKE_INTERVAL = '2s';
 
 // Kernel messages as the kernel prints them (mm/oom_kill.c, kernel/hung_task.c, fs/ext4/super.c, fs/ext4/namei.c).
-const OOM = 'Out of memory: Killed process 4711 (java) total-vm:8392644kB, anon-rss:3981212kB, file-rss:0kB, shmem-rss:0kB, UID:1000 pgtables:8152kB oom_score_adj:0';
+const OOM =
+  'Out of memory: Killed process 4711 (java) total-vm:8392644kB, anon-rss:3981212kB, file-rss:0kB, shmem-rss:0kB, UID:1000 pgtables:8152kB oom_score_adj:0';
 const HUNG = 'INFO: task containerd:1187 blocked for more than 122 seconds.';
 const READONLY = 'EXT4-fs (sda1): Remounting filesystem read-only';
 // Printed again, word for word, each time a full directory is written to.
@@ -214,7 +215,13 @@ async function invocation(
 
 async function start(name: string, opts: Parameters<typeof invocation>[1] = {}): Promise<RunningNpd> {
   const { args, env } = await invocation(name, opts);
-  const npd = await startNpd({ name: `node-problem-detector (${name})`, binary: npdBinary, args, env, logFile: join(workDir, `npd-${name}-${randomBytes(3).toString('hex')}.log`) });
+  const npd = await startNpd({
+    name: `node-problem-detector (${name})`,
+    binary: npdBinary,
+    args,
+    env,
+    logFile: join(workDir, `npd-${name}-${randomBytes(3).toString('hex')}.log`),
+  });
   running.push(npd);
   return npd;
 }
@@ -373,7 +380,9 @@ describe('Node Problem Detector with the shipped configs, against the real API s
     });
     conntrack(30_000);
     await until('ConntrackProblem False again', async () => {
-      expect((await conditions()).ConntrackProblem).toMatchObject(condition('False', 'ConntrackTableNotFull', 'conntrack table usage is at or under 90 percent'));
+      expect((await conditions()).ConntrackProblem).toMatchObject(
+        condition('False', 'ConntrackTableNotFull', 'conntrack table usage is at or under 90 percent'),
+      );
     });
     // The recorder creates Events asynchronously; the condition may be there first.
     await until('conntrack Events', async () => {
@@ -381,7 +390,13 @@ describe('Node Problem Detector with the shipped configs, against the real API s
       expect(got.map((e) => [e.reason, e.type, e.source.host, e.count, e.message]).sort()).toEqual(
         [
           ['ConntrackFull', 'Warning', NODE, 1, changed('ConntrackProblem', 'True', 'ConntrackFull', full)],
-          ['ConntrackTableNotFull', 'Normal', NODE, 1, changed('ConntrackProblem', 'False', 'ConntrackTableNotFull', 'conntrack table usage is at or under 90 percent')],
+          [
+            'ConntrackTableNotFull',
+            'Normal',
+            NODE,
+            1,
+            changed('ConntrackProblem', 'False', 'ConntrackTableNotFull', 'conntrack table usage is at or under 90 percent'),
+          ],
         ].sort(),
       );
     });
@@ -456,7 +471,9 @@ describe('from Events to lines, Loki, the dashboard and the alerts', () => {
         seen[q.title] = r.result.flatMap((s: { values: [string, string][] }) => s.values.map(([, line]) => (JSON.parse(line) as EventLine).reason)).sort();
       } else if (q.instant) {
         const r = await h.loki.queryInstant(expr, end);
-        seen[q.title] = Object.fromEntries(r.result.map((s: { metric: Record<string, string>; value: [number, string] }) => [key(s.metric), Number(s.value[1])]));
+        seen[q.title] = Object.fromEntries(
+          r.result.map((s: { metric: Record<string, string>; value: [number, string] }) => [key(s.metric), Number(s.value[1])]),
+        );
       } else {
         // Windows of one step, one per step: each occurrence counts at exactly one point.
         const r = await h.loki.queryRange(expr, start, end, step);
@@ -471,7 +488,10 @@ describe('from Events to lines, Loki, the dashboard and the alerts', () => {
       'Node problems by reason': perReason,
       'Top node problems': perNodeAndReason,
       // One entry per line the exporter wrote for a problem (the repeated warning may be one line or two).
-      'Node problem lines': lines.filter((l) => PROBLEMS.includes(l.reason)).map((l) => l.reason).sort(),
+      'Node problem lines': lines
+        .filter((l) => PROBLEMS.includes(l.reason))
+        .map((l) => l.reason)
+        .sort(),
       // No NodeReady/NodeNotReady here: kubelet does not run.
       'Readiness transitions': {},
       'Readiness over the range': {},
@@ -484,7 +504,8 @@ describe('from Events to lines, Loki, the dashboard and the alerts', () => {
     expect(fast).not.toBe(committed);
     await h.loki.loadRules(RULE_FILE, fast);
     const mine = async () => (await h.loki.alerts()).filter((a) => a.labels.cluster === CLUSTER && a.state === 'firing');
-    const summary = (a: { labels: Record<string, string> }) => `${a.labels.alertname} ${a.labels.kind ?? ''}/${a.labels.name}${a.labels.reason ? ` ${a.labels.reason}` : ''}`;
+    const summary = (a: { labels: Record<string, string> }) =>
+      `${a.labels.alertname} ${a.labels.kind ?? ''}/${a.labels.name}${a.labels.reason ? ` ${a.labels.reason}` : ''}`;
     await until(
       'firing alerts',
       async () => {

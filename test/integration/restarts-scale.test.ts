@@ -16,10 +16,10 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import type { Checkpoint } from '../../src/checkpoint/checkpoint.js';
-import { checkpointShardName, ConfigMapCheckpointStore, MAX_CHECKPOINT_SHARDS } from '../../src/checkpoint/configmap-store.js';
+import { ConfigMapCheckpointStore, checkpointShardName, MAX_CHECKPOINT_SHARDS } from '../../src/checkpoint/configmap-store.js';
 import type { EventLine, RawEvent } from '../../src/line/event-line.js';
 import { KubeApiError, KubeHttp } from '../../src/watch/kube-http.js';
-import { harness, type Harness } from '../harness/index.js';
+import { type Harness, harness } from '../harness/index.js';
 import { freePort } from '../harness/server-process.js';
 import { applyBundleRbac, clearExporterState, ExporterProcess, writeBundleConfig } from '../support/bundle-exporter.js';
 import { eventually, occurrenceLedger } from '../support/capture-sink.js';
@@ -82,11 +82,17 @@ beforeAll(async () => {
   const started = Date.now();
   const jobs = Array.from({ length: EVENTS }, (_, i) => i);
   await inParallel(jobs, 96, async (i) => {
-    const event = await writer.create(namespaces[i % NAMESPACES]!, { reason: i % 10 ? 'Pulled' : 'BackOff', type: i % 10 ? 'Normal' : 'Warning', objectName: `pod-${i}` });
+    const event = await writer.create(namespaces[i % NAMESPACES]!, {
+      reason: i % 10 ? 'Pulled' : 'BackOff',
+      type: i % 10 ? 'Normal' : 'Warning',
+      objectName: `pod-${i}`,
+    });
     created.set(event.metadata.uid!, event);
   });
   const seconds = (Date.now() - started) / 1000;
-  console.log(`[restarts-scale] setup: ${EVENTS.toLocaleString('en')} Events created in ${seconds.toFixed(1)} s (${Math.round(EVENTS / seconds)}/s, 96 in flight)`);
+  console.log(
+    `[restarts-scale] setup: ${EVENTS.toLocaleString('en')} Events created in ${seconds.toFixed(1)} s (${Math.round(EVENTS / seconds)}/s, 96 in flight)`,
+  );
 }, 1_200_000);
 
 afterAll(async () => {
@@ -98,11 +104,15 @@ afterAll(async () => {
   // API server), by kubectl: 10,000 deletions take longer than KubeHttp's idle timeout.
   const started = Date.now();
   await inParallel(namespaces, namespaces.length, async (ns) => {
-    await run(h.kube.kubectl, ['--kubeconfig', h.kube.adminKubeconfigPath, 'delete', '--raw', `/api/v1/namespaces/${ns}/events`], { maxBuffer: 256 * 1024 * 1024 });
+    await run(h.kube.kubectl, ['--kubeconfig', h.kube.adminKubeconfigPath, 'delete', '--raw', `/api/v1/namespaces/${ns}/events`], {
+      maxBuffer: 256 * 1024 * 1024,
+    });
   });
   console.log(`[restarts-scale] teardown: Events deleted in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   await clearExporterState(writer.api);
-  console.log(`[restarts-scale] peak RSS (VmHWM) per process, MiB (limit ${limits.memoryLimitMiB} Mi, ${limits.nodeFlags.join(' ')}): ${peakRss.map((p) => `${p.name} ${p.mib.toFixed(1)}`).join(', ')}`);
+  console.log(
+    `[restarts-scale] peak RSS (VmHWM) per process, MiB (limit ${limits.memoryLimitMiB} Mi, ${limits.nodeFlags.join(' ')}): ${peakRss.map((p) => `${p.name} ${p.mib.toFixed(1)}`).join(', ')}`,
+  );
 }, 600_000);
 
 interface LeaseObject {
@@ -143,11 +153,17 @@ function watchLease(): { stop(): Promise<Array<{ at: number; holder: string; ren
  * From the first sample held by `identity` on: it holds the Lease in every later sample, and the
  * renewTime never stands still for as long as the renew deadline.
  */
-function keptLease(samples: ReadonlyArray<{ at: number; holder: string; renewTime: string }>, identity: RegExp): { heldFor: number; longestWithoutRenewMs: number } {
+function keptLease(
+  samples: ReadonlyArray<{ at: number; holder: string; renewTime: string }>,
+  identity: RegExp,
+): { heldFor: number; longestWithoutRenewMs: number } {
   const from = samples.findIndex((s) => identity.test(s.holder));
   expect(from, 'the new process took the Lease').toBeGreaterThanOrEqual(0);
   const held = samples.slice(from);
-  expect(held.filter((s) => !identity.test(s.holder)), 'samples where another holder (or none) had the Lease').toEqual([]);
+  expect(
+    held.filter((s) => !identity.test(s.holder)),
+    'samples where another holder (or none) had the Lease',
+  ).toEqual([]);
   let longest = 0;
   let changedAt = held[0]!.at;
   for (let i = 1; i < held.length; i++) {
@@ -187,7 +203,13 @@ describe.each(['configMap', 'file'] as const)('with the %s checkpoint, 100,000 E
       const port = await freePort();
       const file = join(dir, `config-${kind}-${name}.yaml`);
       writeFileSync(file, readFileSync(configFile, 'utf8').replace(`port: ${metricsPort}\n`, `port: ${port}\n`));
-      const p = new ExporterProcess({ configFile: file, kubeconfig: saKubeconfig, metricsPort: port, env: { CLUSTER_NAME: 'e2e', POD_NAME: `${kind}-${name}`, POD_NAMESPACE: NS }, nodeFlags: limits.nodeFlags });
+      const p = new ExporterProcess({
+        configFile: file,
+        kubeconfig: saKubeconfig,
+        metricsPort: port,
+        env: { CLUSTER_NAME: 'e2e', POD_NAME: `${kind}-${name}`, POD_NAMESPACE: NS },
+        nodeFlags: limits.nodeFlags,
+      });
       processes.push(p);
       return p;
     };
@@ -206,7 +228,9 @@ describe.each(['configMap', 'file'] as const)('with the %s checkpoint, 100,000 E
     expect((await lease())?.spec.holderIdentity ?? '').toBe('');
     if (kind === 'configMap') {
       const cm = await writer.api.getJson<{ binaryData?: Record<string, string> }>(`/api/v1/namespaces/${NS}/configmaps/kube-eventline-checkpoint`);
-      expect(Buffer.from(cm.binaryData!['checkpoint.gz']!, 'base64').length, 'the checkpoint of 100,000 Events fits in one ConfigMap').toBeLessThan(1024 * 1024);
+      expect(Buffer.from(cm.binaryData!['checkpoint.gz']!, 'base64').length, 'the checkpoint of 100,000 Events fits in one ConfigMap').toBeLessThan(
+        1024 * 1024,
+      );
     }
 
     // 2. SIGTERM restart: 0 lines, ready within the bound, the Lease kept from acquisition on.
@@ -244,9 +268,14 @@ describe.each(['configMap', 'file'] as const)('with the %s checkpoint, 100,000 E
     await third.ready(READY_AFTER_RESTART_MS + LEASE.durationMs + 30_000);
     const crashReadyMs = Date.now() - t;
     const afterCrash = ours(await linesBeforeSentinel(writer, namespaces[0]!, third));
-    expect(afterCrash.filter((l) => !bumped.has(l.metadata.uid!)), 'only occurrences of the last interval are written again').toEqual([]);
+    expect(
+      afterCrash.filter((l) => !bumped.has(l.metadata.uid!)),
+      'only occurrences of the last interval are written again',
+    ).toEqual([]);
     const rewritten = afterCrash.reduce((n, l) => n + l.delta, 0);
-    say(`SIGKILL ${killedAfterMs} ms after ${BUMPS} bumps were written: restart ready in ${crashReadyMs} ms (lease expiry included), ${rewritten} occurrences written again`);
+    say(
+      `SIGKILL ${killedAfterMs} ms after ${BUMPS} bumps were written: restart ready in ${crashReadyMs} ms (lease expiry included), ${rewritten} occurrences written again`,
+    );
     expect(rewritten).toBeLessThanOrEqual(BUMPS); // the crash bound: what was written in the last intervalSeconds (all bumps were)
 
     // 4. Take-over: a second replica waits; the leader is killed; it takes over with nothing lost.
@@ -257,7 +286,10 @@ describe.each(['configMap', 'file'] as const)('with the %s checkpoint, 100,000 E
       const b = await writer.bump(e);
       bumped.set(b.metadata.uid!, b);
     });
-    await eventually('the leader wrote the new bumps', () => ours(third.lines).filter((l) => more.some((m) => m.metadata.uid === l.metadata.uid)).length >= BUMPS);
+    await eventually(
+      'the leader wrote the new bumps',
+      () => ours(third.lines).filter((l) => more.some((m) => m.metadata.uid === l.metadata.uid)).length >= BUMPS,
+    );
     recordRss(`${kind} SIGKILL restart`, third);
     t = Date.now();
     await third.kill();
@@ -292,7 +324,7 @@ describe.each(['configMap', 'file'] as const)('with the %s checkpoint, 100,000 E
   }, 900_000);
 });
 
-describe('the ConfigMap checkpoint against the real API server, as the bundle\'s ServiceAccount', () => {
+describe("the ConfigMap checkpoint against the real API server, as the bundle's ServiceAccount", () => {
   it('holds 200,000+ Events in shards named after the configured ConfigMap, and deletes shards no longer needed', async () => {
     const kubeConfig = new KubeConfig();
     kubeConfig.loadFromFile(saKubeconfig);
@@ -325,7 +357,10 @@ describe('the ConfigMap checkpoint against the real API server, as the bundle\'s
 
 /** `n` entries as a cluster's: random 64-bit hashes, counts mostly 1, ages spread over the TTL. */
 function entries(n: number): Checkpoint['scopes'][string] {
-  return Array.from({ length: n }, (_, i) => [(Math.random() * 2 ** 32) >>> 0, (Math.random() * 2 ** 32) >>> 0, 1 + (i % 9 === 0 ? i % 40 : 0), i % 8] as [number, number, number, number]);
+  return Array.from(
+    { length: n },
+    (_, i) => [(Math.random() * 2 ** 32) >>> 0, (Math.random() * 2 ** 32) >>> 0, 1 + (i % 9 === 0 ? i % 40 : 0), i % 8] as [number, number, number, number],
+  );
 }
 
 async function shardsInStore(): Promise<string[]> {

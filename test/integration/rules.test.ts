@@ -3,10 +3,10 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { evaluateMixin, rulesText } from '../../jsonnet/render.mjs';
-import { harness, type Harness } from '../harness/index.js';
-import type { LokiAlert } from '../harness/loki.js';
-import { linesOf, rng, toStreams, type EventSpec } from '../support/corpus.js';
 import type { EventLine } from '../../src/line/event-line.js';
+import { type Harness, harness } from '../harness/index.js';
+import type { LokiAlert } from '../harness/loki.js';
+import { type EventSpec, linesOf, rng, toStreams } from '../support/corpus.js';
 
 const RULE_FILE = `kube-eventline-mixin-test-${process.pid}.yaml`;
 const suffix = randomBytes(3).toString('hex');
@@ -14,17 +14,31 @@ const cluster = (name: string) => `rules-${name}-${suffix}`;
 const r = rng(99);
 const now = Date.now();
 /** `n` occurrence times spread over the last few minutes, never on a whole second. */
-const recent = (n: number, fromMinutesAgo = 4) =>
-  Array.from({ length: n }, (_, i) => now - fromMinutesAgo * 60_000 + i * 7_000 + 123);
+const recent = (n: number, fromMinutesAgo = 4) => Array.from({ length: n }, (_, i) => now - fromMinutesAgo * 60_000 + i * 7_000 + 123);
 
 function lines(clusterName: string, spec: Omit<EventSpec, 'observations'>, observations: number[][]): EventLine[] {
   return linesOf({ ...spec, observations }, clusterName, r);
 }
 const podSpec = (namespace: string, name: string, reason: string, message: string, workload = 'api'): Omit<EventSpec, 'observations'> => ({
-  kind: 'Pod', namespace, name, reason, type: 'Warning', message, component: 'kubelet', host: 'node-1', workload: { kind: 'Deployment', name: workload },
+  kind: 'Pod',
+  namespace,
+  name,
+  reason,
+  type: 'Warning',
+  message,
+  component: 'kubelet',
+  host: 'node-1',
+  workload: { kind: 'Deployment', name: workload },
 });
 const nodeSpec = (name: string, reason: string, message: string, type: 'Normal' | 'Warning' = 'Warning'): Omit<EventSpec, 'observations'> => ({
-  kind: 'Node', namespace: '', name, reason, type, message, component: 'kernel-monitor', host: name,
+  kind: 'Node',
+  namespace: '',
+  name,
+  reason,
+  type,
+  message,
+  component: 'kernel-monitor',
+  host: name,
 });
 /** Observations: split occurrence times into lines of the given sizes. */
 function split(times: number[], sizes: number[]): number[][] {
@@ -54,7 +68,9 @@ const scenarios: Scenario[] = [
     // UnregisterNetDevice is a node problem, but not an OOM kill (nor one the node-problem alert pages for).
     quiet: {
       cluster: cluster('oom-quiet'),
-      lines: lines(cluster('oom-quiet'), nodeSpec('node-7', 'UnregisterNetDevice', 'unregister_netdevice: waiting for eth0 to become free. Usage count = 1'), [recent(1)]),
+      lines: lines(cluster('oom-quiet'), nodeSpec('node-7', 'UnregisterNetDevice', 'unregister_netdevice: waiting for eth0 to become free. Usage count = 1'), [
+        recent(1),
+      ]),
     },
   },
   {
@@ -62,15 +78,27 @@ const scenarios: Scenario[] = [
     fire: {
       cluster: cluster('crash'),
       // 25 occurrences in three lines (count 3, 12, 25) > threshold 10.
-      lines: lines(cluster('crash'), podSpec('shop', 'api-7d9c-x2x', 'BackOff', 'Back-off restarting failed container api in pod api-7d9c-x2x_shop(1)'), split(recent(25), [3, 9, 13])),
+      lines: lines(
+        cluster('crash'),
+        podSpec('shop', 'api-7d9c-x2x', 'BackOff', 'Back-off restarting failed container api in pod api-7d9c-x2x_shop(1)'),
+        split(recent(25), [3, 9, 13]),
+      ),
       labels: { namespace: 'shop', workload: 'api' },
     },
     // 6 crash-loop occurrences (below threshold) and 30 image-pull back-offs (not a crash loop).
     quiet: {
       cluster: cluster('crash-quiet'),
       lines: [
-        ...lines(cluster('crash-quiet'), podSpec('shop', 'api-7d9c-x2x', 'BackOff', 'Back-off restarting failed container api in pod api-7d9c-x2x_shop(1)'), split(recent(6), [2, 4])),
-        ...lines(cluster('crash-quiet'), podSpec('shop', 'api-7d9c-x2x', 'BackOff', 'Back-off pulling image "registry.example/shop/api:typo"'), split(recent(30), [10, 20])),
+        ...lines(
+          cluster('crash-quiet'),
+          podSpec('shop', 'api-7d9c-x2x', 'BackOff', 'Back-off restarting failed container api in pod api-7d9c-x2x_shop(1)'),
+          split(recent(6), [2, 4]),
+        ),
+        ...lines(
+          cluster('crash-quiet'),
+          podSpec('shop', 'api-7d9c-x2x', 'BackOff', 'Back-off pulling image "registry.example/shop/api:typo"'),
+          split(recent(30), [10, 20]),
+        ),
       ],
     },
   },
@@ -78,15 +106,27 @@ const scenarios: Scenario[] = [
     alert: 'KubeEventlinePodUnschedulable',
     fire: {
       cluster: cluster('sched'),
-      lines: lines(cluster('sched'), podSpec('batch', 'report-1-abcde', 'FailedScheduling', '0/4 nodes are available: 4 Insufficient memory.', 'report'), split(recent(5), [1, 2, 2])),
+      lines: lines(
+        cluster('sched'),
+        podSpec('batch', 'report-1-abcde', 'FailedScheduling', '0/4 nodes are available: 4 Insufficient memory.', 'report'),
+        split(recent(5), [1, 2, 2]),
+      ),
       labels: { namespace: 'batch', name: 'report-1-abcde' },
     },
     // Failed to schedule at first, then scheduled.
     quiet: {
       cluster: cluster('sched-quiet'),
       lines: [
-        ...lines(cluster('sched-quiet'), podSpec('batch', 'report-1-abcde', 'FailedScheduling', '0/4 nodes are available: 4 Insufficient memory.', 'report'), split(recent(3, 5), [1, 2])),
-        ...lines(cluster('sched-quiet'), { ...podSpec('batch', 'report-1-abcde', 'Scheduled', 'Successfully assigned batch/report-1-abcde to node-2', 'report'), type: 'Normal' }, [recent(1, 2)]),
+        ...lines(
+          cluster('sched-quiet'),
+          podSpec('batch', 'report-1-abcde', 'FailedScheduling', '0/4 nodes are available: 4 Insufficient memory.', 'report'),
+          split(recent(3, 5), [1, 2]),
+        ),
+        ...lines(
+          cluster('sched-quiet'),
+          { ...podSpec('batch', 'report-1-abcde', 'Scheduled', 'Successfully assigned batch/report-1-abcde to node-2', 'report'), type: 'Normal' },
+          [recent(1, 2)],
+        ),
       ],
     },
   },
@@ -98,7 +138,10 @@ const scenarios: Scenario[] = [
       labels: { name: 'node-3', reason: 'ConntrackFull' },
     },
     // An Ext4Warning is a node problem the dashboards show, not one that pages.
-    quiet: { cluster: cluster('npd-quiet'), lines: lines(cluster('npd-quiet'), nodeSpec('node-3', 'Ext4Warning', 'EXT4-fs warning (device sda1)'), [recent(2)]) },
+    quiet: {
+      cluster: cluster('npd-quiet'),
+      lines: lines(cluster('npd-quiet'), nodeSpec('node-3', 'Ext4Warning', 'EXT4-fs warning (device sda1)'), [recent(2)]),
+    },
   },
   {
     alert: 'KubeEventlineNodeNotReady',
@@ -196,7 +239,10 @@ describe('alert rules in the Loki ruler', () => {
       firing = (await alertsFor(fireClusters)).filter((a) => a.state === 'firing');
       const missing = scenarios.filter((s) => !firing.some((a) => a.labels.alertname === s.alert && clusterOf(a) === s.fire.cluster));
       if (missing.length === 0) break;
-      if (i > 450) throw new Error(`not firing: ${missing.map((s) => s.alert).join(', ')}; alerts: ${JSON.stringify(await alertsFor([...fireClusters, ...quietClusters]))}`);
+      if (i > 450)
+        throw new Error(
+          `not firing: ${missing.map((s) => s.alert).join(', ')}; alerts: ${JSON.stringify(await alertsFor([...fireClusters, ...quietClusters]))}`,
+        );
       await new Promise((res) => setTimeout(res, 200));
     }
     for (const s of scenarios) {

@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { EventLine } from '../../src/line/event-line.js';
-import { harness, type Harness } from '../harness/index.js';
-import { makeCorpus, pushAndAwaitCorpus, type Corpus } from '../support/corpus.js';
+import { type Harness, harness } from '../harness/index.js';
+import { type Corpus, makeCorpus, pushAndAwaitCorpus } from '../support/corpus.js';
 import { eventLinesOf, FIXTURE, timeline } from '../support/timeline.js';
 import { byClass, parseXml } from '../support/xml-tree.js';
 
@@ -43,9 +43,26 @@ beforeAll(async () => {
 
 describe('timeline --loki', () => {
   const cases: Array<[string, () => string[], () => EventLine[]]> = [
-    ['a pod', () => ['--pod', corpus.forty.name, '--namespace', corpus.forty.namespace], () => corpus.lines.filter((l) => l.involvedObject.kind === 'Pod' && l.involvedObject.name === corpus.forty.name)],
-    ['a workload and what it owned', () => ['--workload', 'deployment/api', '--namespace', 'shop'], () => corpus.lines.filter((l) => l.namespace === 'shop' && (l.involvedObject.workload?.name === 'api' || (l.involvedObject.kind === 'Deployment' && l.involvedObject.name === 'api')))],
-    ['a node, filtered by level', () => ['--kind', 'node', '--name', 'node-1', '--levels', 'error,fatal'], () => corpus.lines.filter((l) => l.involvedObject.kind === 'Node' && l.involvedObject.name === 'node-1' && (l.level === 'error' || l.level === 'fatal'))],
+    [
+      'a pod',
+      () => ['--pod', corpus.forty.name, '--namespace', corpus.forty.namespace],
+      () => corpus.lines.filter((l) => l.involvedObject.kind === 'Pod' && l.involvedObject.name === corpus.forty.name),
+    ],
+    [
+      'a workload and what it owned',
+      () => ['--workload', 'deployment/api', '--namespace', 'shop'],
+      () =>
+        corpus.lines.filter(
+          (l) =>
+            l.namespace === 'shop' &&
+            (l.involvedObject.workload?.name === 'api' || (l.involvedObject.kind === 'Deployment' && l.involvedObject.name === 'api')),
+        ),
+    ],
+    [
+      'a node, filtered by level',
+      () => ['--kind', 'node', '--name', 'node-1', '--levels', 'error,fatal'],
+      () => corpus.lines.filter((l) => l.involvedObject.kind === 'Node' && l.involvedObject.name === 'node-1' && (l.level === 'error' || l.level === 'fatal')),
+    ],
   ];
 
   it.each(cases)('draws %s as --file does, byte for byte', async (_, subject, expected) => {
@@ -53,7 +70,7 @@ describe('timeline --loki', () => {
     const fromLoki = await timeline(['--loki', h.loki.url, ...subject(), ...range]);
     expect(fromFile.code, fromFile.stderr).toBe(0);
     expect(fromLoki.code, fromLoki.stderr).toBe(0);
-    expect(fromLoki.stderr.replace(/^.*?wrote \S+/, "")).toBe(fromFile.stderr.replace(/^.*?wrote \S+/, "")); // the same counts
+    expect(fromLoki.stderr.replace(/^.*?wrote \S+/, '')).toBe(fromFile.stderr.replace(/^.*?wrote \S+/, '')); // the same counts
     expect(sum(expected())).toBeGreaterThan(0);
     expect(occurrences(fromLoki.output)).toBe(sum(expected()));
     expect(fromLoki.output).toBe(fromFile.output);
@@ -70,7 +87,14 @@ describe('timeline --loki', () => {
 
   it('draws the crash-loop fixture as --file does, as SVG and as HTML', async () => {
     const times = fixture.lines.map((l) => Date.parse(l.time));
-    const window = ['--cluster', fixture.cluster, '--from', new Date(Math.min(...times) - 1000).toISOString(), '--to', new Date(Math.max(...times) + 1000).toISOString()];
+    const window = [
+      '--cluster',
+      fixture.cluster,
+      '--from',
+      new Date(Math.min(...times) - 1000).toISOString(),
+      '--to',
+      new Date(Math.max(...times) + 1000).toISOString(),
+    ];
     for (const ext of ['svg', 'html'] as const) {
       const fromFile = await timeline(['--file', fixture.file, '--workload', 'Deployment/api', ...window], { ext });
       const fromLoki = await timeline(['--loki', h.loki.url, '--limit', '10', '--workload', 'Deployment/api', ...window], { ext });

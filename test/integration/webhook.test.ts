@@ -4,15 +4,16 @@
  * webhook receivers built from the config, whose endpoints are FAKE chat services on 127.0.0.1
  * (test/support/fake-chat-server.ts; Slack and a KEE webhook target cannot run here).
  */
+
+import { KubeConfig } from '@kubernetes/client-node';
 import pino from 'pino';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { KubeConfig } from '@kubernetes/client-node';
 import { loadConfig } from '../../src/config/load.js';
 import type { RawEvent } from '../../src/line/event-line.js';
-import { runExporter, type RunningExporter } from '../../src/run.js';
+import { type RunningExporter, runExporter } from '../../src/run.js';
 import { ExporterMetrics } from '../../src/serve/metrics.js';
 import { createSinks } from '../../src/sinks/create-sinks.js';
-import { harness, type Harness } from '../harness/index.js';
+import { type Harness, harness } from '../harness/index.js';
 import { CaptureSink, eventually } from '../support/capture-sink.js';
 import { FakeChatServer } from '../support/fake-chat-server.js';
 import { EventWriter } from '../support/kube-events.js';
@@ -76,7 +77,10 @@ receivers:
     expect(warnings).toEqual([]);
     const metrics = new ExporterMetrics('kube_eventline_', false);
     const stdout = new CaptureSink('stdout');
-    const sinks = createSinks(config.receivers.filter((r) => r.type === 'webhook'), { metrics, log: quiet });
+    const sinks = createSinks(
+      config.receivers.filter((r) => r.type === 'webhook'),
+      { metrics, log: quiet },
+    );
     sinks.set('stdout', stdout);
     const kc = new KubeConfig();
     kc.loadFromFile(h.kube.proxy.kubeconfigPath);
@@ -88,16 +92,20 @@ receivers:
     for (let i = 0; i < 19; i++) await writer.bump(crash);
     // A real Event from the fixtures, written into this namespace as kubelet would
     const real = realEvents().find((e) => e.reason === 'Unhealthy' && e.source?.host && typeof e.count === 'number' && e.firstTimestamp)!;
-    const unhealthy: RawEvent = await writer.create(ns, {
-      reason: real.reason!,
-      type: real.type!,
-      message: real.message!,
-      objectName: real.involvedObject!.name!,
-      source: real.source!,
-      count: real.count!,
-      firstTimestamp: real.firstTimestamp!,
-      lastTimestamp: real.lastTimestamp!,
-    }, new Date());
+    const unhealthy: RawEvent = await writer.create(
+      ns,
+      {
+        reason: real.reason!,
+        type: real.type!,
+        message: real.message!,
+        objectName: real.involvedObject!.name!,
+        source: real.source!,
+        count: real.count!,
+        firstTimestamp: real.firstTimestamp!,
+        lastTimestamp: real.lastTimestamp!,
+      },
+      new Date(),
+    );
     const lines = await linesBeforeSentinel(writer, ns, stdout);
 
     expect(lines.filter((l) => l.reason === 'BackOff').map((l) => l.count)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));

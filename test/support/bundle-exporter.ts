@@ -1,6 +1,6 @@
 // The exporter as the bundle runs it, for integration tests: the bundle's RBAC applied for real
 // (rendered from deploy/ by the harness kubectl), and the built command (dist/) as a child process.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -72,10 +72,14 @@ export class ExporterProcess {
   /** `nodeFlags`: V8 flags for the child, e.g. the Deployment's NODE_OPTIONS. */
   constructor(opts: { configFile: string; kubeconfig: string; metricsPort: number; env: Record<string, string>; nodeFlags?: string[] }) {
     this.metricsPort = opts.metricsPort;
-    this.child = spawn(process.execPath, [...(opts.nodeFlags ?? []), repoPath('dist', 'kube-eventline.mjs'), '--config', opts.configFile, '--kubeconfig', opts.kubeconfig], {
-      env: { PATH: process.env.PATH, ...opts.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    this.child = spawn(
+      process.execPath,
+      [...(opts.nodeFlags ?? []), repoPath('dist', 'kube-eventline.mjs'), '--config', opts.configFile, '--kubeconfig', opts.kubeconfig],
+      {
+        env: { PATH: process.env.PATH, ...opts.env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let pending = '';
     this.child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
       pending += chunk;
@@ -98,13 +102,17 @@ export class ExporterProcess {
   }
 
   async ready(timeoutMs = 60_000): Promise<void> {
-    await eventually(`exporter ready on :${this.metricsPort}/readyz\n${this.stderr}`, async () => {
-      try {
-        return (await fetch(`http://127.0.0.1:${this.metricsPort}/readyz`)).status === 200;
-      } catch {
-        return false;
-      }
-    }, timeoutMs);
+    await eventually(
+      `exporter ready on :${this.metricsPort}/readyz\n${this.stderr}`,
+      async () => {
+        try {
+          return (await fetch(`http://127.0.0.1:${this.metricsPort}/readyz`)).status === 200;
+        } catch {
+          return false;
+        }
+      },
+      timeoutMs,
+    );
   }
 
   /** Stops reading stdout, as a slow or stuck log shipper would: the pipe fills, then the exporter's buffer. */

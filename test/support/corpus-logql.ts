@@ -122,8 +122,7 @@ export function percentEncode(value: string): string {
 }
 // The Loki data source's escapes (public/app/plugins/datasource/loki/datasource.ts).
 const lokiRegularEscape = (value: string) => value.replace(/'/g, "\\\\'");
-const lokiSpecialRegexEscape = (value: string) =>
-  lokiRegularEscape(value.replace(/\\/g, '\\\\\\\\').replace(/[$^*{}[\]+?.()|]/g, '\\\\$&'));
+const lokiSpecialRegexEscape = (value: string) => lokiRegularEscape(value.replace(/\\/g, '\\\\\\\\').replace(/[$^*{}[\]+?.()|]/g, '\\\\$&'));
 
 function formatExplicit(value: string | string[], format: string): string {
   switch (format) {
@@ -172,7 +171,14 @@ export function interpolateVariables(expr: string, definitions: VariableDefiniti
 
 /** gtime.FormatInterval: the largest whole unit, truncated (90 minutes is "1h"). */
 export function formatInterval(ms: number): string {
-  const units: Array<[string, number]> = [['y', 365 * 86_400_000], ['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000], ['ms', 1]];
+  const units: Array<[string, number]> = [
+    ['y', 365 * 86_400_000],
+    ['d', 86_400_000],
+    ['h', 3_600_000],
+    ['m', 60_000],
+    ['s', 1000],
+    ['ms', 1],
+  ];
   for (const [unit, size] of units) if (ms >= size) return `${Math.floor(ms / size)}${unit}`;
   return '1ms';
 }

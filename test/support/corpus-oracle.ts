@@ -2,7 +2,7 @@
 // query result), and a checker that compares them with what Loki returns.
 import { expect } from 'vitest';
 import { aggregate, groupKey, levelRank, type Row } from './corpus.js';
-import { ALL, lokiSteps, type LokiRequest, type Selection } from './corpus-logql.js';
+import { ALL, type LokiRequest, lokiSteps, type Selection } from './corpus-logql.js';
 
 /** The user's selection of every dashboard variable: text boxes as typed, the others as values or ALL. */
 export type Vars = Record<string, Selection>;
@@ -17,9 +17,23 @@ export type PanelSpec =
 
 const FAILURE = ['warning', 'error', 'fatal'];
 const NPD = [
-  'OOMKilling', 'SystemOOM', 'TaskHung', 'KernelOops', 'KernelDeadlock', 'DockerHung', 'ContainerdUnhealthy',
-  'UnregisterNetDevice', 'Ext4Error', 'Ext4Warning', 'IOError', 'MemoryReadError', 'FilesystemIsReadOnly',
-  'ConntrackFull', 'DNSResolutionFailed', 'ClockNotSynchronized', 'Rebooted',
+  'OOMKilling',
+  'SystemOOM',
+  'TaskHung',
+  'KernelOops',
+  'KernelDeadlock',
+  'DockerHung',
+  'ContainerdUnhealthy',
+  'UnregisterNetDevice',
+  'Ext4Error',
+  'Ext4Warning',
+  'IOError',
+  'MemoryReadError',
+  'FilesystemIsReadOnly',
+  'ConntrackFull',
+  'DNSResolutionFailed',
+  'ClockNotSynchronized',
+  'Rebooted',
 ];
 const l = (r: Row, k: string) => r.labels[k] ?? '';
 
@@ -177,7 +191,12 @@ function expectedAtSelected(spec: PanelSpec, selected: Row[], t: number, w: Wind
 
 /** Expected instant vector at time `t`: group key → value. */
 export function expectedAt(spec: PanelSpec, rs: Row[], v: Vars, t: number, w: Window): Map<string, number> {
-  return expectedAtSelected(spec, rs.filter((r) => spec.filter(r, v)), t, w);
+  return expectedAtSelected(
+    spec,
+    rs.filter((r) => spec.filter(r, v)),
+    t,
+    w,
+  );
 }
 
 /** The lines a log query returns (Loki's range is [start, end] here: no line sits on either end). */
@@ -211,7 +230,9 @@ export function compare(spec: PanelSpec, result: { resultType: string; result: a
   const by = spec.type === 'countGroups' ? [] : spec.by;
   if (req.instant) {
     expect(result.resultType).toBe('vector');
-    const got = new Map<string, number>(result.result.map((s: { metric: Record<string, string>; value: [number, string] }) => [groupKey(s.metric, by), Number(s.value[1])]));
+    const got = new Map<string, number>(
+      result.result.map((s: { metric: Record<string, string>; value: [number, string] }) => [groupKey(s.metric, by), Number(s.value[1])]),
+    );
     const want = expectedAt(spec, rs, v, req.end, windowOf(req.expr));
     if (want.size === 0) problems.push('the corpus has no data for this query: the check would be vacuous');
     if (spec.type === 'topk') {

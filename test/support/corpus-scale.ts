@@ -8,11 +8,12 @@
 // Deterministic for a cluster name and an end time. Pushed once per test run: the first test file
 // that asks pushes it and leaves a note in the harness's run folder; later files rebuild the same
 // lines from the note and check that Loki holds them, without pushing again.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+
 import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EventLine } from '../../src/line/event-line.js';
-import { awaitCorpus, linesOf, makeCorpus, rng, toStreams, type EventSpec } from './corpus.js';
+import { awaitCorpus, type EventSpec, linesOf, makeCorpus, rng, toStreams } from './corpus.js';
 
 export const SCALE = { namespaces: 40, workloadsPerNamespace: 22, podsPerWorkload: 2, nodes: 60, minutes: 100 } as const;
 
@@ -63,29 +64,91 @@ export function makeScaleCorpus(cluster: string, end: number): ScaleCorpus {
       const image = `registry.example/${ns}/${name}:1.${w}`;
       if (kind === 'Deployment') {
         const t = at();
-        specs.push({ kind: 'Deployment', namespace: ns, name, reason: 'ScalingReplicaSet', type: 'Normal', component: 'deployment-controller', message: `Scaled up replica set ${rs} to ${SCALE.podsPerWorkload}`, observations: [[t]] });
-        specs.push({ kind: 'ReplicaSet', namespace: ns, name: rs, workload, reason: 'SuccessfulCreate', type: 'Normal', component: 'replicaset-controller', message: `Created pod: ${rs}-${hex(5)}`, observations: obs(t, [SCALE.podsPerWorkload]) });
+        specs.push({
+          kind: 'Deployment',
+          namespace: ns,
+          name,
+          reason: 'ScalingReplicaSet',
+          type: 'Normal',
+          component: 'deployment-controller',
+          message: `Scaled up replica set ${rs} to ${SCALE.podsPerWorkload}`,
+          observations: [[t]],
+        });
+        specs.push({
+          kind: 'ReplicaSet',
+          namespace: ns,
+          name: rs,
+          workload,
+          reason: 'SuccessfulCreate',
+          type: 'Normal',
+          component: 'replicaset-controller',
+          message: `Created pod: ${rs}-${hex(5)}`,
+          observations: obs(t, [SCALE.podsPerWorkload]),
+        });
       }
       for (let p = 0; p < SCALE.podsPerWorkload; p++) {
         const pod = kind === 'StatefulSet' ? `${name}-${p}` : `${rs}-${hex(5)}`;
         const node = nodes[int(0, nodes.length - 1)]!;
         const base = { kind: 'Pod', namespace: ns, name: pod, workload, host: node };
         const t = at();
-        specs.push({ ...base, reason: 'Scheduled', type: 'Normal', component: 'default-scheduler', message: `Successfully assigned ${ns}/${pod} to ${node}`, observations: [[t]] });
+        specs.push({
+          ...base,
+          reason: 'Scheduled',
+          type: 'Normal',
+          component: 'default-scheduler',
+          message: `Successfully assigned ${ns}/${pod} to ${node}`,
+          observations: [[t]],
+        });
         if (w % 2 === 0) {
           specs.push({ ...base, reason: 'Pulling', type: 'Normal', component: 'kubelet', message: `Pulling image "${image}"`, observations: [[t + 1_000]] });
-          specs.push({ ...base, reason: 'Pulled', type: 'Normal', component: 'kubelet', message: `Successfully pulled image "${image}" in 2.1s (2.1s including waiting)`, observations: [[t + 3_000]] });
+          specs.push({
+            ...base,
+            reason: 'Pulled',
+            type: 'Normal',
+            component: 'kubelet',
+            message: `Successfully pulled image "${image}" in 2.1s (2.1s including waiting)`,
+            observations: [[t + 3_000]],
+          });
         }
         specs.push({ ...base, reason: 'Started', type: 'Normal', component: 'kubelet', message: `Started container ${name}`, observations: [[t + 4_000]] });
         // Every workload fails somewhere: a probe of its first pod.
-        if (p === 0) specs.push({ ...base, reason: 'Unhealthy', type: 'Warning', component: 'kubelet', message: 'Readiness probe failed: connection refused', observations: obs(t + 5_000, [int(1, 3), int(1, 4)]) });
+        if (p === 0)
+          specs.push({
+            ...base,
+            reason: 'Unhealthy',
+            type: 'Warning',
+            component: 'kubelet',
+            message: 'Readiness probe failed: connection refused',
+            observations: obs(t + 5_000, [int(1, 3), int(1, 4)]),
+          });
         // One workload in eight crash-loops; one in twenty fails to pull.
         if (p === 1 && w % 8 === 3) {
-          specs.push({ ...base, reason: 'BackOff', type: 'Warning', component: 'kubelet', message: `Back-off restarting failed container ${name} in pod ${pod}_${ns}(${hex(8)})`, observations: obs(t + 6_000, [1, int(2, 9), int(2, 9)]) });
+          specs.push({
+            ...base,
+            reason: 'BackOff',
+            type: 'Warning',
+            component: 'kubelet',
+            message: `Back-off restarting failed container ${name} in pod ${pod}_${ns}(${hex(8)})`,
+            observations: obs(t + 6_000, [1, int(2, 9), int(2, 9)]),
+          });
         }
         if (p === 1 && w % 20 === 7) {
-          specs.push({ ...base, reason: 'Failed', type: 'Warning', component: 'kubelet', message: `Failed to pull image "${image}-typo": not found`, observations: obs(t + 2_000, [1, 2]) });
-          specs.push({ ...base, reason: 'BackOff', type: 'Warning', component: 'kubelet', message: `Back-off pulling image "${image}-typo"`, observations: obs(t + 2_500, [2, 3]) });
+          specs.push({
+            ...base,
+            reason: 'Failed',
+            type: 'Warning',
+            component: 'kubelet',
+            message: `Failed to pull image "${image}-typo": not found`,
+            observations: obs(t + 2_000, [1, 2]),
+          });
+          specs.push({
+            ...base,
+            reason: 'BackOff',
+            type: 'Warning',
+            component: 'kubelet',
+            message: `Back-off pulling image "${image}-typo"`,
+            observations: obs(t + 2_500, [2, 3]),
+          });
         }
       }
     }
@@ -98,11 +161,40 @@ export function makeScaleCorpus(cluster: string, end: number): ScaleCorpus {
   ];
   for (const [i, node] of nodes.entries()) {
     const [reason, message] = npd[i % npd.length]!;
-    specs.push({ kind: 'Node', namespace: '', name: node, reason, type: 'Warning', component: 'kernel-monitor', host: node, message, observations: obs(at(), [1, int(1, 3)]) });
+    specs.push({
+      kind: 'Node',
+      namespace: '',
+      name: node,
+      reason,
+      type: 'Warning',
+      component: 'kernel-monitor',
+      host: node,
+      message,
+      observations: obs(at(), [1, int(1, 3)]),
+    });
     if (i % 10 === 0) {
       const t = at();
-      specs.push({ kind: 'Node', namespace: '', name: node, reason: 'NodeNotReady', type: 'Normal', component: 'node-controller', message: `Node ${node} status is now: NodeNotReady`, observations: [[t]] });
-      specs.push({ kind: 'Node', namespace: '', name: node, reason: 'NodeReady', type: 'Normal', component: 'kubelet', host: node, message: `Node ${node} status is now: NodeReady`, observations: [[t + 90_000]] });
+      specs.push({
+        kind: 'Node',
+        namespace: '',
+        name: node,
+        reason: 'NodeNotReady',
+        type: 'Normal',
+        component: 'node-controller',
+        message: `Node ${node} status is now: NodeNotReady`,
+        observations: [[t]],
+      });
+      specs.push({
+        kind: 'Node',
+        namespace: '',
+        name: node,
+        reason: 'NodeReady',
+        type: 'Normal',
+        component: 'kubelet',
+        host: node,
+        message: `Node ${node} status is now: NodeReady`,
+        observations: [[t + 90_000]],
+      });
     }
   }
   // Keep every occurrence inside the window (and off whole seconds).

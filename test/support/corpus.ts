@@ -15,9 +15,7 @@ export interface StreamsDefinition {
   timestampField: string;
 }
 
-export const STREAMS: StreamsDefinition = JSON.parse(
-  readFileSync(join(import.meta.dirname, '..', '..', 'jsonnet', 'loki-streams.json'), 'utf8'),
-);
+export const STREAMS: StreamsDefinition = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'jsonnet', 'loki-streams.json'), 'utf8'));
 
 /** mulberry32: small, seeded, good enough for test data. */
 export function rng(seed: number): () => number {
@@ -187,8 +185,24 @@ export function makeCorpus(opts: { cluster: string; seed?: number; end: Date; ho
   for (const { w, pod, node } of pods) {
     const t0 = at(startMs + 120_000, endMs - 3_600_000);
     const base = { kind: 'Pod', namespace: w.namespace, name: pod, workload: wl(w) };
-    specs.push({ ...base, reason: 'Scheduled', type: 'Normal', component: 'default-scheduler', message: `Successfully assigned ${w.namespace}/${pod} to ${node}`, observations: [[t0]] });
-    specs.push({ ...base, reason: 'Pulling', type: 'Normal', component: 'kubelet', host: node, fieldPath: 'spec.containers{main}', message: `Pulling image "${w.image}"`, observations: [[t0 + 1_000]] });
+    specs.push({
+      ...base,
+      reason: 'Scheduled',
+      type: 'Normal',
+      component: 'default-scheduler',
+      message: `Successfully assigned ${w.namespace}/${pod} to ${node}`,
+      observations: [[t0]],
+    });
+    specs.push({
+      ...base,
+      reason: 'Pulling',
+      type: 'Normal',
+      component: 'kubelet',
+      host: node,
+      fieldPath: 'spec.containers{main}',
+      message: `Pulling image "${w.image}"`,
+      observations: [[t0 + 1_000]],
+    });
     const cached = r() < 0.4;
     specs.push({
       ...base,
@@ -200,16 +214,53 @@ export function makeCorpus(opts: { cluster: string; seed?: number; end: Date; ho
       message: cached ? `Container image "${w.image}" already present on machine` : `Successfully pulled image "${w.image}" in 1.52s (1.52s including waiting)`,
       observations: [[t0 + 3_000]],
     });
-    specs.push({ ...base, reason: 'Created', type: 'Normal', component: 'kubelet', host: node, fieldPath: 'spec.containers{main}', message: 'Created container main', observations: [[t0 + 3_500]] });
-    specs.push({ ...base, reason: 'Started', type: 'Normal', component: 'kubelet', host: node, fieldPath: 'spec.containers{main}', message: 'Started container main', observations: [[t0 + 4_000]] });
+    specs.push({
+      ...base,
+      reason: 'Created',
+      type: 'Normal',
+      component: 'kubelet',
+      host: node,
+      fieldPath: 'spec.containers{main}',
+      message: 'Created container main',
+      observations: [[t0 + 3_500]],
+    });
+    specs.push({
+      ...base,
+      reason: 'Started',
+      type: 'Normal',
+      component: 'kubelet',
+      host: node,
+      fieldPath: 'spec.containers{main}',
+      message: 'Started container main',
+      observations: [[t0 + 4_000]],
+    });
   }
 
   // Rollouts: ScalingReplicaSet on Deployments, SuccessfulCreate on their ReplicaSets.
   for (const w of WORKLOADS.filter((x) => x.kind === 'Deployment')) {
     for (let k = 0; k < int(2, 4); k++) {
       const t = at();
-      specs.push({ kind: 'Deployment', namespace: w.namespace, name: w.name, reason: 'ScalingReplicaSet', type: 'Normal', component: 'deployment-controller', message: `Scaled up replica set ${w.rs} to ${k + 2}`, observations: [[t]] });
-      specs.push({ kind: 'ReplicaSet', namespace: w.namespace, name: w.rs, workload: wl(w), reason: 'SuccessfulCreate', type: 'Normal', component: 'replicaset-controller', message: `Created pod: ${w.rs}-${hex(r, 5)}`, observations: observations(t + 500, int(1, 2), 3) });
+      specs.push({
+        kind: 'Deployment',
+        namespace: w.namespace,
+        name: w.name,
+        reason: 'ScalingReplicaSet',
+        type: 'Normal',
+        component: 'deployment-controller',
+        message: `Scaled up replica set ${w.rs} to ${k + 2}`,
+        observations: [[t]],
+      });
+      specs.push({
+        kind: 'ReplicaSet',
+        namespace: w.namespace,
+        name: w.rs,
+        workload: wl(w),
+        reason: 'SuccessfulCreate',
+        type: 'Normal',
+        component: 'replicaset-controller',
+        message: `Created pod: ${w.rs}-${hex(r, 5)}`,
+        observations: observations(t + 500, int(1, 2), 3),
+      });
     }
   }
 
@@ -217,15 +268,31 @@ export function makeCorpus(opts: { cluster: string; seed?: number; end: Date; ho
   const crashPods = pods.filter((p) => p.w.name === 'api' || p.w.name === 'report' || p.w.name === 'puller');
   for (const { w, pod, node } of crashPods) {
     specs.push({
-      kind: 'Pod', namespace: w.namespace, name: pod, workload: wl(w), reason: 'BackOff', type: 'Warning', component: 'kubelet', host: node,
-      fieldPath: 'spec.containers{main}', message: `Back-off restarting failed container main in pod ${pod}_${w.namespace}(${hex(r, 8)})`,
+      kind: 'Pod',
+      namespace: w.namespace,
+      name: pod,
+      workload: wl(w),
+      reason: 'BackOff',
+      type: 'Warning',
+      component: 'kubelet',
+      host: node,
+      fieldPath: 'spec.containers{main}',
+      message: `Back-off restarting failed container main in pod ${pod}_${w.namespace}(${hex(r, 8)})`,
       observations: observations(at(), int(2, 5), 9),
     });
   }
   const fortyPod = crashPods[0]!;
   const fortySpec: EventSpec = {
-    kind: 'Pod', namespace: fortyPod.w.namespace, name: fortyPod.pod, workload: wl(fortyPod.w), reason: 'Unhealthy', type: 'Warning', component: 'kubelet', host: fortyPod.node,
-    fieldPath: 'spec.containers{main}', message: 'Liveness probe failed: HTTP probe failed with statuscode: 503',
+    kind: 'Pod',
+    namespace: fortyPod.w.namespace,
+    name: fortyPod.pod,
+    workload: wl(fortyPod.w),
+    reason: 'Unhealthy',
+    type: 'Warning',
+    component: 'kubelet',
+    host: fortyPod.node,
+    fieldPath: 'spec.containers{main}',
+    message: 'Liveness probe failed: HTTP probe failed with statuscode: 503',
     observations: observations(at(startMs + 120_000, endMs - 10_800_000), 3, 0, [4, 11, 25]),
   };
   specs.push(fortySpec);
@@ -233,28 +300,120 @@ export function makeCorpus(opts: { cluster: string; seed?: number; end: Date; ho
   // Probe warnings and mounts.
   for (let k = 0; k < 6; k++) {
     const { w, pod, node } = pick(pods);
-    specs.push({ kind: 'Pod', namespace: w.namespace, name: pod, workload: wl(w), reason: 'Unhealthy', type: 'Warning', component: 'kubelet', host: node, fieldPath: 'spec.containers{main}', message: 'Readiness probe failed: connection refused', observations: observations(at(), int(1, 3), 6) });
+    specs.push({
+      kind: 'Pod',
+      namespace: w.namespace,
+      name: pod,
+      workload: wl(w),
+      reason: 'Unhealthy',
+      type: 'Warning',
+      component: 'kubelet',
+      host: node,
+      fieldPath: 'spec.containers{main}',
+      message: 'Readiness probe failed: connection refused',
+      observations: observations(at(), int(1, 3), 6),
+    });
   }
   for (let k = 0; k < 2; k++) {
     const { w, pod, node } = pick(pods.filter((p) => p.w.namespace === 'payments'));
-    specs.push({ kind: 'Pod', namespace: w.namespace, name: pod, workload: wl(w), reason: 'FailedMount', type: 'Warning', component: 'kubelet', host: node, message: 'MountVolume.SetUp failed for volume "data" : secret "ledger-tls" not found', observations: observations(at(), int(1, 3), 4) });
+    specs.push({
+      kind: 'Pod',
+      namespace: w.namespace,
+      name: pod,
+      workload: wl(w),
+      reason: 'FailedMount',
+      type: 'Warning',
+      component: 'kubelet',
+      host: node,
+      message: 'MountVolume.SetUp failed for volume "data" : secret "ledger-tls" not found',
+      observations: observations(at(), int(1, 3), 4),
+    });
   }
   // Image pull failures on web.
   for (const { w, pod, node } of pods.filter((p) => p.w.name === 'web').slice(0, 2)) {
     const bad = w.image.replace(/:.*/, ':2.0.2-typo');
     const t = at();
-    specs.push({ kind: 'Pod', namespace: w.namespace, name: pod, workload: wl(w), reason: 'Failed', type: 'Warning', component: 'kubelet', host: node, fieldPath: 'spec.containers{main}', message: `Failed to pull image "${bad}": rpc error: code = NotFound desc = failed to pull and unpack image: not found`, observations: observations(t, 2, 3) });
-    specs.push({ kind: 'Pod', namespace: w.namespace, name: pod, workload: wl(w), reason: 'Failed', type: 'Warning', component: 'kubelet', host: node, fieldPath: 'spec.containers{main}', message: 'Error: ErrImagePull', observations: observations(t + 100, 2, 3) });
-    specs.push({ kind: 'Pod', namespace: w.namespace, name: pod, workload: wl(w), reason: 'BackOff', type: 'Warning', component: 'kubelet', host: node, fieldPath: 'spec.containers{main}', message: `Back-off pulling image "${bad}"`, observations: observations(t + 200, 3, 8) });
-    specs.push({ kind: 'Pod', namespace: w.namespace, name: pod, workload: wl(w), reason: 'Failed', type: 'Warning', component: 'kubelet', host: node, fieldPath: 'spec.containers{main}', message: 'Error: ImagePullBackOff', observations: observations(t + 300, 2, 4) });
+    specs.push({
+      kind: 'Pod',
+      namespace: w.namespace,
+      name: pod,
+      workload: wl(w),
+      reason: 'Failed',
+      type: 'Warning',
+      component: 'kubelet',
+      host: node,
+      fieldPath: 'spec.containers{main}',
+      message: `Failed to pull image "${bad}": rpc error: code = NotFound desc = failed to pull and unpack image: not found`,
+      observations: observations(t, 2, 3),
+    });
+    specs.push({
+      kind: 'Pod',
+      namespace: w.namespace,
+      name: pod,
+      workload: wl(w),
+      reason: 'Failed',
+      type: 'Warning',
+      component: 'kubelet',
+      host: node,
+      fieldPath: 'spec.containers{main}',
+      message: 'Error: ErrImagePull',
+      observations: observations(t + 100, 2, 3),
+    });
+    specs.push({
+      kind: 'Pod',
+      namespace: w.namespace,
+      name: pod,
+      workload: wl(w),
+      reason: 'BackOff',
+      type: 'Warning',
+      component: 'kubelet',
+      host: node,
+      fieldPath: 'spec.containers{main}',
+      message: `Back-off pulling image "${bad}"`,
+      observations: observations(t + 200, 3, 8),
+    });
+    specs.push({
+      kind: 'Pod',
+      namespace: w.namespace,
+      name: pod,
+      workload: wl(w),
+      reason: 'Failed',
+      type: 'Warning',
+      component: 'kubelet',
+      host: node,
+      fieldPath: 'spec.containers{main}',
+      message: 'Error: ImagePullBackOff',
+      observations: observations(t + 300, 2, 4),
+    });
   }
   // An application's own Event with a hostile reason and message.
   {
     const { w, pod, node } = pods.find((p) => p.w.name === 'web')!;
-    specs.push({ kind: 'Pod', namespace: w.namespace, name: pod, workload: wl(w), reason: HOSTILE.reason, type: 'Warning', component: 'config-watcher', host: node, message: HOSTILE.message, observations: observations(at(), 2, 3) });
+    specs.push({
+      kind: 'Pod',
+      namespace: w.namespace,
+      name: pod,
+      workload: wl(w),
+      reason: HOSTILE.reason,
+      type: 'Warning',
+      component: 'config-watcher',
+      host: node,
+      message: HOSTILE.message,
+      observations: observations(at(), 2, 3),
+    });
   }
   // A pending pod.
-  specs.push({ kind: 'Pod', namespace: 'batch', name: 'report-28911-zzkq2', workload: { kind: 'CronJob', name: 'report' }, reason: 'FailedScheduling', type: 'Warning', component: 'default-scheduler', message: '0/4 nodes are available: 4 Insufficient memory. preemption: 0/4 nodes are available: 4 No preemption victims found for incoming pod.', observations: observations(at(), 4, 5) });
+  specs.push({
+    kind: 'Pod',
+    namespace: 'batch',
+    name: 'report-28911-zzkq2',
+    workload: { kind: 'CronJob', name: 'report' },
+    reason: 'FailedScheduling',
+    type: 'Warning',
+    component: 'default-scheduler',
+    message: '0/4 nodes are available: 4 Insufficient memory. preemption: 0/4 nodes are available: 4 No preemption victims found for incoming pod.',
+    observations: observations(at(), 4, 5),
+  });
 
   // Node problems (Node Problem Detector) and readiness.
   const npd: Array<[string, 'Warning' | 'Normal', string, string]> = [
@@ -273,17 +432,44 @@ export function makeCorpus(opts: { cluster: string; seed?: number; end: Date; ho
   }
   for (const node of ['node-2', 'node-4']) {
     const t = at(startMs + 120_000, endMs - 3_600_000);
-    specs.push({ kind: 'Node', namespace: '', name: node, reason: 'NodeNotReady', type: 'Normal', component: 'node-controller', message: `Node ${node} status is now: NodeNotReady`, observations: [[t]] });
-    specs.push({ kind: 'Node', namespace: '', name: node, reason: 'NodeReady', type: 'Normal', component: 'kubelet', host: node, message: `Node ${node} status is now: NodeReady`, observations: [[t + int(60_000, 600_000)]] });
+    specs.push({
+      kind: 'Node',
+      namespace: '',
+      name: node,
+      reason: 'NodeNotReady',
+      type: 'Normal',
+      component: 'node-controller',
+      message: `Node ${node} status is now: NodeNotReady`,
+      observations: [[t]],
+    });
+    specs.push({
+      kind: 'Node',
+      namespace: '',
+      name: node,
+      reason: 'NodeReady',
+      type: 'Normal',
+      component: 'kubelet',
+      host: node,
+      message: `Node ${node} status is now: NodeReady`,
+      observations: [[t + int(60_000, 600_000)]],
+    });
   }
   // NodeNotReady is also filed on each pod of the node: not a node event.
   for (const { w, pod } of pods.filter((p) => p.node === 'node-2').slice(0, 2)) {
-    specs.push({ kind: 'Pod', namespace: w.namespace, name: pod, workload: wl(w), reason: 'NodeNotReady', type: 'Warning', component: 'node-controller', message: 'Node is not ready', observations: [[at()]] });
+    specs.push({
+      kind: 'Pod',
+      namespace: w.namespace,
+      name: pod,
+      workload: wl(w),
+      reason: 'NodeNotReady',
+      type: 'Warning',
+      component: 'node-controller',
+      message: 'Node is not ready',
+      observations: [[at()]],
+    });
   }
 
-  const lines = specs
-    .flatMap((s) => linesOf(s, opts.cluster, r))
-    .sort((a, b) => a.time.localeCompare(b.time));
+  const lines = specs.flatMap((s) => linesOf(s, opts.cluster, r)).sort((a, b) => a.time.localeCompare(b.time));
   const forty = lines.filter((l) => l.reason === fortySpec.reason && l.involvedObject.name === fortySpec.name && l.message === fortySpec.message);
   return {
     cluster: opts.cluster,
@@ -335,7 +521,10 @@ export function toStreams(lines: EventLine[], def: StreamsDefinition = STREAMS) 
   return [...streams.values()];
 }
 
-type LokiForCorpus = { push(streams: ReturnType<typeof toStreams>): Promise<void>; queryInstant(q: string, t?: Date): Promise<{ result: Array<{ value?: [number, string] }> }> };
+type LokiForCorpus = {
+  push(streams: ReturnType<typeof toStreams>): Promise<void>;
+  queryInstant(q: string, t?: Date): Promise<{ result: Array<{ value?: [number, string] }> }>;
+};
 
 /**
  * Waits until Loki answers with every occurrence of `lines` for `cluster` (ingestion is

@@ -32,7 +32,13 @@ export class FakeChatServer {
       const chunks: Buffer[] = [];
       req.on('data', (chunk: Buffer) => chunks.push(chunk));
       req.on('end', () => {
-        const request: ReceivedRequest = { at: Date.now(), method: req.method ?? '', url: new URL(req.url ?? '/', 'http://127.0.0.1'), headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
+        const request: ReceivedRequest = {
+          at: Date.now(),
+          method: req.method ?? '',
+          url: new URL(req.url ?? '/', 'http://127.0.0.1'),
+          headers: req.headers,
+          body: Buffer.concat(chunks).toString('utf8'),
+        };
         this.requests.push(request);
         const answer = this.answer(request, this.requests.length - 1);
         if (answer === 'hang') {

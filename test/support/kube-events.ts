@@ -39,7 +39,10 @@ export class EventWriter {
    * Creates an events.k8s.io/v1 Event with a series, as client-go's new recorder does for a
    * repeated event; returns it as the core/v1 view the exporter watches.
    */
-  async createSeries(namespace: string, f: { reason: string; type: string; objectName: string; count: number; firstAt: Date; lastAt: Date }): Promise<RawEvent> {
+  async createSeries(
+    namespace: string,
+    f: { reason: string; type: string; objectName: string; count: number; firstAt: Date; lastAt: Date },
+  ): Promise<RawEvent> {
     const name = `${f.objectName}.${randomUUID().slice(0, 12)}`;
     await this.api.sendJson('POST', `/apis/events.k8s.io/v1/namespaces/${namespace}/events`, {
       apiVersion: 'events.k8s.io/v1',

@@ -39,8 +39,18 @@ export interface SentinelShape {
  *   A list of more than one page (over 500 Events in one watch's scope) would order the sentinel
  *   only within its own page: the tests' namespaces hold far fewer.
  */
-export async function linesBeforeSentinel(writer: EventWriter, namespaces: string | readonly string[], source: LineSource, shape?: SentinelShape): Promise<EventLine[]>;
-export async function linesBeforeSentinel(writer: EventWriter, namespaces: string | readonly string[], sources: readonly LineSource[], shape?: SentinelShape): Promise<EventLine[][]>;
+export async function linesBeforeSentinel(
+  writer: EventWriter,
+  namespaces: string | readonly string[],
+  source: LineSource,
+  shape?: SentinelShape,
+): Promise<EventLine[]>;
+export async function linesBeforeSentinel(
+  writer: EventWriter,
+  namespaces: string | readonly string[],
+  sources: readonly LineSource[],
+  shape?: SentinelShape,
+): Promise<EventLine[][]>;
 export async function linesBeforeSentinel(
   writer: EventWriter,
   namespaces: string | readonly string[],
@@ -51,7 +61,13 @@ export async function linesBeforeSentinel(
   const list: readonly LineSource[] = many ? sources : [sources as LineSource];
   const sentinels: RawEvent[] = [];
   for (const namespace of typeof namespaces === 'string' ? [namespaces] : namespaces) {
-    sentinels.push(await writer.create(namespace, { reason: SENTINEL_REASON, objectName: 'sentinel', message: 'every line before this one is out', ...shape }, new Date(Date.now() + 1000)));
+    sentinels.push(
+      await writer.create(
+        namespace,
+        { reason: SENTINEL_REASON, objectName: 'sentinel', message: 'every line before this one is out', ...shape },
+        new Date(Date.now() + 1000),
+      ),
+    );
   }
   const uids = new Set(sentinels.map((s) => s.metadata.uid));
   const found = await Promise.all(

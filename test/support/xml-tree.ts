@@ -12,7 +12,16 @@ export interface XmlElement {
 export function parseXml(xml: string): XmlElement[] {
   const valid = XMLValidator.validate(xml, { allowBooleanAttributes: false });
   if (valid !== true) throw new Error(`not well-formed XML: line ${valid.err.line}, col ${valid.err.col}: ${valid.err.code}: ${valid.err.msg}`);
-  const tree = new XMLParser({ preserveOrder: true, ignoreAttributes: false, attributeNamePrefix: '', parseAttributeValue: false, parseTagValue: false, trimValues: false, processEntities: true, htmlEntities: false }).parse(xml) as unknown[];
+  const tree = new XMLParser({
+    preserveOrder: true,
+    ignoreAttributes: false,
+    attributeNamePrefix: '',
+    parseAttributeValue: false,
+    parseTagValue: false,
+    trimValues: false,
+    processEntities: true,
+    htmlEntities: false,
+  }).parse(xml) as unknown[];
   const all: XmlElement[] = [];
   const walk = (items: unknown[]): XmlElement[] =>
     items.flatMap((item) => {

@@ -30,7 +30,13 @@ describe('dist/kube-eventline.mjs', () => {
     mkdirSync(join(dir, 'dist'));
     copyFileSync(bundlePath, join(dir, 'dist', 'kube-eventline.mjs'));
     copyFileSync(repoPath('package.json'), join(dir, 'package.json'));
-    const run = (args: string[]) => spawnSync(process.execPath, [join(dir, 'dist', 'kube-eventline.mjs'), ...args], { encoding: 'utf8', cwd: dir, env: { PATH: process.env.PATH }, timeout: 30_000 });
+    const run = (args: string[]) =>
+      spawnSync(process.execPath, [join(dir, 'dist', 'kube-eventline.mjs'), ...args], {
+        encoding: 'utf8',
+        cwd: dir,
+        env: { PATH: process.env.PATH },
+        timeout: 30_000,
+      });
     const version = run(['--version']);
     expect(version.stderr).toBe('');
     expect(version.stdout.trim()).toBe(JSON.parse(readFileSync(repoPath('package.json'), 'utf8')).version);
@@ -40,7 +46,9 @@ describe('dist/kube-eventline.mjs', () => {
     // Without the demo's file beside it (as in the image), `demo` says so in one line.
     const demo = run(['demo']);
     expect(demo.status).toBe(1);
-    expect(demo.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^kube-eventline: the demo is not installed with this command \(.*kube-eventline-demo\.mjs.*\); the image holds the exporter only/)]);
+    expect(demo.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/^kube-eventline: the demo is not installed with this command \(.*kube-eventline-demo\.mjs.*\); the image holds the exporter only/),
+    ]);
   });
 
   it('imports nothing but Node built-ins, the optional modules it is known to run without, and the demo and timeline files', () => {
@@ -56,10 +64,15 @@ describe('dist/kube-eventline.mjs', () => {
   });
 
   it("leaves the demo's simulated cluster out: only `kube-eventline demo` loads it, from its own file", () => {
-    const demoModules = (path: string) => Object.keys(bundleMeta(path).inputs).filter((p) => p.startsWith('dist/demo/')).sort();
+    const demoModules = (path: string) =>
+      Object.keys(bundleMeta(path).inputs)
+        .filter((p) => p.startsWith('dist/demo/'))
+        .sort();
     // The narration that runs the real exporter stays; the simulated API server, its store and scenario do not.
     expect(demoModules(bundlePath)).toEqual(['dist/demo/run-demo.js']);
-    expect(demoModules(demoPath)).toEqual(expect.arrayContaining(['dist/demo/api-server.js', 'dist/demo/object-store.js', 'dist/demo/demo-scenario.js', 'dist/demo/simulated-cluster.js']));
+    expect(demoModules(demoPath)).toEqual(
+      expect.arrayContaining(['dist/demo/api-server.js', 'dist/demo/object-store.js', 'dist/demo/demo-scenario.js', 'dist/demo/simulated-cluster.js']),
+    );
     expect(readFileSync(bundlePath, 'utf8')).not.toContain('class SimulatedApiServer');
     expect(readFileSync(bundlePath, 'utf8')).toContain(`import("./${DEMO_FILE}")`);
   });
@@ -72,12 +85,23 @@ describe('dist/kube-eventline.mjs', () => {
     expect(shipped.sort()).toEqual([DEMO_FILE, TIMELINE_FILE, 'kube-eventline.mjs'].sort());
     for (const file of shipped) copyFileSync(repoPath('dist', file), join(dir, 'dist', file));
     copyFileSync(repoPath('package.json'), join(dir, 'package.json'));
-    const demo = spawnSync(process.execPath, [join(dir, 'dist', 'kube-eventline.mjs'), 'demo', '--speed', '20'], { encoding: 'utf8', cwd: dir, env: { PATH: process.env.PATH }, timeout: 60_000 });
+    const demo = spawnSync(process.execPath, [join(dir, 'dist', 'kube-eventline.mjs'), 'demo', '--speed', '20'], {
+      encoding: 'utf8',
+      cwd: dir,
+      env: { PATH: process.env.PATH },
+      timeout: 60_000,
+    });
     expect(demo.status, demo.stderr).toBe(0);
     expect(demo.stderr).toContain('Every occurrence was written exactly once');
     expect(demo.stdout.trim().split('\n').length).toBeGreaterThan(10);
     // The timeline too: jsonnet/loki-streams.json went into its file.
-    const timeline = spawnSync(process.execPath, [join(dir, 'dist', 'kube-eventline.mjs'), 'timeline', '--file', '-', '--pod', 'api-1'], { encoding: 'utf8', cwd: dir, env: { PATH: process.env.PATH }, input: demo.stdout.replace(/"name":"[^"]*"/g, '"name":"api-1"'), timeout: 30_000 });
+    const timeline = spawnSync(process.execPath, [join(dir, 'dist', 'kube-eventline.mjs'), 'timeline', '--file', '-', '--pod', 'api-1'], {
+      encoding: 'utf8',
+      cwd: dir,
+      env: { PATH: process.env.PATH },
+      input: demo.stdout.replace(/"name":"[^"]*"/g, '"name":"api-1"'),
+      timeout: 30_000,
+    });
     expect(timeline.status, timeline.stderr).toBe(0);
     expect(timeline.stdout).toContain('<svg ');
   });

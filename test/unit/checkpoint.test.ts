@@ -1,11 +1,20 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Checkpoint, type CheckpointSaved, type CheckpointStore, CheckpointStoreError, decodeCheckpoint, encodeCheckpoint, fitCheckpoint, joinCheckpointParts } from '../../src/checkpoint/checkpoint.js';
+import {
+  type Checkpoint,
+  type CheckpointSaved,
+  type CheckpointStore,
+  CheckpointStoreError,
+  decodeCheckpoint,
+  encodeCheckpoint,
+  fitCheckpoint,
+  joinCheckpointParts,
+} from '../../src/checkpoint/checkpoint.js';
 import { ConfigMapCheckpointStore } from '../../src/checkpoint/configmap-store.js';
 import { FileCheckpointStore } from '../../src/checkpoint/file-store.js';
 import { API_RESOURCES } from '../../src/demo/api-resources.js';
@@ -38,7 +47,16 @@ function decodeSorted(encoded: Buffer | string): Checkpoint {
 }
 
 function checkpointOf(n: number): Checkpoint {
-  return { version: 1, savedAt: '2026-11-22T00:00:00.000Z', scopes: { '*': Array.from({ length: n }, (_, i) => [(Math.random() * 2 ** 32) >>> 0, (Math.random() * 2 ** 32) >>> 0, i + 1, Math.floor((n - i) / (n / 8))] as [number, number, number, number]) } };
+  return {
+    version: 1,
+    savedAt: '2026-11-22T00:00:00.000Z',
+    scopes: {
+      '*': Array.from(
+        { length: n },
+        (_, i) => [(Math.random() * 2 ** 32) >>> 0, (Math.random() * 2 ** 32) >>> 0, i + 1, Math.floor((n - i) / (n / 8))] as [number, number, number, number],
+      ),
+    },
+  };
 }
 
 /** The checkpoint entry of `uid` with `count` written, seen this generation. */
@@ -153,15 +171,22 @@ describe('checkpoint', () => {
     expect(await new FileCheckpointStore(path).load()).toEqual(cp);
   });
 
-  it('still reads the format-1 checkpoint that earlier versions wrote in a ConfigMap\'s data, and replaces it with format 2 in binaryData', async () => {
+  it("still reads the format-1 checkpoint that earlier versions wrote in a ConfigMap's data, and replaces it with format 2 in binaryData", async () => {
     const api = await simulatedCluster([]);
     const cp = checkpointOf(100);
     const legacy = gzipSync(JSON.stringify(cp)).toString('base64');
-    await api.sendJson('POST', '/api/v1/namespaces/kube-eventline/configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'checkpoint', namespace: 'kube-eventline' }, data: { 'checkpoint.json.gz.b64': legacy } });
+    await api.sendJson('POST', '/api/v1/namespaces/kube-eventline/configmaps', {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'checkpoint', namespace: 'kube-eventline' },
+      data: { 'checkpoint.json.gz.b64': legacy },
+    });
     const store = new ConfigMapCheckpointStore(api, 'kube-eventline', 'checkpoint', 900 * 1024, 1);
     expect(await store.load()).toEqual(cp);
     await store.save(cp);
-    const cm = await api.getJson<{ data?: Record<string, string>; binaryData: Record<string, string> }>('/api/v1/namespaces/kube-eventline/configmaps/checkpoint');
+    const cm = await api.getJson<{ data?: Record<string, string>; binaryData: Record<string, string> }>(
+      '/api/v1/namespaces/kube-eventline/configmaps/checkpoint',
+    );
     expect(cm.data).toBeUndefined();
     expect(sorted((await new ConfigMapCheckpointStore(api, 'kube-eventline', 'checkpoint', 900 * 1024, 1).load())!)).toEqual(sorted(cp));
   });
@@ -349,7 +374,13 @@ describe('checkpoint', () => {
     const broken = new FailingFlushSink('broken');
     const healthy = new FlushCountingSink('healthy');
     const store = new MemoryStore();
-    const { exporter, logs } = exporterWith(unreachableApi(), { store, sinks: new Map<string, Sink>([['broken', broken], ['healthy', healthy]]) });
+    const { exporter, logs } = exporterWith(unreachableApi(), {
+      store,
+      sinks: new Map<string, Sink>([
+        ['broken', broken],
+        ['healthy', healthy],
+      ]),
+    });
     await exporter.ingest('ADDED', event('e1', 4, 10));
 
     await expect(exporter.stop()).rejects.toThrow('receiver "broken" could not write out its last lines: ENOSPC: no space left on device, write');
@@ -394,18 +425,23 @@ describe('checkpoint', () => {
         const dir = mkdtempSync(join(tmpdir(), 'eventline-cp-'));
         const r = await runCli(cli, dir, await forbiddingServer(), 'checkpoint: {configMap: {namespace: ns, name: cp}}');
         expect(r.status).toBe(1);
-        expect(r.stderr.trim().split('\n')).toEqual([`kube-eventline: cannot read the checkpoint ConfigMap ns/cp (the exporter's ServiceAccount needs get on it): GET /api/v1/namespaces/ns/configmaps/cp: 403 ${FORBIDDEN_MESSAGE}`]);
+        expect(r.stderr.trim().split('\n')).toEqual([
+          `kube-eventline: cannot read the checkpoint ConfigMap ns/cp (the exporter's ServiceAccount needs get on it): GET /api/v1/namespaces/ns/configmaps/cp: 403 ${FORBIDDEN_MESSAGE}`,
+        ]);
       });
     });
   });
 });
 
-const FORBIDDEN_MESSAGE = 'configmaps "cp" is forbidden: User "system:serviceaccount:kube-eventline:kube-eventline" cannot get resource "configmaps" in API group "" in the namespace "ns"';
+const FORBIDDEN_MESSAGE =
+  'configmaps "cp" is forbidden: User "system:serviceaccount:kube-eventline:kube-eventline" cannot get resource "configmaps" in API group "" in the namespace "ns"';
 
 /** An API server whose RBAC allows nothing: a fault the test's real servers are not set up to give. */
 async function forbiddingServer(): Promise<string> {
   const server = await startFaultServer((_req, res) => {
-    res.writeHead(403, { 'Content-Type': 'application/json' }).end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: FORBIDDEN_MESSAGE, reason: 'Forbidden', code: 403 }));
+    res
+      .writeHead(403, { 'Content-Type': 'application/json' })
+      .end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: FORBIDDEN_MESSAGE, reason: 'Forbidden', code: 403 }));
   });
   cleanups.push(server.close);
   return server.url;

@@ -63,8 +63,16 @@ describe('kubeconfig problems: one line, exit 2, no secret', () => {
 
   it.each([
     ['an empty kubeconfig', '', 'not a kubeconfig (empty, or not a YAML mapping)'],
-    ['one with no current-context', 'apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "http://127.0.0.1:1"}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\n', 'no current cluster (it sets no current-context)'],
-    ['one whose context names no cluster', 'apiVersion: v1\nkind: Config\nclusters: []\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: x, context: {cluster: gone, user: u}}]\ncurrent-context: x\n', 'no current cluster (the cluster of its current-context "x" is not defined)'],
+    [
+      'one with no current-context',
+      'apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "http://127.0.0.1:1"}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\n',
+      'no current cluster (it sets no current-context)',
+    ],
+    [
+      'one whose context names no cluster',
+      'apiVersion: v1\nkind: Config\nclusters: []\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: x, context: {cluster: gone, user: u}}]\ncurrent-context: x\n',
+      'no current cluster (the cluster of its current-context "x" is not defined)',
+    ],
   ])('%s', (name, content, expected) => {
     const kubeconfig = file(`${name.replace(/\W+/g, '-')}.kubeconfig`, content);
     const line = oneLineFailure(run(['--config', quietConfig, '--kubeconfig', kubeconfig]));
@@ -74,7 +82,10 @@ describe('kubeconfig problems: one line, exit 2, no secret', () => {
 });
 
 describe('the metrics address: one line, exit 2', () => {
-  const kubeconfig = file('kubeconfig', 'apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "http://127.0.0.1:1", insecure-skip-tls-verify: true}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n');
+  const kubeconfig = file(
+    'kubeconfig',
+    'apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "http://127.0.0.1:1", insecure-skip-tls-verify: true}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n',
+  );
 
   it('an address that does not resolve', () => {
     const config = file('unresolvable.yaml', 'logLevel: error\nmetrics: {address: no-such-host.invalid, port: 0}\n');
@@ -100,7 +111,12 @@ describe('the metrics address: one line, exit 2', () => {
 
 describe('config files check-config refuses in one line', () => {
   const laughs = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
-  for (let i = 1; i < 9; i++) laughs.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9).fill(`*${String.fromCharCode(96 + i)}`).join(',')}]`);
+  for (let i = 1; i < 9; i++)
+    laughs.push(
+      `${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9)
+        .fill(`*${String.fromCharCode(96 + i)}`)
+        .join(',')}]`,
+    );
   it.each([
     ['an undefined alias', 'clusterName: *nope\n', ':1:14: YAML: alias *nope has no anchor &nope before it'],
     ['a billion-laughs document', `${laughs.join('\n')}\n`, ':2:8: YAML: aliases expand to more than 100 copies'],

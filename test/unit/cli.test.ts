@@ -68,7 +68,10 @@ describe('kube-eventline command', () => {
     const dir = mkdtempSync(join(tmpdir(), 'eventline-cli-'));
     const kubeconfig = join(dir, 'kubeconfig');
     // Nothing listens on port 1: reading the checkpoint ConfigMap fails at start.
-    writeFileSync(kubeconfig, 'apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "http://127.0.0.1:1", insecure-skip-tls-verify: true}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n');
+    writeFileSync(
+      kubeconfig,
+      'apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "http://127.0.0.1:1", insecure-skip-tls-verify: true}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n',
+    );
     const config = join(dir, 'config.yaml');
     writeFileSync(config, 'metrics: {address: 127.0.0.1, port: 0}\ncheckpoint: {configMap: {namespace: ns, name: cp}}\n');
     const r = run(['--config', config, '--kubeconfig', kubeconfig]);
@@ -81,11 +84,18 @@ describe('kube-eventline command', () => {
   it('logFormat: pretty writes readable diagnostics on stderr, json writes JSON', () => {
     const dir = mkdtempSync(join(tmpdir(), 'eventline-cli-'));
     const kubeconfig = join(dir, 'kubeconfig');
-    writeFileSync(kubeconfig, 'apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "http://127.0.0.1:1", insecure-skip-tls-verify: true}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n');
+    writeFileSync(
+      kubeconfig,
+      'apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "http://127.0.0.1:1", insecure-skip-tls-verify: true}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n',
+    );
     const logs = (format: string) => {
       const config = join(dir, `${format}.yaml`);
       writeFileSync(config, `logFormat: ${format}\nmetrics: {address: 127.0.0.1, port: 0}\ncheckpoint: {configMap: {namespace: ns, name: cp}}\n`);
-      return run(['--config', config, '--kubeconfig', kubeconfig]).stderr.split('\n').find((l) => l.includes('serving /metrics')) ?? '';
+      return (
+        run(['--config', config, '--kubeconfig', kubeconfig])
+          .stderr.split('\n')
+          .find((l) => l.includes('serving /metrics')) ?? ''
+      );
     };
     expect(() => JSON.parse(logs('json'))).not.toThrow();
     const pretty = logs('pretty');
@@ -100,9 +110,15 @@ describe('kube-eventline command', () => {
     expect(missing.stderr.trim()).toBe(`kube-eventline: cannot load the kubeconfig ${join(dir, 'nope')}: file not found`);
 
     const kubeconfig = join(dir, 'kubeconfig');
-    writeFileSync(kubeconfig, 'apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "http://127.0.0.1:1", insecure-skip-tls-verify: true}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n');
+    writeFileSync(
+      kubeconfig,
+      'apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "http://127.0.0.1:1", insecure-skip-tls-verify: true}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n',
+    );
     const config = join(dir, 'config.yaml');
-    writeFileSync(config, `metrics: {address: 127.0.0.1, port: 0}\nreceivers:\n  - name: archive\n    file: {path: ${dir}}\nroute: {routes: [{match: [{receiver: archive}]}]}\n`);
+    writeFileSync(
+      config,
+      `metrics: {address: 127.0.0.1, port: 0}\nreceivers:\n  - name: archive\n    file: {path: ${dir}}\nroute: {routes: [{match: [{receiver: archive}]}]}\n`,
+    );
     const unopenable = run(['--config', config, '--kubeconfig', kubeconfig]);
     expect(unopenable.status).toBe(1);
     const errors = unopenable.stderr.split('\n').filter((l) => l.startsWith('kube-eventline:'));
@@ -114,9 +130,13 @@ describe('kube-eventline command', () => {
     const r = run(['demo', '--speed', '20']);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toContain('[SIMULATED cluster] kube-eventline demo: no real cluster is used');
-    const lines = r.stdout.trim().split('\n').map((text) => JSON.parse(text) as EventLine); // stdout holds event lines only
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((text) => JSON.parse(text) as EventLine); // stdout holds event lines only
     const reasons = new Set(lines.map((l) => l.reason));
-    for (const reason of ['ScalingReplicaSet', 'BackOff', 'OOMKilling', 'FailedScheduling', 'NodeNotReady', 'ConntrackFull']) expect(reasons, reason).toContain(reason);
+    for (const reason of ['ScalingReplicaSet', 'BackOff', 'OOMKilling', 'FailedScheduling', 'NodeNotReady', 'ConntrackFull'])
+      expect(reasons, reason).toContain(reason);
     expect(lines.find((l) => l.reason === 'OOMKilling')!.level).toBe('error');
     const { byUid, repeatedPairs } = occurrenceLedger(lines);
     expect(repeatedPairs).toEqual([]);

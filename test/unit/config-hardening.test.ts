@@ -110,7 +110,9 @@ describe('YAML the loader refuses in one line, never a crash', () => {
     const dir = mkdtempSync(join(tmpdir(), 'eventline-cfg-'));
     const big = join(dir, 'big.yaml');
     writeFileSync(big, `clusterName: ${'x'.repeat(MAX_CONFIG_BYTES)}\n`);
-    expect(problemsOf(() => loadConfigFile(big, {}))).toEqual([`${big}: cannot read the config: ${MAX_CONFIG_BYTES + 14} bytes, more than the ${MAX_CONFIG_BYTES} a config may have`]);
+    expect(problemsOf(() => loadConfigFile(big, {}))).toEqual([
+      `${big}: cannot read the config: ${MAX_CONFIG_BYTES + 14} bytes, more than the ${MAX_CONFIG_BYTES} a config may have`,
+    ]);
   });
 });
 
@@ -138,9 +140,18 @@ describe('every value is range-checked at load', () => {
 
   test.each([
     ['checkpoint: { file: /tmp/cp.json, intervalSeconds: 3000000 }', 'checkpoint.intervalSeconds: must be at most 3,600 seconds (range 1–3,600 seconds)'],
-    ['receivers: [{ name: stdout, stdout: {} }, { name: f, file: { path: /tmp/f.jsonl, maxFiles: 1000000000 } }]', 'receivers[1].file.maxFiles: must be at most 1,000 files (range 1–1,000 files): each rotation renames every kept file'],
-    ['receivers: [{ name: stdout, stdout: {} }, { name: f, file: { path: /tmp/f.jsonl, maxbackups: 5000 } }]', 'receivers[1].file.maxbackups: must be at most 1,000 files'],
-    ['receivers: [{ name: stdout, stdout: {} }, { name: f, file: { path: /tmp/f.jsonl, maxBytes: 10 } }]', 'receivers[1].file.maxBytes: must be at least 4,096 (range 4,096–1,099,511,627,776 bytes)'],
+    [
+      'receivers: [{ name: stdout, stdout: {} }, { name: f, file: { path: /tmp/f.jsonl, maxFiles: 1000000000 } }]',
+      'receivers[1].file.maxFiles: must be at most 1,000 files (range 1–1,000 files): each rotation renames every kept file',
+    ],
+    [
+      'receivers: [{ name: stdout, stdout: {} }, { name: f, file: { path: /tmp/f.jsonl, maxbackups: 5000 } }]',
+      'receivers[1].file.maxbackups: must be at most 1,000 files',
+    ],
+    [
+      'receivers: [{ name: stdout, stdout: {} }, { name: f, file: { path: /tmp/f.jsonl, maxBytes: 10 } }]',
+      'receivers[1].file.maxBytes: must be at least 4,096 (range 4,096–1,099,511,627,776 bytes)',
+    ],
     ['tracking: { maxEvents: 100000000 }', 'tracking.maxEvents: must be at most 10,000,000 Events'],
     ['tracking: { ttlSeconds: 99999999 }', 'tracking.ttlSeconds: must be at most 604,800 (7 days)'],
     ['enrichment: { cacheTTLSeconds: 3000000 }', 'enrichment.cacheTTLSeconds: must be at most 86,400 seconds'],
@@ -161,14 +172,18 @@ describe('every value is range-checked at load', () => {
   });
 
   test('names Kubernetes accepts load: a dotted ConfigMap name, the largest values in range', () => {
-    const { config } = loadConfig('checkpoint: { configMap: { namespace: ns, name: kube-eventline.checkpoint-1 }, intervalSeconds: 3600 }\ntracking: { maxEvents: 10000000 }\n', 'c.yaml', {});
+    const { config } = loadConfig(
+      'checkpoint: { configMap: { namespace: ns, name: kube-eventline.checkpoint-1 }, intervalSeconds: 3600 }\ntracking: { maxEvents: 10000000 }\n',
+      'c.yaml',
+      {},
+    );
     expect(config.checkpoint?.configMap?.name).toBe('kube-eventline.checkpoint-1');
   });
 });
 
 test('a short value from the environment is left out only where a message quotes it whole', () => {
-  expect(problemsOf(() => loadConfig('receivers: [{ name: stdout, stdout: {} }, { name: f, file: { path: /tmp/f, maxFiles: 1000${D} } }]\n', 'c.yaml', { D: '1' }))).toEqual([
-    'c.yaml:1:86: receivers[1].file.maxFiles: must be at most 1,000 files (range 1–1,000 files): each rotation renames every kept file',
-  ]);
+  expect(
+    problemsOf(() => loadConfig('receivers: [{ name: stdout, stdout: {} }, { name: f, file: { path: /tmp/f, maxFiles: 1000${D} } }]\n', 'c.yaml', { D: '1' })),
+  ).toEqual(['c.yaml:1:86: receivers[1].file.maxFiles: must be at most 1,000 files (range 1–1,000 files): each rotation renames every kept file']);
   expect(problemsOf(() => loadConfig('logLevel: ${L}\n', 'c.yaml', { L: 'xy' }))[0]).toContain('unknown log level "${L}"');
 });

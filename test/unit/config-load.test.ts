@@ -94,8 +94,12 @@ describe('loading good configs', () => {
     expect(() => loadConfig('checkpoint: {configMap: {namespace: Kube_Eventline, name: cp}}\n', 'c.yaml', {})).toThrow(
       /checkpoint\.configMap\.namespace: "Kube_Eventline" is not a valid namespace name/,
     );
-    expect(() => loadConfig('leaderElection: {enabled: true, namespace: "a b"}\n', 'c.yaml', {})).toThrow(/leaderElection\.namespace: "a b" is not a valid namespace name/);
-    expect(loadConfig('checkpoint: {configMap: {namespace: kube-eventline, name: cp}}\n', 'c.yaml', {}).config.checkpoint?.configMap?.namespace).toBe('kube-eventline');
+    expect(() => loadConfig('leaderElection: {enabled: true, namespace: "a b"}\n', 'c.yaml', {})).toThrow(
+      /leaderElection\.namespace: "a b" is not a valid namespace name/,
+    );
+    expect(loadConfig('checkpoint: {configMap: {namespace: kube-eventline, name: cp}}\n', 'c.yaml', {}).config.checkpoint?.configMap?.namespace).toBe(
+      'kube-eventline',
+    );
   });
 
   test('`stdout:` with no options is a stdout receiver with defaults', () => {
@@ -111,12 +115,20 @@ describe('kubernetes-event-exporter configs load unchanged', () => {
     expect(config.logLevel).toBe('error');
     expect(config.maxEventAgeSeconds).toBe(60);
     expect(config.metricsNamePrefix).toBe('event_exporter_');
-    expect(config.leaderElection).toEqual({ enabled: false, leaderElectionID: 'kubernetes-event-exporter', leaseDurationSeconds: 15, renewDeadlineSeconds: 10, retryPeriodSeconds: 2 });
-    expect(config.receivers).toEqual([
-      { name: 'dump', type: 'stdout', deDot: true },
-      // KEE's lumberjack maxsize is in MiB; maxbackups is the number of rotated files kept.
-      { name: 'nodes', type: 'file', path: '/tmp/node-events.log', maxBytes: 10 * 1024 * 1024, maxFiles: 2 },
-    ].map((receiver) => ({ deDot: false, ...receiver })));
+    expect(config.leaderElection).toEqual({
+      enabled: false,
+      leaderElectionID: 'kubernetes-event-exporter',
+      leaseDurationSeconds: 15,
+      renewDeadlineSeconds: 10,
+      retryPeriodSeconds: 2,
+    });
+    expect(config.receivers).toEqual(
+      [
+        { name: 'dump', type: 'stdout', deDot: true },
+        // KEE's lumberjack maxsize is in MiB; maxbackups is the number of rotated files kept.
+        { name: 'nodes', type: 'file', path: '/tmp/node-events.log', maxBytes: 10 * 1024 * 1024, maxFiles: 2 },
+      ].map((receiver) => ({ deDot: false, ...receiver })),
+    );
     expect(config.route.routes[0]?.drop).toEqual([{ namespace: 'kube-system' }, { type: 'Normal', reason: 'Pulled' }]);
   });
 
@@ -141,15 +153,7 @@ describe('kubernetes-event-exporter configs load unchanged', () => {
   });
 
   test('unused receivers, receivers on drop rules and routes that send nothing are warnings', () => {
-    const text = [
-      'route:',
-      '  drop:',
-      '    - namespace: x',
-      '      receiver: out',
-      'receivers:',
-      '  - name: out',
-      '    stdout: {}',
-    ].join('\n');
+    const text = ['route:', '  drop:', '    - namespace: x', '      receiver: out', 'receivers:', '  - name: out', '    stdout: {}'].join('\n');
     expect(loadConfig(text, 'c.yaml', {}).warnings).toEqual([
       'c.yaml:2:3: route: no match rule names a receiver, so no Event is written anywhere',
       'c.yaml:4:17: route.drop[0].receiver: ignored, as in KEE: a drop rule does not send anywhere; move the receiver to a match rule',
@@ -171,15 +175,9 @@ describe('bad configs: every problem named with file:line:col and config path', 
     [
       'unknown-receiver.yaml',
       {},
-      [
-        'unknown-receiver.yaml:7:21: route.routes[0].match[0].receiver: unknown receiver "slack-alerts" (defined receivers: stdout)',
-      ],
+      ['unknown-receiver.yaml:7:21: route.routes[0].match[0].receiver: unknown receiver "slack-alerts" (defined receivers: stdout)'],
     ],
-    [
-      'duplicate-receiver.yaml',
-      {},
-      ['duplicate-receiver.yaml:4:11: receivers[1].name: duplicate receiver name "stdout" (first defined at receivers[0])'],
-    ],
+    ['duplicate-receiver.yaml', {}, ['duplicate-receiver.yaml:4:11: receivers[1].name: duplicate receiver name "stdout" (first defined at receivers[0])']],
     [
       'wrong-types.yaml',
       {},
@@ -262,15 +260,11 @@ describe('bad configs: every problem named with file:line:col and config path', 
 
   test('YAML syntax errors are reported with their position', () => {
     expect(problemsOf(() => loadConfig('route:\n  match: [\n', 'c.yaml', {}))[0]).toMatch(/^c\.yaml:\d+:\d+: YAML syntax: /);
-    expect(problemsOf(() => loadConfig('a: 1\na: 2\n', 'c.yaml', {}))).toEqual([
-      'c.yaml:2:1: YAML syntax: Map keys must be unique',
-    ]);
+    expect(problemsOf(() => loadConfig('a: 1\na: 2\n', 'c.yaml', {}))).toEqual(['c.yaml:2:1: YAML syntax: Map keys must be unique']);
   });
 
   test('a config that is not a mapping is an error', () => {
-    expect(problemsOf(() => loadConfig('- a\n- b\n', 'c.yaml', {}))).toEqual([
-      'c.yaml:1:1: the config must be a YAML mapping, got a list',
-    ]);
+    expect(problemsOf(() => loadConfig('- a\n- b\n', 'c.yaml', {}))).toEqual(['c.yaml:1:1: the config must be a YAML mapping, got a list']);
   });
 
   test('no route and no stdout receiver: the implicit stdout route has nowhere to go', () => {
@@ -292,9 +286,7 @@ describe('bad configs: every problem named with file:line:col and config path', 
       `c.yaml:7:5: namespaces[5]: "${'a'.repeat(64)}" is not a valid namespace name: 64 characters, at most 63`,
       `c.yaml:8:5: namespaces[6]: "team_a" ${invalid}`,
     ]);
-    expect(problemsOf(() => loadConfig('namespaces: ["", ""]\n', 'c.yaml', {}))).toEqual([
-      'c.yaml:1:18: namespaces[1]: duplicate of namespaces[0]',
-    ]);
+    expect(problemsOf(() => loadConfig('namespaces: ["", ""]\n', 'c.yaml', {}))).toEqual(['c.yaml:1:18: namespaces[1]: duplicate of namespaces[0]']);
   });
 
   test('the KEE `namespace` must be a namespace name too, or "" for all', () => {

@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -115,7 +115,17 @@ describe('runaway patterns', () => {
     // whose message defeats the drop rule's pattern, which no real component would write.
     const message = `${'a'.repeat(40)}!`;
     const at = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
-    const event = { metadata: { name: 'runaway', namespace: 'shop', uid: 'uid-runaway', resourceVersion: '5' }, involvedObject: { kind: 'Pod', namespace: 'shop', name: 'p' }, reason: 'Runaway', message, type: 'Warning', source: { component: 'test' }, firstTimestamp: at, lastTimestamp: at, count: 1 };
+    const event = {
+      metadata: { name: 'runaway', namespace: 'shop', uid: 'uid-runaway', resourceVersion: '5' },
+      involvedObject: { kind: 'Pod', namespace: 'shop', name: 'p' },
+      reason: 'Runaway',
+      message,
+      type: 'Warning',
+      source: { component: 'test' },
+      firstTimestamp: at,
+      lastTimestamp: at,
+      count: 1,
+    };
     const server = await startFaultServer((req, res) => {
       if (new URL(req.url ?? '/', 'http://x').searchParams.has('watch')) {
         res.writeHead(200, { 'Content-Type': 'application/json' }).flushHeaders(); // open, quiet
@@ -129,7 +139,11 @@ describe('runaway patterns', () => {
       join(dir, 'config.yaml'),
       'logLevel: error\nmetrics: {address: 127.0.0.1, port: 0}\nenrichment: {enabled: false}\nroute: {routes: [{drop: [{message: "^(a+)+$"}], match: [{receiver: stdout}]}]}\n',
     );
-    const child = spawn(process.execPath, [repoPath('dist', 'kube-eventline.mjs'), '--config', join(dir, 'config.yaml'), '--kubeconfig', join(dir, 'kubeconfig')], { env: { PATH: process.env.PATH } });
+    const child = spawn(
+      process.execPath,
+      [repoPath('dist', 'kube-eventline.mjs'), '--config', join(dir, 'config.yaml'), '--kubeconfig', join(dir, 'kubeconfig')],
+      { env: { PATH: process.env.PATH } },
+    );
     try {
       // The drop rule does not match, so the Event is written: once the match has finished.
       const line = await new Promise<string>((resolve, reject) => {

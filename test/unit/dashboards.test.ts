@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../jsonnet/render.mjs';
-import { allPanels, dashboardQueries, referencedVariables, type Dashboard } from '../support/corpus-logql.js';
+import { allPanels, type Dashboard, dashboardQueries, referencedVariables } from '../support/corpus-logql.js';
 
 const FILES = {
   'events-overview.json': 'events-overview',
@@ -120,7 +120,9 @@ describe.each(dashboards)('$file', ({ file, d }) => {
       const names = ['cluster', 'level', 'reason', 'search', ...(q.title === 'Failures per namespace per day' ? [] : ['namespace'])];
       for (const name of names) expect(referencedVariables(q.expr), `${q.title} lacks ${name}`).toContain(name);
       for (const name of boxes) {
-        expect(q.expr.match(new RegExp(`\\$\\{${name}[:}]`, 'g'))?.length ?? 0, `${q.title}: ${name}`).toBe(q.expr.split(`\${${name}:percentencode}`).length - 1);
+        expect(q.expr.match(new RegExp(`\\$\\{${name}[:}]`, 'g'))?.length ?? 0, `${q.title}: ${name}`).toBe(
+          q.expr.split(`\${${name}:percentencode}`).length - 1,
+        );
         expect(q.expr, `${q.title}: $${name}`).not.toMatch(new RegExp(`\\$${name}\\b`));
       }
     }
@@ -135,7 +137,12 @@ describe.each(dashboards)('$file', ({ file, d }) => {
   });
 
   it('logs panels run log queries, other panels run metric queries', () => {
-    for (const p of allPanels(d) as unknown as Array<{ type: string; title: string; targets: Array<{ expr: string }>; transformations?: Array<{ id: string }> }>) {
+    for (const p of allPanels(d) as unknown as Array<{
+      type: string;
+      title: string;
+      targets: Array<{ expr: string }>;
+      transformations?: Array<{ id: string }>;
+    }>) {
       const isLogQuery = (e: string) => e.startsWith('{');
       const logTable = p.type === 'table' && p.transformations?.some((t) => t.id === 'extractFields');
       for (const t of p.targets) expect(isLogQuery(t.expr), `${p.title}`).toBe(p.type === 'logs' || Boolean(logTable));
@@ -143,9 +150,7 @@ describe.each(dashboards)('$file', ({ file, d }) => {
   });
 
   it('links to the other kube-eventline dashboards, keeping time and variables', () => {
-    expect(d.links).toContainEqual(
-      expect.objectContaining({ type: 'dashboards', tags: ['kube-eventline'], includeVars: true, keepTime: true }),
-    );
+    expect(d.links).toContainEqual(expect.objectContaining({ type: 'dashboards', tags: ['kube-eventline'], includeVars: true, keepTime: true }));
   });
 
   it('default time range and refresh are set', () => {
@@ -180,7 +185,8 @@ describe('dashboard specifics', () => {
   });
 
   it('events overview has by reason, by namespace, by kind, top reasons, top objects and a warning-or-worse logs panel', () => {
-    for (const t of ['Occurrences by reason', 'Occurrences by namespace', 'Occurrences by kind']) expect(panel('events-overview.json', t).type).toBe('timeseries');
+    for (const t of ['Occurrences by reason', 'Occurrences by namespace', 'Occurrences by kind'])
+      expect(panel('events-overview.json', t).type).toBe('timeseries');
     const top = panel('events-overview.json', 'Top reasons');
     expect(top.targets[0]).toMatchObject({ queryType: 'instant', instant: true });
     const objects = panel('events-overview.json', 'Top objects');
@@ -222,7 +228,10 @@ describe('dashboard specifics', () => {
   });
 
   it('object history and pod lifecycle list the objects to pick from, and show nothing for an empty box', () => {
-    for (const [file, picker, box] of [['object-history.json', 'Objects', 'name'], ['pod-lifecycle.json', 'Pods', 'pod']] as const) {
+    for (const [file, picker, box] of [
+      ['object-history.json', 'Objects', 'name'],
+      ['pod-lifecycle.json', 'Pods', 'pod'],
+    ] as const) {
       const list = panel(file, picker);
       expect(list.targets[0].expr).not.toContain(`\${${box}:`);
       expect(JSON.stringify(list.fieldConfig.overrides)).toContain(`var-${box}=\${__data.fields.name}`);

@@ -1,6 +1,6 @@
-import { AppsV1Api, CoreV1Api, KubeConfig, KubernetesObjectApi, Watch, type ApiException } from '@kubernetes/client-node';
+import { type ApiException, AppsV1Api, CoreV1Api, KubeConfig, KubernetesObjectApi, Watch } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startSimulatedCluster, type SimulatedCluster, type SimulatedClusterOptions } from '../../src/demo/simulated-cluster.js';
+import { type SimulatedCluster, type SimulatedClusterOptions, startSimulatedCluster } from '../../src/demo/simulated-cluster.js';
 
 interface RawEvent {
   metadata: { name: string; namespace: string; uid: string; resourceVersion: string };
@@ -55,7 +55,12 @@ function collectWatch(kc: KubeConfig, path: string, query: Record<string, string
   const closed = new Promise<unknown>((resolve) => {
     ended = resolve;
   });
-  const controller = new Watch(kc).watch(path, query, (type, object) => notices.push({ type, object } as WatchNotice), (err) => ended(err));
+  const controller = new Watch(kc).watch(
+    path,
+    query,
+    (type, object) => notices.push({ type, object } as WatchNotice),
+    (err) => ended(err),
+  );
   return { notices, closed, controller };
 }
 
@@ -70,7 +75,23 @@ describe('simulated cluster: events API', () => {
     const list = await kc.makeApiClient(CoreV1Api).listEventForAllNamespaces();
     expect(Number(list.metadata?.resourceVersion)).toBeGreaterThan(184_000);
     const reasons = new Set(list.items.map((e) => e.reason));
-    for (const reason of ['ScalingReplicaSet', 'SuccessfulCreate', 'Scheduled', 'Pulled', 'Created', 'Started', 'BackOff', 'Unhealthy', 'OOMKilling', 'FailedScheduling', 'NodeNotReady', 'NodeReady', 'ConntrackFull', 'Killing', 'SuccessfulDelete']) {
+    for (const reason of [
+      'ScalingReplicaSet',
+      'SuccessfulCreate',
+      'Scheduled',
+      'Pulled',
+      'Created',
+      'Started',
+      'BackOff',
+      'Unhealthy',
+      'OOMKilling',
+      'FailedScheduling',
+      'NodeNotReady',
+      'NodeReady',
+      'ConntrackFull',
+      'Killing',
+      'SuccessfulDelete',
+    ]) {
       expect(reasons, reason).toContain(reason);
     }
     // The only Pulling Event is the one the scenario expires (event-ttl) at the end.
@@ -107,7 +128,12 @@ describe('simulated cluster: events API', () => {
       }
     }
     const backOffCounts = changes.filter((n) => n.object.reason === 'BackOff').map((n) => [n.type, n.object.count]);
-    expect(backOffCounts).toEqual([['ADDED', 1], ['MODIFIED', 2], ['MODIFIED', 5], ['MODIFIED', 9]]);
+    expect(backOffCounts).toEqual([
+      ['ADDED', 1],
+      ['MODIFIED', 2],
+      ['MODIFIED', 5],
+      ['MODIFIED', 9],
+    ]);
     const schedulingSeries = changes.filter((n) => n.object.reason === 'FailedScheduling').map((n) => n.object.series?.count);
     expect(schedulingSeries).toEqual([undefined, 2, 3, 5]);
 
@@ -140,7 +166,10 @@ describe('simulated cluster: events API', () => {
     expect(stale.notices.map((n) => [n.type, n.object.code])).toEqual([['ERROR', 410]]);
 
     // A fresh list's version is inside the window: the watch stays open.
-    const fresh = collectWatch(kc, '/api/v1/events', { resourceVersion: (await core.listEventForAllNamespaces()).metadata!.resourceVersion!, allowWatchBookmarks: true });
+    const fresh = collectWatch(kc, '/api/v1/events', {
+      resourceVersion: (await core.listEventForAllNamespaces()).metadata!.resourceVersion!,
+      allowWatchBookmarks: true,
+    });
     (await fresh.controller).abort();
     await fresh.closed;
     expect(fresh.notices.filter((n) => n.type === 'ERROR')).toHaveLength(0);
@@ -221,24 +250,44 @@ describe('simulated cluster: events API', () => {
     const ooms = byReason('OOMKilling');
     expect(ooms).toHaveLength(2);
     for (const oom of ooms) {
-      expect(oom).toMatchObject({ type: 'Warning', source: { component: 'kernel-monitor', host: 'sim-worker-3' }, involvedObject: { kind: 'Node', name: 'sim-worker-3', uid: 'sim-worker-3' } });
+      expect(oom).toMatchObject({
+        type: 'Warning',
+        source: { component: 'kernel-monitor', host: 'sim-worker-3' },
+        involvedObject: { kind: 'Node', name: 'sim-worker-3', uid: 'sim-worker-3' },
+      });
       expect(oom.metadata.namespace).toBe('default');
       expect(oom.message).toMatch(/^Memory cgroup out of memory: Killed process \d+ \(indexer\)/);
     }
-    expect(byReason('Started').filter((e) => e.involvedObject.name.startsWith('indexer-')).map((e) => e.count)).toEqual([2]);
+    expect(
+      byReason('Started')
+        .filter((e) => e.involvedObject.name.startsWith('indexer-'))
+        .map((e) => e.count),
+    ).toEqual([2]);
 
     const [conntrack] = byReason('ConntrackFull');
-    expect(conntrack).toMatchObject({ type: 'Warning', source: { component: 'network-problem-monitor', host: 'sim-worker-2' }, message: 'Conntrack table usage over 90 percent: 117964 out of 131072' });
+    expect(conntrack).toMatchObject({
+      type: 'Warning',
+      source: { component: 'network-problem-monitor', host: 'sim-worker-2' },
+      message: 'Conntrack table usage over 90 percent: 117964 out of 131072',
+    });
 
     const [backOff] = byReason('BackOff');
-    expect(backOff).toMatchObject({ type: 'Warning', count: 9, source: { component: 'kubelet', host: 'sim-worker-2' }, involvedObject: { kind: 'Pod', fieldPath: 'spec.containers{payments}' } });
+    expect(backOff).toMatchObject({
+      type: 'Warning',
+      count: 9,
+      source: { component: 'kubelet', host: 'sim-worker-2' },
+      involvedObject: { kind: 'Pod', fieldPath: 'spec.containers{payments}' },
+    });
     expect(backOff!.firstTimestamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
     expect(backOff!.message).toMatch(/^Back-off restarting failed container payments in pod payments-[a-z0-9]+-[a-z0-9]{5}_shop\([0-9a-f-]{36}\)$/);
 
     const nodeNotReady = byReason('NodeNotReady');
     expect(nodeNotReady.map((e) => [e.involvedObject.kind, e.type, e.source.component])).toContainEqual(['Node', 'Normal', 'node-controller']);
     expect(nodeNotReady.map((e) => [e.involvedObject.kind, e.type])).toContainEqual(['Pod', 'Warning']);
-    expect(byReason('NodeReady')[0]).toMatchObject({ message: 'Node sim-worker-1 status is now: NodeReady', source: { component: 'kubelet', host: 'sim-worker-1' } });
+    expect(byReason('NodeReady')[0]).toMatchObject({
+      message: 'Node sim-worker-1 status is now: NodeReady',
+      source: { component: 'kubelet', host: 'sim-worker-1' },
+    });
     // Event names follow client-go: <object>.<hex nanoseconds>.
     for (const e of body.items) expect(e.metadata.name).toMatch(new RegExp(`^${e.involvedObject.name}\\.[0-9a-f]{16,}$`));
   });
@@ -272,9 +321,14 @@ describe('simulated cluster: objects for enrichment and checkpoint', () => {
     const { cluster, kc } = await start({ speed: 1000, start: 'immediately' });
     await cluster.finished;
     // The rollout deleted the old checkout pods; their Killing Events still point at them.
-    const killing = (await kc.makeApiClient(CoreV1Api).listNamespacedEvent({ namespace: 'shop' })).items.filter((e) => e.reason === 'Killing' && e.involvedObject.name!.startsWith('checkout-'));
+    const killing = (await kc.makeApiClient(CoreV1Api).listNamespacedEvent({ namespace: 'shop' })).items.filter(
+      (e) => e.reason === 'Killing' && e.involvedObject.name!.startsWith('checkout-'),
+    );
     expect(killing).toHaveLength(2);
-    const err = await kc.makeApiClient(CoreV1Api).readNamespacedPod({ namespace: 'shop', name: killing[0]!.involvedObject.name! }).catch((e: unknown) => e);
+    const err = await kc
+      .makeApiClient(CoreV1Api)
+      .readNamespacedPod({ namespace: 'shop', name: killing[0]!.involvedObject.name! })
+      .catch((e: unknown) => e);
     expect((err as ApiException<string>).code).toBe(404);
     expect(JSON.parse((err as ApiException<string>).body)).toMatchObject({ kind: 'Status', reason: 'NotFound', code: 404, details: { kind: 'pods' } });
 
@@ -293,14 +347,25 @@ describe('simulated cluster: objects for enrichment and checkpoint', () => {
   it('keeps ConfigMaps with create and optimistic-concurrency replace, as the checkpoint does', async () => {
     const { kc } = await start({ speed: 1000 });
     const core = kc.makeApiClient(CoreV1Api);
-    const created = await core.createNamespacedConfigMap({ namespace: 'kube-system', body: { metadata: { name: 'kube-eventline-checkpoint' }, data: { resourceVersion: '1' } } });
+    const created = await core.createNamespacedConfigMap({
+      namespace: 'kube-system',
+      body: { metadata: { name: 'kube-eventline-checkpoint' }, data: { resourceVersion: '1' } },
+    });
     expect(created.metadata?.uid).toBeTruthy();
-    const duplicate = await core.createNamespacedConfigMap({ namespace: 'kube-system', body: { metadata: { name: 'kube-eventline-checkpoint' } } }).catch((e: unknown) => e);
+    const duplicate = await core
+      .createNamespacedConfigMap({ namespace: 'kube-system', body: { metadata: { name: 'kube-eventline-checkpoint' } } })
+      .catch((e: unknown) => e);
     expect((duplicate as ApiException<string>).code).toBe(409);
 
-    const replaced = await core.replaceNamespacedConfigMap({ namespace: 'kube-system', name: 'kube-eventline-checkpoint', body: { ...created, data: { resourceVersion: '2' } } });
+    const replaced = await core.replaceNamespacedConfigMap({
+      namespace: 'kube-system',
+      name: 'kube-eventline-checkpoint',
+      body: { ...created, data: { resourceVersion: '2' } },
+    });
     expect(Number(replaced.metadata!.resourceVersion)).toBeGreaterThan(Number(created.metadata!.resourceVersion));
-    const stale = await core.replaceNamespacedConfigMap({ namespace: 'kube-system', name: 'kube-eventline-checkpoint', body: { ...created, data: { resourceVersion: '3' } } }).catch((e: unknown) => e);
+    const stale = await core
+      .replaceNamespacedConfigMap({ namespace: 'kube-system', name: 'kube-eventline-checkpoint', body: { ...created, data: { resourceVersion: '3' } } })
+      .catch((e: unknown) => e);
     expect((stale as ApiException<string>).code).toBe(409);
 
     const read = await core.readNamespacedConfigMap({ namespace: 'kube-system', name: 'kube-eventline-checkpoint' });

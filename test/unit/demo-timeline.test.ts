@@ -20,7 +20,13 @@ describe('playTimeline', () => {
     const stop = new AbortController();
     const ran: string[] = [];
     const steps: TimelineStep[] = [
-      { atMs: 0, run: () => { ran.push('first'); stop.abort(); } },
+      {
+        atMs: 0,
+        run: () => {
+          ran.push('first');
+          stop.abort();
+        },
+      },
       { atMs: 1, run: () => ran.push('never') },
     ];
     expect(await playTimeline(steps, { speed: 1, log: () => {}, signal: stop.signal })).toBe(false);

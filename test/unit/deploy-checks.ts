@@ -5,11 +5,10 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { parse as parseYaml, parseAllDocuments } from 'yaml';
+import { parseAllDocuments, parse as parseYaml } from 'yaml';
 
 export const REPO = resolve(import.meta.dirname, '..', '..');
 
-// biome-ignore lint: manifests are free-form
 export type K8sObject = Record<string, any>;
 
 export interface SourcedObject {
@@ -152,9 +151,7 @@ export interface HardeningOptions {
 export const BUNDLE_HARDENING: HardeningOptions = {
   rootAllowed: (id) => id === 'DaemonSet/kube-eventline-fluent-bit',
   hostPaths: (id): Record<string, 'ro' | 'rw'> =>
-    id === 'DaemonSet/kube-eventline-fluent-bit'
-      ? { '/var/log/containers': 'ro', '/var/log/pods': 'ro', '/var/lib/kube-eventline/fluent-bit': 'rw' }
-      : {},
+    id === 'DaemonSet/kube-eventline-fluent-bit' ? { '/var/log/containers': 'ro', '/var/log/pods': 'ro', '/var/lib/kube-eventline/fluent-bit': 'rw' } : {},
 };
 
 /** Every container: no privilege escalation, read-only root fs, all capabilities dropped, seccomp, limits. */

@@ -14,13 +14,13 @@ import {
   hardeningProblems,
   imageProblem,
   images,
+  type K8sObject,
   pinProblem,
   podSpecs,
   rbacProblems,
   readYaml,
   renderKustomization,
   repoPath,
-  type K8sObject,
   type SourcedObject,
   UNPINNED_IMAGES,
 } from './deploy-checks.js';
@@ -28,14 +28,7 @@ import {
 const NS = 'kube-eventline';
 /** Fluent Bit and Node Problem Detector: the node agents that need host access. */
 const NODE_NS = 'kube-eventline-node';
-const DASHBOARDS = [
-  'events-overview.json',
-  'object-history.json',
-  'pod-lifecycle.json',
-  'node-problems.json',
-  'daily-failures.json',
-  'rollouts-images.json',
-];
+const DASHBOARDS = ['events-overview.json', 'object-history.json', 'pod-lifecycle.json', 'node-problems.json', 'daily-failures.json', 'rollouts-images.json'];
 const RULES = ['kube-eventline-alerts.yaml'];
 
 const base = renderKustomization('deploy');
@@ -63,14 +56,21 @@ describe('deploy/ (the bundle)', () => {
     for (const mode of ['enforce', 'warn', 'audit']) expect(label(NS, mode), mode).toBe('restricted');
     expect(label(NODE_NS, 'enforce')).toBe('privileged');
     for (const r of [base, quickstart, root]) {
-      const where = Object.fromEntries(podSpecs(r.objects).map(({ id }) => [id, r.objects.find(({ obj }) => `${obj.kind}/${obj.metadata.name}` === id)!.obj.metadata.namespace]));
+      const where = Object.fromEntries(
+        podSpecs(r.objects).map(({ id }) => [id, r.objects.find(({ obj }) => `${obj.kind}/${obj.metadata.name}` === id)!.obj.metadata.namespace]),
+      );
       expect(where['Deployment/kube-eventline']).toBe(NS);
       // Only the two node agents run in the privileged namespace.
-      expect(Object.keys(where).filter((id) => where[id] === NODE_NS).sort()).toEqual(['DaemonSet/kube-eventline-fluent-bit', 'DaemonSet/node-problem-detector']);
+      expect(
+        Object.keys(where)
+          .filter((id) => where[id] === NODE_NS)
+          .sort(),
+      ).toEqual(['DaemonSet/kube-eventline-fluent-bit', 'DaemonSet/node-problem-detector']);
       expect(Object.values(where).every((ns) => ns === NS || ns === NODE_NS)).toBe(true);
       // Every namespaced object lands in one of the two, and ServiceAccounts next to their pods.
       for (const { obj } of r.objects) {
-        if (obj.kind !== 'Namespace' && !obj.kind.startsWith('Cluster')) expect([NS, NODE_NS], `${obj.kind}/${obj.metadata.name}`).toContain(obj.metadata.namespace);
+        if (obj.kind !== 'Namespace' && !obj.kind.startsWith('Cluster'))
+          expect([NS, NODE_NS], `${obj.kind}/${obj.metadata.name}`).toContain(obj.metadata.namespace);
       }
       for (const { id, spec } of podSpecs(r.objects)) {
         if (spec.serviceAccountName) expect(find(r.objects, 'ServiceAccount', spec.serviceAccountName)?.metadata.namespace, id).toBe(where[id]);
@@ -102,9 +102,7 @@ describe('deploy/ (the bundle)', () => {
     expect(find(o, 'ServiceAccount', 'kube-eventline-fluent-bit')).toBeDefined();
     const cm = find(o, 'ConfigMap', 'kube-eventline-config');
     expect(cm?.data?.['config.yaml']).toBe(readFileSync(repoPath('deploy', 'exporter', 'config.yaml'), 'utf8'));
-    expect(find(o, 'ConfigMap', 'kube-eventline-fluent-bit')?.data?.['fluent-bit.yaml']).toBe(
-      readFileSync(repoPath('fluent-bit', 'fluent-bit.yaml'), 'utf8'),
-    );
+    expect(find(o, 'ConfigMap', 'kube-eventline-fluent-bit')?.data?.['fluent-bit.yaml']).toBe(readFileSync(repoPath('fluent-bit', 'fluent-bit.yaml'), 'utf8'));
     // Both bindings name the bundle's ServiceAccount in the bundle's namespace.
     for (const kind of ['ClusterRoleBinding', 'RoleBinding']) {
       expect(find(o, kind, 'kube-eventline')?.subjects).toEqual([{ kind: 'ServiceAccount', name: 'kube-eventline', namespace: NS }]);
@@ -134,7 +132,11 @@ describe('deploy/ (the bundle)', () => {
 
   it('exporter config.yaml loads with the real config loader, without warnings, and agrees with the Deployment', () => {
     const deployment = find(base.objects, 'Deployment', 'kube-eventline')!;
-    const env = Object.fromEntries(container(deployment, 'exporter')!.env.filter((e: K8sObject) => 'value' in e).map((e: K8sObject) => [e.name, e.value]));
+    const env = Object.fromEntries(
+      container(deployment, 'exporter')!
+        .env.filter((e: K8sObject) => 'value' in e)
+        .map((e: K8sObject) => [e.name, e.value]),
+    );
     const text = readFileSync(repoPath('deploy', 'exporter', 'config.yaml'), 'utf8');
     const { config, warnings } = loadConfig(text, 'deploy/exporter/config.yaml', env);
     expect(warnings).toEqual([]);
@@ -145,7 +147,10 @@ describe('deploy/ (the bundle)', () => {
     expect(config.leaderElection).toMatchObject({ enabled: true, namespace: NS });
     expect(config.receivers.map((r) => r.type)).toEqual(['stdout']);
     // No secrets in ConfigMaps: nothing that looks like a credential.
-    const content = text.split('\n').filter((l) => !l.trim().startsWith('#')).join('\n');
+    const content = text
+      .split('\n')
+      .filter((l) => !l.trim().startsWith('#'))
+      .join('\n');
     expect(content).not.toMatch(/password|token|secret|apikey|api_key/i);
     expect(content).toContain('clusterName:');
   });
@@ -157,7 +162,11 @@ describe('deploy/ (the bundle)', () => {
     expect(role.metadata.namespace).toBe(NS);
     const grants = (r: K8sObject, group: string, resource: string) =>
       (r.rules as K8sObject[]).filter((rule) => rule.apiGroups.includes(group) && rule.resources.includes(resource));
-    expect(grants(clusterRole, '', 'events').flatMap((r) => r.verbs).sort()).toEqual(['get', 'list', 'watch']);
+    expect(
+      grants(clusterRole, '', 'events')
+        .flatMap((r) => r.verbs)
+        .sort(),
+    ).toEqual(['get', 'list', 'watch']);
     // Only Events are listed/watched; everything else is a plain get.
     for (const rule of clusterRole.rules as K8sObject[]) {
       if (!rule.resources.includes('events')) expect(rule.verbs).toEqual(['get']);
@@ -168,7 +177,10 @@ describe('deploy/ (the bundle)', () => {
     expect(known.length).toBeGreaterThanOrEqual(10);
     for (const [, apiVersion, kind, plural] of known) {
       const group = apiVersion!.includes('/') ? apiVersion!.split('/')[0]! : '';
-      expect(grants(clusterRole, group, plural!).flatMap((r) => r.verbs), `${kind} (${group}/${plural})`).toContain('get');
+      expect(
+        grants(clusterRole, group, plural!).flatMap((r) => r.verbs),
+        `${kind} (${group}/${plural})`,
+      ).toContain('get');
     }
     // The checkpoint: get/update/patch/delete on exactly the configured ConfigMap and the shards
     // the exporter names after it; create is unrestricted by nature.
@@ -225,7 +237,8 @@ describe('deploy/ (the bundle)', () => {
     expect(sa.automountServiceAccountToken).toBe(false);
     expect(ds.spec.template.spec.automountServiceAccountToken).toBe(false);
     const bound = base.objects.filter(
-      ({ obj }) => (obj.kind === 'RoleBinding' || obj.kind === 'ClusterRoleBinding') && (obj.subjects ?? []).some((s: K8sObject) => s.name === sa.metadata.name),
+      ({ obj }) =>
+        (obj.kind === 'RoleBinding' || obj.kind === 'ClusterRoleBinding') && (obj.subjects ?? []).some((s: K8sObject) => s.name === sa.metadata.name),
     );
     expect(bound).toEqual([]);
     const c = container(ds, 'fluent-bit')!;
@@ -244,10 +257,15 @@ describe('deploy/ (the bundle)', () => {
     const all = [...found, { where: 'Dockerfile ARG NODE_IMAGE', image: nodeImage! }];
     expect(all.flatMap(({ where, image }) => (pinProblem(image) ? [`${where}: ${pinProblem(image)}`] : []))).toEqual([]);
     // No stale entries: each allowed exception is still named somewhere.
-    for (const image of UNPINNED_IMAGES.keys()) expect(all.map((f) => f.image), image).toContain(image);
+    for (const image of UNPINNED_IMAGES.keys())
+      expect(
+        all.map((f) => f.image),
+        image,
+      ).toContain(image);
     // Each exception says why in the source, not only in the map.
     const source = readFileSync(repoPath('test', 'unit', 'deploy-checks.ts'), 'utf8');
-    for (const image of UNPINNED_IMAGES.keys()) expect(source).toMatch(new RegExp(`// [^\\n]+\\n(\\s*//[^\\n]*\\n)*\\s*\\['${image.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}'`));
+    for (const image of UNPINNED_IMAGES.keys())
+      expect(source).toMatch(new RegExp(`// [^\\n]+\\n(\\s*//[^\\n]*\\n)*\\s*\\['${image.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}'`));
     // The checker itself.
     const digest = `sha256:${'a'.repeat(64)}`;
     expect(pinProblem(`grafana/loki:3.7.8@${digest}`)).toBeUndefined();
@@ -330,12 +348,21 @@ describe('quickstart (deploy/quickstart + the repository-root kustomization.yaml
     expect(mountOf('rules')).toBe(`${cfg.ruler.storage.local.directory}/fake`);
     expect(cfg.ruler.storage.type).toBe('local');
     // Every path Loki writes is on the data volume (the root filesystem is read-only).
-    for (const p of [cfg.common.path_prefix, cfg.common.storage.filesystem.chunks_directory, cfg.ingester.wal.dir, cfg.ruler.rule_path, cfg.ruler.wal.dir, cfg.compactor.working_directory]) {
+    for (const p of [
+      cfg.common.path_prefix,
+      cfg.common.storage.filesystem.chunks_directory,
+      cfg.ingester.wal.dir,
+      cfg.ruler.rule_path,
+      cfg.ruler.wal.dir,
+      cfg.compactor.working_directory,
+    ]) {
       expect(String(p).startsWith(mountOf('data')), p).toBe(true);
     }
     // Fluent Bit's default Loki address is this Service.
     const service = find(quickstart.objects, 'Service', 'loki')!;
-    const env = Object.fromEntries(container(find(quickstart.objects, 'DaemonSet', 'kube-eventline-fluent-bit'), 'fluent-bit')!.env.map((e: K8sObject) => [e.name, e.value]));
+    const env = Object.fromEntries(
+      container(find(quickstart.objects, 'DaemonSet', 'kube-eventline-fluent-bit'), 'fluent-bit')!.env.map((e: K8sObject) => [e.name, e.value]),
+    );
     expect(env.LOKI_HOST).toBe(`${service.metadata.name}.${service.metadata.namespace}.svc`);
     expect(env.LOKI_PORT).toBe(String(service.spec.ports[0].port));
     expect(String(cfg.server.http_listen_port)).toBe(env.LOKI_PORT);
@@ -356,7 +383,12 @@ describe('quickstart (deploy/quickstart + the repository-root kustomization.yaml
 
   it('every quickstart container is hardened too', () => {
     const specs = podSpecs(own(quickstart));
-    expect(specs.map((s) => s.id).sort()).toEqual(['DaemonSet/kube-eventline-fluent-bit', 'Deployment/grafana', 'Deployment/kube-eventline', 'Deployment/loki']);
+    expect(specs.map((s) => s.id).sort()).toEqual([
+      'DaemonSet/kube-eventline-fluent-bit',
+      'Deployment/grafana',
+      'Deployment/kube-eventline',
+      'Deployment/loki',
+    ]);
     for (const { id, spec } of specs) expect(hardeningProblems(id, spec, BUNDLE_HARDENING), id).toEqual([]);
     expect(rbacProblems(quickstart.objects)).toEqual([]);
   });
@@ -382,7 +414,9 @@ describe('Dockerfile', () => {
     expect(buildStage).toContain('RUN npm run build');
     // The bundle carries every dependency: the runtime stage installs none.
     expect(runStage.some((l) => /\bnpm (ci|install)\b/.test(l))).toBe(false);
-    expect(runStage).toContain('COPY --from=build /src/dist/kube-eventline.mjs /src/dist/kube-eventline.mjs.map /src/dist/kube-eventline.mjs.licenses.txt ./dist/');
+    expect(runStage).toContain(
+      'COPY --from=build /src/dist/kube-eventline.mjs /src/dist/kube-eventline.mjs.map /src/dist/kube-eventline.mjs.licenses.txt ./dist/',
+    );
   });
 
   it('runs as uid 65532 with `kube-eventline` as the entrypoint, which runs the bundle (package.json bin)', () => {
@@ -395,7 +429,10 @@ describe('Dockerfile', () => {
   });
 
   it('.dockerignore keeps the build context to what the Dockerfile copies', () => {
-    const ignored = readFileSync(repoPath('.dockerignore'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+    const ignored = readFileSync(repoPath('.dockerignore'), 'utf8')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith('#'));
     for (const p of ['node_modules', '.git', 'dist', '.cache']) expect(ignored).toContain(p);
     const copied = instructions.filter((l) => /^COPY (?!--from)/.test(l)).flatMap((l) => l.split(/\s+/).slice(1, -1));
     for (const p of copied) expect(ignored, p).not.toContain(p);

@@ -158,7 +158,15 @@ describe('Enricher against the simulated API server', () => {
 
     expect(enrichment).toEqual({
       labels: { 'app.kubernetes.io/name': 'checkout', 'app.kubernetes.io/part-of': 'shop', 'pod-template-hash': replicaSet.name.slice('checkout-'.length) },
-      ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: replicaSet.name, uid: uidOf(store, 'apps/v1', 'ReplicaSet', 'shop', replicaSet.name), controller: true }],
+      ownerReferences: [
+        {
+          apiVersion: 'apps/v1',
+          kind: 'ReplicaSet',
+          name: replicaSet.name,
+          uid: uidOf(store, 'apps/v1', 'ReplicaSet', 'shop', replicaSet.name),
+          controller: true,
+        },
+      ],
       workload: { kind: 'Deployment', name: 'checkout' },
       deleted: false,
     });
@@ -225,7 +233,9 @@ describe('Enricher keeps good answers through bad ones', () => {
     const uidA = randomUUID();
     let answers = 0;
     const { api, requests } = await answeringAs(() =>
-      answers++ === 0 ? { status: 200, body: { kind: 'Pod', apiVersion: 'v1', metadata: { name: 'api-0', namespace: 'shop', uid: uidA, labels: { app: 'api' } } } } : status(500, 'InternalError'),
+      answers++ === 0
+        ? { status: 200, body: { kind: 'Pod', apiVersion: 'v1', metadata: { name: 'api-0', namespace: 'shop', uid: uidA, labels: { app: 'api' } } } }
+        : status(500, 'InternalError'),
     );
     const { enricher } = enricherFor(api);
     const about = (uid: string) => eventAbout({ kind: 'Pod', namespace: 'shop', name: 'api-0', uid, apiVersion: 'v1' });
@@ -281,7 +291,17 @@ describe('ResourcePaths', () => {
     let installed = false;
     const { api, requests } = await answeringAs((path) =>
       installed && path === '/apis/example.com/v1'
-        ? { status: 200, body: { kind: 'APIResourceList', groupVersion: 'example.com/v1', resources: [{ name: 'widgets', kind: 'Widget', namespaced: true }, { name: 'widgets/status', kind: 'Widget', namespaced: true }] } }
+        ? {
+            status: 200,
+            body: {
+              kind: 'APIResourceList',
+              groupVersion: 'example.com/v1',
+              resources: [
+                { name: 'widgets', kind: 'Widget', namespaced: true },
+                { name: 'widgets/status', kind: 'Widget', namespaced: true },
+              ],
+            },
+          }
         : status(404, 'NotFound'),
     );
     const clock = manualClock();
@@ -314,7 +334,11 @@ describe('ResourcePaths', () => {
   it('a refresh that fails goes on with the last answer, and tries again later', async () => {
     let failing = false;
     const { api, requests } = await answeringAs((path) =>
-      failing ? status(500, 'InternalError') : path === '/apis/example.com/v1' ? { status: 200, body: { resources: [{ name: 'widgets', kind: 'Widget', namespaced: true }] } } : status(404, 'NotFound'),
+      failing
+        ? status(500, 'InternalError')
+        : path === '/apis/example.com/v1'
+          ? { status: 200, body: { resources: [{ name: 'widgets', kind: 'Widget', namespaced: true }] } }
+          : status(404, 'NotFound'),
     );
     const clock = manualClock();
     const paths = new ResourcePaths(api, { now: clock.now, refreshMs: 600_000, failureRetryMs: 60_000 });

@@ -74,7 +74,9 @@ describe('the event line of docs/event-line.md', () => {
     expect(t(base)).toBe('2026-01-01T00:00:04.000Z');
     expect(t({ ...base, eventTime: '2026-01-01T00:00:03.123456Z' })).toBe('2026-01-01T00:00:03.123Z');
     expect(t({ ...base, eventTime: '2026-01-01T00:00:03.123456Z', lastTimestamp: '2026-01-01T00:00:02Z' })).toBe('2026-01-01T00:00:02.000Z');
-    expect(t({ ...base, lastTimestamp: '2026-01-01T00:00:02Z', series: { count: 2, lastObservedTime: '2026-01-01T00:00:01.5Z' } })).toBe('2026-01-01T00:00:01.500Z');
+    expect(t({ ...base, lastTimestamp: '2026-01-01T00:00:02Z', series: { count: 2, lastObservedTime: '2026-01-01T00:00:01.5Z' } })).toBe(
+      '2026-01-01T00:00:01.500Z',
+    );
   });
 
   it('files cluster-scoped objects under the fixed namespace and others under their own', () => {

@@ -5,7 +5,15 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { buildLine } from '../../src/line/build-line.js';
 import type { RawEvent } from '../../src/line/event-line.js';
 import { truncateMessage } from '../../src/line/message.js';
-import { FAST_PAGE_CHARS, listEventPages, MAX_WATCH_LINE_CHARS, watchEvents, WatchExpiredError, WatchLineTooLongError, type WatchMessage } from '../../src/watch/event-stream.js';
+import {
+  FAST_PAGE_CHARS,
+  listEventPages,
+  MAX_WATCH_LINE_CHARS,
+  WatchExpiredError,
+  WatchLineTooLongError,
+  type WatchMessage,
+  watchEvents,
+} from '../../src/watch/event-stream.js';
 import type { KubeHttp } from '../../src/watch/kube-http.js';
 import { kubeHttpAt, startFaultServer } from '../support/fake-api.js';
 
@@ -72,7 +80,8 @@ describe('watch stream decoding', () => {
     const first = `${lines[0]}\n${lines[1]}\n${lines[2]}\n${lines[3]!.slice(0, 20)}`;
     const api = await serve([Buffer.from(first), Buffer.from(`${lines[3]!.slice(20)}\n`)]);
     const batches: string[][] = [];
-    for await (const batch of watchEvents(api, undefined, '1', 30, 65536)) batches.push(batch.map((m) => (m as { object: { message: string } }).object.message));
+    for await (const batch of watchEvents(api, undefined, '1', 30, 65536))
+      batches.push(batch.map((m) => (m as { object: { message: string } }).object.message));
     expect(batches).toEqual([['a', 'b', 'c'], ['d']]);
   });
 });
@@ -83,7 +92,10 @@ describe('large Events: bounded in bytes', () => {
   const largeMessage = (tag: string, bytes: number) => {
     const unit = `<${'a'.repeat(96)}é`; // 100 bytes
     const text = `${tag}:${unit.repeat(Math.ceil(bytes / 100))}`;
-    return Buffer.from(text, 'utf8').subarray(0, bytes).toString('utf8').replace(/\uFFFD$/, 'b');
+    return Buffer.from(text, 'utf8')
+      .subarray(0, bytes)
+      .toString('utf8')
+      .replace(/\uFFFD$/, 'b');
   };
   const written = (event: RawEvent, maxMessageBytes = 4096) => buildLine(event, 'info', 1, { clusterName: 'c', maxMessageBytes }).message;
   const expected = (message: string, maxBytes: number) => truncateMessage(message, maxBytes);
@@ -98,7 +110,8 @@ describe('large Events: bounded in bytes', () => {
       const url = new URL(req.url!, 'http://x');
       limits.push(url.searchParams.get('limit')!);
       res.writeHead(200, { 'Content-Type': 'application/json' });
-      if (url.searchParams.get('continue')) res.end(JSON.stringify({ metadata: { resourceVersion: '99' }, items: [{ metadata: { uid: 'small' }, message: 'short' }] }));
+      if (url.searchParams.get('continue'))
+        res.end(JSON.stringify({ metadata: { resourceVersion: '99' }, items: [{ metadata: { uid: 'small' }, message: 'short' }] }));
       else {
         // In pieces of 64 KiB, as a network would deliver it.
         for (let i = 0; i < page.length; i += 65_536) res.write(page.slice(i, i + 65_536));
@@ -126,7 +139,15 @@ describe('large Events: bounded in bytes', () => {
     const message = largeMessage('big', 200_000);
     const server = await startFaultServer((_req, res) => {
       res.writeHead(200, { 'Content-Type': 'application/json' });
-      res.end(JSON.stringify({ metadata: { resourceVersion: '5' }, items: [{ metadata: { uid: 'u1' }, message }, { metadata: { uid: 'u2' }, message: 'short' }] }));
+      res.end(
+        JSON.stringify({
+          metadata: { resourceVersion: '5' },
+          items: [
+            { metadata: { uid: 'u1' }, message },
+            { metadata: { uid: 'u2' }, message: 'short' },
+          ],
+        }),
+      );
     });
     close = server.close;
     const pages = [];

@@ -14,8 +14,8 @@ import type { RawEvent } from '../../src/line/event-line.js';
 import { ExporterMetrics } from '../../src/serve/metrics.js';
 import type { Sink } from '../../src/sinks/sink.js';
 import { createStdoutSink } from '../../src/sinks/stdout-sink.js';
-import { kubeHttpAt } from '../support/fake-api.js';
 import { CaptureSink } from '../support/capture-sink.js';
+import { kubeHttpAt } from '../support/fake-api.js';
 import { realEvents } from '../support/real-events.js';
 
 function exporterWith(sinks: Sink[], options: { now?: () => number; log?: pino.Logger } = {}) {
@@ -51,7 +51,15 @@ function event(fields: Partial<RawEvent> = {}): RawEvent {
 describe('exporter metrics', () => {
   it('an Event without metadata or uid is counted as dropped (invalid), with one warning', async () => {
     const logged: string[] = [];
-    const log = pino({ level: 'info' }, new Writable({ write: (chunk, _enc, done) => (logged.push(String(chunk)), done()) }));
+    const log = pino(
+      { level: 'info' },
+      new Writable({
+        write: (chunk, _enc, done) => {
+          logged.push(String(chunk));
+          done();
+        },
+      }),
+    );
     const sink = new CaptureSink('capture');
     const { exporter, metrics } = exporterWith([sink], { log });
     await exporter.ingest('ADDED', { ...event(), metadata: undefined } as unknown as RawEvent);
@@ -83,7 +91,7 @@ describe('exporter metrics', () => {
     expect(await sample(metrics, 'last_event_timestamp_seconds')).toBe(Date.parse(ahead) / 1000);
   });
 
-  it('lines_written_total counts lines that reached the operating system: none when stdout\'s reader went away (EPIPE), all on a file', async () => {
+  it("lines_written_total counts lines that reached the operating system: none when stdout's reader went away (EPIPE), all on a file", async () => {
     // The reader closes its end of the pipe at once and stays alive, so our end stays open.
     const reader = spawn('sh', ['-c', 'exec 0<&-; sleep 30'], { stdio: ['pipe', 'ignore', 'ignore'] });
     try {
@@ -126,7 +134,7 @@ describe('exporter metrics', () => {
       const { exporter, metrics } = exporterWith([sink]);
       expect(await sample(metrics, 'receiver_waiting', { receiver: 'stdout' })).toBe(0);
       const message = 'x'.repeat(4000);
-      let waiting: void | Promise<void> = undefined;
+      let waiting: Promise<void> | undefined | void;
       for (let i = 0; i < 10_000 && !waiting; i++) {
         waiting = exporter.ingest('ADDED', event({ message }));
         if (!waiting) await new Promise((r) => setImmediate(r));

@@ -14,7 +14,7 @@ import { describe, expect, it } from 'vitest';
 import { LEVELS } from '../../src/grade/levels.js';
 import { buildLine } from '../../src/line/build-line.js';
 import type { RawEvent } from '../../src/line/event-line.js';
-import { find, globToRegExp, readYaml, renderKustomization, repoPath, type K8sObject } from './deploy-checks.js';
+import { find, globToRegExp, type K8sObject, readYaml, renderKustomization, repoPath } from './deploy-checks.js';
 
 interface LokiStreams {
   job: string;
@@ -33,7 +33,7 @@ const clone = <T>(v: T): T => structuredClone(v);
 // Reading the config
 
 /** `$a['b']['c']` -> ['a','b','c']; `$a` -> ['a']; anything else undefined. */
-export function accessorPath(accessor: string): string[] | undefined {
+function accessorPath(accessor: string): string[] | undefined {
   const m = /^\$([A-Za-z_][\w.-]*)((?:\['[^']+'\])*)$/.exec(accessor.trim());
   if (!m) return undefined;
   const subkeys = [...(m[2] ?? '').matchAll(/\['([^']+)'\]/g)].map((s) => s[1]!);
@@ -69,7 +69,7 @@ function lokiOutputs(config: K8sObject): K8sObject[] {
  * The dashboards and rules are written against the same JSON, so a disagreement here is a
  * disagreement with them.
  */
-export function streamsAgreementProblems(config: K8sObject, def: LokiStreams): string[] {
+function streamsAgreementProblems(config: K8sObject, def: LokiStreams): string[] {
   const problems: string[] = [];
   const outputs = lokiOutputs(config);
   if (outputs.length !== 1) return [`expected exactly one loki output, found ${outputs.length}`];
@@ -122,9 +122,7 @@ export function streamsAgreementProblems(config: K8sObject, def: LokiStreams): s
     problems.push('the parser filter must read `log` and keep it (preserve_key on): it is the line Loki stores');
   }
   const allow = filters.filter((f) => f.name === 'record_modifier').flatMap((f) => list(f.allowlist_key ?? f.whitelist_key));
-  const used = [...dynamicLabels.map((l) => accessorPath(l.value)), ...sm.map((s) => accessorPath(s.value))].filter(
-    (p): p is string[] => p !== undefined,
-  );
+  const used = [...dynamicLabels.map((l) => accessorPath(l.value)), ...sm.map((s) => accessorPath(s.value))].filter((p): p is string[] => p !== undefined);
   for (const path of used) {
     if (!allow.includes(path[0]!)) problems.push(`record_modifier allowlist_key drops ${path[0]}, which ${path.join('.')} needs`);
   }
@@ -142,7 +140,7 @@ export function streamsAgreementProblems(config: K8sObject, def: LokiStreams): s
 // Fluent Bit's strptime, for the subset a time_format may use here
 
 /** Parses like Fluent Bit's parser time lookup: strptime plus `%L` for fractional seconds. Returns epoch ms or undefined. */
-export function fluentBitStrptime(text: string, format: string): number | undefined {
+function fluentBitStrptime(text: string, format: string): number | undefined {
   let i = 0;
   const f = { Y: 1970, m: 1, d: 1, H: 0, M: 0, S: 0, frac: 0, offsetMin: 0 };
   const digits = (min: number, max: number): number | undefined => {
@@ -161,12 +159,36 @@ export function fluentBitStrptime(text: string, format: string): number | undefi
     const spec = format[++k];
     let v: number | undefined;
     switch (spec) {
-      case 'Y': v = digits(4, 4); if (v === undefined) return undefined; f.Y = v; break;
-      case 'm': v = digits(1, 2); if (v === undefined || v < 1 || v > 12) return undefined; f.m = v; break;
-      case 'd': v = digits(1, 2); if (v === undefined || v < 1 || v > 31) return undefined; f.d = v; break;
-      case 'H': v = digits(1, 2); if (v === undefined || v > 23) return undefined; f.H = v; break;
-      case 'M': v = digits(1, 2); if (v === undefined || v > 59) return undefined; f.M = v; break;
-      case 'S': v = digits(1, 2); if (v === undefined || v > 60) return undefined; f.S = v; break;
+      case 'Y':
+        v = digits(4, 4);
+        if (v === undefined) return undefined;
+        f.Y = v;
+        break;
+      case 'm':
+        v = digits(1, 2);
+        if (v === undefined || v < 1 || v > 12) return undefined;
+        f.m = v;
+        break;
+      case 'd':
+        v = digits(1, 2);
+        if (v === undefined || v < 1 || v > 31) return undefined;
+        f.d = v;
+        break;
+      case 'H':
+        v = digits(1, 2);
+        if (v === undefined || v > 23) return undefined;
+        f.H = v;
+        break;
+      case 'M':
+        v = digits(1, 2);
+        if (v === undefined || v > 59) return undefined;
+        f.M = v;
+        break;
+      case 'S':
+        v = digits(1, 2);
+        if (v === undefined || v > 60) return undefined;
+        f.S = v;
+        break;
       case 'L': {
         const m = /^\d+/.exec(text.slice(i));
         if (!m) return undefined;
@@ -175,7 +197,11 @@ export function fluentBitStrptime(text: string, format: string): number | undefi
         break;
       }
       case 'z': {
-        if (text[i] === 'Z') { i++; f.offsetMin = 0; break; }
+        if (text[i] === 'Z') {
+          i++;
+          f.offsetMin = 0;
+          break;
+        }
         const m = /^([+-])(\d{2}):?(\d{2})?/.exec(text.slice(i));
         if (!m) return undefined;
         i += m[0].length;
@@ -221,7 +247,7 @@ function removePath(record: K8sObject, path: string[]): void {
   if (node) delete node[path[path.length - 1]!];
 }
 
-export function runPipeline(config: K8sObject, fileLines: string[]): LokiEntry[] {
+function runPipeline(config: K8sObject, fileLines: string[]): LokiEntry[] {
   const input = (config.pipeline.inputs as K8sObject[])[0]!;
   if (input['multiline.parser'] !== 'cri') throw new Error('model covers the cri multiline parser only');
   // cri: P lines are joined with the following lines of the same stream up to an F line.
@@ -325,7 +351,15 @@ export function runPipeline(config: K8sObject, fileLines: string[]): LokiEntry[]
 const ctx = { clusterName: 'prod-eu', maxMessageBytes: 4096 };
 const podEvent: RawEvent = {
   metadata: { name: 'api-7d9c-x2x.17a1', namespace: 'shop', uid: 'u1', resourceVersion: '91', creationTimestamp: '2026-11-21T02:58:00Z' },
-  involvedObject: { kind: 'Pod', namespace: 'shop', name: 'api-7d9c-x2x', uid: 'p1', apiVersion: 'v1', resourceVersion: '880', fieldPath: 'spec.containers{api}' },
+  involvedObject: {
+    kind: 'Pod',
+    namespace: 'shop',
+    name: 'api-7d9c-x2x',
+    uid: 'p1',
+    apiVersion: 'v1',
+    resourceVersion: '880',
+    fieldPath: 'spec.containers{api}',
+  },
   reason: 'BackOff',
   message: 'Back-off restarting failed container api in pod "api-7d9c-x2x_shop" — ünïcode\ttab\nnewline',
   source: { component: 'kubelet', host: 'node-3' },
@@ -380,7 +414,11 @@ function expectedFor(line: string) {
   const get = (path: string) => path.split('.').reduce<any>((o, k) => (o == null ? undefined : o[k]), obj);
   const pick = (m: Record<string, string>) =>
     Object.fromEntries(Object.entries(m).flatMap(([name, path]) => (get(path) === undefined || get(path) === '' ? [] : [[name, String(get(path))]])));
-  return { labels: { job: streams.job, ...pick(streams.labels) }, metadata: pick(streams.structuredMetadata), timestampMs: Date.parse(obj[streams.timestampField]) };
+  return {
+    labels: { job: streams.job, ...pick(streams.labels) },
+    metadata: pick(streams.structuredMetadata),
+    timestampMs: Date.parse(obj[streams.timestampField]),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -571,16 +609,16 @@ describe('fluent-bit/fluent-bit.yaml', () => {
     expect(mutate((o) => (o.structured_metadata = String(o.structured_metadata).replace(/, node=[^,]+/, '')))).toContainEqual(
       expect.stringContaining('structured metadata node'),
     );
-    expect(mutate((o) => (o.structured_metadata = String(o.structured_metadata).replace("$involvedObject['workload']['name']", "$involvedObject['workload']")))).toContainEqual(
-      expect.stringContaining('structured metadata workload'),
-    );
+    expect(
+      mutate((o) => (o.structured_metadata = String(o.structured_metadata).replace("$involvedObject['workload']['name']", "$involvedObject['workload']"))),
+    ).toContainEqual(expect.stringContaining('structured metadata workload'));
     expect(mutate((o) => (o.label_keys = '$reason'))).not.toEqual([]);
     expect(mutate((o) => delete o.remove_keys)).toContainEqual(expect.stringContaining('not just ["log"]'));
     expect(mutate((o) => (o.drop_single_key = 'on'))).toContainEqual(expect.stringContaining('drop_single_key'));
     expect(mutateConfig((c) => (c.parsers[0].time_key = 'lastTimestamp'))).toContainEqual(expect.stringContaining('time_key'));
-    expect(mutateConfig((c) => (c.pipeline.filters[3].allowlist_key = c.pipeline.filters[3].allowlist_key.filter((k: string) => k !== 'source')))).toContainEqual(
-      expect.stringContaining('drops source'),
-    );
+    expect(
+      mutateConfig((c) => (c.pipeline.filters[3].allowlist_key = c.pipeline.filters[3].allowlist_key.filter((k: string) => k !== 'source'))),
+    ).toContainEqual(expect.stringContaining('drops source'));
     expect(mutateConfig((c) => (c.pipeline.filters[1].preserve_key = 'off'))).toContainEqual(expect.stringContaining('preserve_key'));
     // And a loki-streams.json that gains a key the config lacks.
     expect(streamsAgreementProblems(config, { ...streams, structuredMetadata: { ...streams.structuredMetadata, uid: 'involvedObject.uid' } })).toContainEqual(

@@ -78,7 +78,8 @@ describe('GoBuildProgress', () => {
     p.stop();
     const reports = logged.filter((x) => x.startsWith('[go build] fake: '));
     expect(reports.length).toBeGreaterThanOrEqual(2);
-    for (const r of reports) expect(r).toMatch(/^\[go build\] fake: \d+s, \d+ packages? compiled, (compiling example\.com\/pkg\d+|resolving modules or linking cached packages)$/);
+    for (const r of reports)
+      expect(r).toMatch(/^\[go build\] fake: \d+s, \d+ packages? compiled, (compiling example\.com\/pkg\d+|resolving modules or linking cached packages)$/);
     // Counts grow between reports: they describe the build at the time of the report.
     const counts = reports.map((r) => Number(/(\d+) packages? compiled/.exec(r)![1]));
     expect(counts.at(-1)!).toBeGreaterThan(counts[0]!);
@@ -143,8 +144,18 @@ const t = setInterval(() => {
 
     expect(readFileSync(binary, 'utf8')).toBe('binary');
     expect(binary.startsWith(join(cacheDir, 'tool-'))).toBe(true);
-    expect(logged[0]).toMatch(/^\[go build\] building the tool from Go modules \(\. in .*module\); a first build takes ages; later runs reuse .*tool-[0-9a-f]{16}\. Progress every 0s\.$/);
-    expect(logged.slice(1, -1).every((l) => /^\[go build\] tool: \d+s, \d+ packages? compiled, (compiling example\.com\/dep\/pkg\d+|downloading example\.com\/dep v1\.2\.3|resolving modules or linking cached packages)$/.test(l))).toBe(true);
+    expect(logged[0]).toMatch(
+      /^\[go build\] building the tool from Go modules \(\. in .*module\); a first build takes ages; later runs reuse .*tool-[0-9a-f]{16}\. Progress every 0s\.$/,
+    );
+    expect(
+      logged
+        .slice(1, -1)
+        .every((l) =>
+          /^\[go build\] tool: \d+s, \d+ packages? compiled, (compiling example\.com\/dep\/pkg\d+|downloading example\.com\/dep v1\.2\.3|resolving modules or linking cached packages)$/.test(
+            l,
+          ),
+        ),
+    ).toBe(true);
     expect(logged.at(-1)).toMatch(/^\[go build\] tool built in \d+s \(\d+ packages compiled\)$/);
 
     logged.length = 0;
@@ -172,7 +183,14 @@ const t = setInterval(() => {
 
   it('says when the go command is missing', async () => {
     const dir = scratch();
-    const err = await buildGoBinary({ moduleDir: goModule(dir), pkg: '.', name: 'tool', cacheDir: join(dir, 'cache'), go: join(dir, 'no-such-go'), log: () => {} }).then(
+    const err = await buildGoBinary({
+      moduleDir: goModule(dir),
+      pkg: '.',
+      name: 'tool',
+      cacheDir: join(dir, 'cache'),
+      go: join(dir, 'no-such-go'),
+      log: () => {},
+    }).then(
       () => undefined,
       (e: Error) => e,
     );

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
-import { compileGrader } from '../../src/grade/grade.js';
 import { DEFAULT_REASON_LEVELS } from '../../src/grade/default-levels.js';
+import { compileGrader } from '../../src/grade/grade.js';
 import type { RawEvent } from '../../src/line/event-line.js';
 
 function event(fields: Partial<RawEvent> & { namespace?: string }): RawEvent {

@@ -18,16 +18,20 @@ afterEach(async () => {
 async function idleConnections(port: number, count: number) {
   const state = { closed: 0 };
   await Promise.all(
-    Array.from({ length: count }, () => new Promise<void>((resolve) => {
-      const socket = net.connect(port, '127.0.0.1', () => resolve());
-      socket.on('error', () => resolve()); // a reset while connecting counts as closed below
-      socket.on('close', () => {
-        state.closed += 1;
-        resolve();
-      });
-      socket.resume(); // read, so that the server's end of the connection is seen
-      sockets.push(socket);
-    })),
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<void>((resolve) => {
+          const socket = net.connect(port, '127.0.0.1', () => resolve());
+          socket.on('error', () => resolve()); // a reset while connecting counts as closed below
+          socket.on('close', () => {
+            state.closed += 1;
+            resolve();
+          });
+          socket.resume(); // read, so that the server's end of the connection is seen
+          sockets.push(socket);
+        }),
+    ),
   );
   return state;
 }
@@ -38,11 +42,13 @@ async function waitFor(condition: () => boolean, ms: number): Promise<void> {
 
 function get(port: number, path: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    http.get({ host: '127.0.0.1', port, path, agent: false }, (res) => {
-      let body = '';
-      res.on('data', (chunk: Buffer) => (body += chunk.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    }).on('error', reject);
+    http
+      .get({ host: '127.0.0.1', port, path, agent: false }, (res) => {
+        let body = '';
+        res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      })
+      .on('error', reject);
   });
 }
 
@@ -67,7 +73,10 @@ describe('probes server under idle connections', () => {
     const trickle = net.connect(server.port, '127.0.0.1');
     sockets.push(trickle);
     let trickleClosed = false;
-    trickle.on('close', () => (trickleClosed = true)).on('error', () => {}).resume();
+    trickle
+      .on('close', () => (trickleClosed = true))
+      .on('error', () => {})
+      .resume();
     trickle.write('GET /healthz HTTP/1.1\r\nHost: x\r\n');
     const drip = setInterval(() => trickle.writable && trickle.write('X'), 100);
     await waitFor(() => idle.closed === 20 && trickleClosed, 4000);

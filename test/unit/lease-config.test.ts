@@ -2,13 +2,17 @@ import { describe, expect, test } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 
 describe('leaderElection timings', () => {
-  test('default to client-go\'s: 15 s lease, 10 s renew deadline, 2 s retry', () => {
+  test("default to client-go's: 15 s lease, 10 s renew deadline, 2 s retry", () => {
     const { config } = loadConfig('leaderElection: {enabled: true}\n', 'c.yaml', {});
     expect(config.leaderElection).toMatchObject({ leaseDurationSeconds: 15, renewDeadlineSeconds: 10, retryPeriodSeconds: 2 });
   });
 
   test('are read from the file', () => {
-    const { config } = loadConfig('leaderElection:\n  enabled: true\n  leaseDurationSeconds: 30\n  renewDeadlineSeconds: 20\n  retryPeriodSeconds: 0.5\n', 'c.yaml', {});
+    const { config } = loadConfig(
+      'leaderElection:\n  enabled: true\n  leaseDurationSeconds: 30\n  renewDeadlineSeconds: 20\n  retryPeriodSeconds: 0.5\n',
+      'c.yaml',
+      {},
+    );
     expect(config.leaderElection).toMatchObject({ leaseDurationSeconds: 30, renewDeadlineSeconds: 20, retryPeriodSeconds: 0.5 });
   });
 

@@ -45,7 +45,10 @@ describe('LeaseElector', () => {
     vi.useFakeTimers();
     const api = new FakeLeaseApi();
     // The holder's clock is an hour behind ours: its fresh renewal looks an hour old to us.
-    api.lease = { metadata: { name: 'lease', namespace: 'ns', resourceVersion: '0' }, spec: { holderIdentity: 'other', renewTime: new Date(Date.now() - 3600_000).toISOString(), leaseDurationSeconds: 15 } };
+    api.lease = {
+      metadata: { name: 'lease', namespace: 'ns', resourceVersion: '0' },
+      spec: { holderIdentity: 'other', renewTime: new Date(Date.now() - 3600_000).toISOString(), leaseDurationSeconds: 15 },
+    };
     let now = Date.now();
     const candidate = elector(api, 'me', () => now);
     const acquired = candidate.acquire(new AbortController().signal);
@@ -54,7 +57,11 @@ describe('LeaseElector', () => {
     // The holder keeps renewing (record changes): we never take over.
     for (let i = 0; i < 5; i++) {
       now += 10_000;
-      api.lease = { ...api.lease!, spec: { ...api.lease!.spec, renewTime: new Date(now - 3600_000).toISOString() }, metadata: { ...api.lease!.metadata, resourceVersion: String(++api.version) } };
+      api.lease = {
+        ...api.lease!,
+        spec: { ...api.lease!.spec, renewTime: new Date(now - 3600_000).toISOString() },
+        metadata: { ...api.lease!.metadata, resourceVersion: String(++api.version) },
+      };
       await vi.advanceTimersByTimeAsync(2100);
       expect(api.lease.spec.holderIdentity).toBe('other');
     }

@@ -112,15 +112,18 @@ describe('LineLogger backpressure', () => {
       handle.fd = 1_000_000;
       return () => (handle.fd = fd);
     };
-    const line = (message: string, i: number) =>
-      buildLine({ ...realEvents()[i]!, message }, 'info', 1, { clusterName: 'c', maxMessageBytes: 64 * 1024 });
+    const line = (message: string, i: number) => buildLine({ ...realEvents()[i]!, message }, 'info', 1, { clusterName: 'c', maxMessageBytes: 64 * 1024 });
     const fileLoggerFailingOnce = async () => {
       const path = join(mkdtempSync(join(tmpdir(), 'line-logger-')), 'lines');
       const destination = pino.destination({ dest: path, sync: false, minLength: 8192 });
       await once(destination, 'ready');
       return { path, destination, logger: new LineLogger(destination), restore: failNextWrite(destination) };
     };
-    const linesIn = (path: string) => readFileSync(path, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l).message as string);
+    const linesIn = (path: string) =>
+      readFileSync(path, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l).message as string);
 
     it('an error nobody waited for fails the next write without taking its line, and later writes go on; nothing is lost or doubled', async () => {
       const { path, destination, logger, restore } = await fileLoggerFailingOnce();
@@ -159,7 +162,13 @@ describe('LineLogger backpressure', () => {
         };
       });
       logger.write(line('a', 0));
-      const outcome = await Promise.race([logger.flush().then(() => 'flushed', (err: NodeJS.ErrnoException) => err.code), triedAgain]);
+      const outcome = await Promise.race([
+        logger.flush().then(
+          () => 'flushed',
+          (err: NodeJS.ErrnoException) => err.code,
+        ),
+        triedAgain,
+      ]);
       expect(outcome).toBe('EBADF');
       restore();
       await logger.close();

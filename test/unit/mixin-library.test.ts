@@ -8,14 +8,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { runTool } from '../../jsonnet/engine.mjs';
 import { evaluateMixin, REPO_ROOT } from '../../jsonnet/render.mjs';
-import { dashboardQueries, ruleQueries, type Dashboard } from '../support/corpus-logql.js';
+import { type Dashboard, dashboardQueries, ruleQueries } from '../support/corpus-logql.js';
 
 const VENDORED = 'github.com/kube-eventline/kube-eventline/jsonnet';
 const docs = readFileSync(join(REPO_ROOT, 'docs/dashboards.md'), 'utf8');
 
 /** The fenced block of `lang` in docs/dashboards.md that contains `marker`. */
 function docBlock(lang: string, marker: string): string {
-  const blocks = [...docs.matchAll(new RegExp('```' + lang + '\\n([\\s\\S]*?)```', 'g'))].map((m) => m[1]!);
+  const blocks = [...docs.matchAll(new RegExp(`\`\`\`${lang}\\n([\\s\\S]*?)\`\`\``, 'g'))].map((m) => m[1]!);
   const found = blocks.filter((b) => b.includes(marker));
   if (found.length !== 1) throw new Error(`docs/dashboards.md: expected one \`\`\`${lang} block containing ${marker}, found ${found.length}`);
   return found[0]!;
@@ -61,7 +61,10 @@ describe('jsonnet/jsonnetfile.json', () => {
 });
 
 describe('the docs/dashboards.md example, rendered from a vendored copy', () => {
-  const dashboards = () => Object.entries(out).filter(([f]) => f.endsWith('.json')).map(([f, text]) => [f, JSON.parse(text) as Dashboard] as const);
+  const dashboards = () =>
+    Object.entries(out)
+      .filter(([f]) => f.endsWith('.json'))
+      .map(([f, text]) => [f, JSON.parse(text) as Dashboard] as const);
   const rules = () => YAML.parse(out['kube-eventline-alerts.yaml']!) as Rules;
   const rule = (r: Rules, alert: string) => r.groups.flatMap((g) => g.rules).find((x) => x.alert === alert)!;
 

@@ -6,21 +6,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
-import { drift, evaluateMixin, render, REPO_ROOT, RULES_FILE } from '../../jsonnet/render.mjs';
+import { drift, evaluateMixin, REPO_ROOT, RULES_FILE, render } from '../../jsonnet/render.mjs';
 import { DEFAULT_REASON_LEVELS } from '../../src/grade/default-levels.js';
 import {
   ALL,
   backendMacros,
+  type CollectedQuery,
+  type Dashboard,
   dashboardQueries,
   grafanaRequest,
   logqlBlocks,
   logqlErrors,
   percentEncode,
   ruleQueries,
-  substitute,
-  type CollectedQuery,
-  type Dashboard,
   type Selection,
+  substitute,
   type VariableDefinition,
 } from '../support/corpus-logql.js';
 
@@ -66,10 +66,7 @@ let rendered: Map<string, string>;
 
 beforeAll(async () => {
   [mixin, rendered] = await Promise.all([evaluateMixin(), render()]);
-  queries = [
-    ...Object.entries(mixin.dashboards).flatMap(([file, d]) => dashboardQueries(file, d as Dashboard)),
-    ...ruleQueries(mixin.rules),
-  ];
+  queries = [...Object.entries(mixin.dashboards).flatMap(([file, d]) => dashboardQueries(file, d as Dashboard)), ...ruleQueries(mixin.rules)];
 }, TIMEOUT);
 
 describe('mixin rendering', () => {
@@ -82,13 +79,17 @@ describe('mixin rendering', () => {
     }
   });
 
-  it('is deterministic: two renders are byte-identical and keys are sorted', async () => {
-    const [a, b] = [rendered, await render()];
-    expect([...a.entries()]).toEqual([...b.entries()]);
-    const overview = a.get('dashboards/events-overview.json')!;
-    const keys = Object.keys(JSON.parse(overview));
-    expect(keys).toEqual([...keys].sort());
-  }, TIMEOUT);
+  it(
+    'is deterministic: two renders are byte-identical and keys are sorted',
+    async () => {
+      const [a, b] = [rendered, await render()];
+      expect([...a.entries()]).toEqual([...b.entries()]);
+      const overview = a.get('dashboards/events-overview.json')!;
+      const keys = Object.keys(JSON.parse(overview));
+      expect(keys).toEqual([...keys].sort());
+    },
+    TIMEOUT,
+  );
 
   it('committed dashboards/ and rules/ match a fresh render (no drift)', () => {
     expect(drift(rendered)).toEqual([]);
@@ -155,29 +156,32 @@ describe('config contract', () => {
 });
 
 describe('overriding _config', () => {
-  it('a jsonnet override reaches dashboards and rules, leaving the rest alone', async () => {
-    const m = await evaluateMixin({ config: "{ topN: 3, alertFor+: { oomKill: '7s' }, oomWindow: '2m', silenceClusters: ['a', 'b'] }" });
-    const oom = m.rules.groups.flatMap((g) => g.rules).find((r) => r.alert === 'KubeEventlineOOMKills')!;
-    expect(oom.for).toBe('7s');
-    expect(oom.expr).toContain('[2m]');
-    const crash = m.rules.groups.flatMap((g) => g.rules).find((r) => r.alert === 'KubeEventlineCrashLoopStorm')!;
-    expect(crash.for).toBe(mixin.rules.groups.flatMap((g) => g.rules).find((r) => r.alert === 'KubeEventlineCrashLoopStorm')!.for);
-    const silent = m.rules.groups.flatMap((g) => g.rules).find((r) => r.alert === 'KubeEventlineStreamSilent')!;
-    expect(silent.expr).toBe(
-      `absent_over_time({job="${streams.job}", cluster="a"}[15m]) or absent_over_time({job="${streams.job}", cluster="b"}[15m])`,
-    );
-    const top = (m.dashboards['events-overview.json'] as Dashboard).panels.find((p) => p.title === 'Top reasons')!;
-    expect(top.targets![0]!.expr.startsWith('topk(3, ')).toBe(true);
-  }, TIMEOUT);
+  it(
+    'a jsonnet override reaches dashboards and rules, leaving the rest alone',
+    async () => {
+      const m = await evaluateMixin({ config: "{ topN: 3, alertFor+: { oomKill: '7s' }, oomWindow: '2m', silenceClusters: ['a', 'b'] }" });
+      const oom = m.rules.groups.flatMap((g) => g.rules).find((r) => r.alert === 'KubeEventlineOOMKills')!;
+      expect(oom.for).toBe('7s');
+      expect(oom.expr).toContain('[2m]');
+      const crash = m.rules.groups.flatMap((g) => g.rules).find((r) => r.alert === 'KubeEventlineCrashLoopStorm')!;
+      expect(crash.for).toBe(mixin.rules.groups.flatMap((g) => g.rules).find((r) => r.alert === 'KubeEventlineCrashLoopStorm')!.for);
+      const silent = m.rules.groups.flatMap((g) => g.rules).find((r) => r.alert === 'KubeEventlineStreamSilent')!;
+      expect(silent.expr).toBe(`absent_over_time({job="${streams.job}", cluster="a"}[15m]) or absent_over_time({job="${streams.job}", cluster="b"}[15m])`);
+      const top = (m.dashboards['events-overview.json'] as Dashboard).panels.find((p) => p.title === 'Top reasons')!;
+      expect(top.targets![0]!.expr.startsWith('topk(3, ')).toBe(true);
+    },
+    TIMEOUT,
+  );
 
-  it('an extra selector narrows every query', async () => {
-    const m = await evaluateMixin({ config: { extraSelector: 'env="prod"' } });
-    const all = [
-      ...Object.entries(m.dashboards).flatMap(([f, d]) => dashboardQueries(f, d as Dashboard)),
-      ...ruleQueries(m.rules),
-    ];
-    for (const q of all) expect(q.expr, q.title).toContain(`job="${streams.job}", env="prod"`);
-  }, TIMEOUT);
+  it(
+    'an extra selector narrows every query',
+    async () => {
+      const m = await evaluateMixin({ config: { extraSelector: 'env="prod"' } });
+      const all = [...Object.entries(m.dashboards).flatMap(([f, d]) => dashboardQueries(f, d as Dashboard)), ...ruleQueries(m.rules)];
+      for (const q of all) expect(q.expr, q.title).toContain(`job="${streams.job}", env="prod"`);
+    },
+    TIMEOUT,
+  );
 });
 
 describe('LogQL', () => {
@@ -217,7 +221,9 @@ describe('LogQL', () => {
         }
         const body = q.expr.slice(m.index + 'sum_over_time('.length, i);
         // Either `… | unwrap delta | __error__="" [range]` or, with an offset, `{…} [range] offset o … | unwrap delta | __error__=""`.
-        expect(body, q.title).toMatch(/^\{.*?"\}( \[\d+[smhdw]\] offset -?\d+[smhd])? .*\| json delta(="delta")?(, \w+)* .*\| unwrap delta \| __error__=""( \[(\$__\w+|\d+[smhdw])\])?$/);
+        expect(body, q.title).toMatch(
+          /^\{.*?"\}( \[\d+[smhdw]\] offset -?\d+[smhd])? .*\| json delta(="delta")?(, \w+)* .*\| unwrap delta \| __error__=""( \[(\$__\w+|\d+[smhdw])\])?$/,
+        );
         expect(body, q.title).toMatch(/\[(\$__\w+|\d+[smhdw])\]/);
       }
     }
@@ -236,7 +242,8 @@ describe('LogQL', () => {
           const errors = logqlErrors(req.expr);
           if (errors.length > 0) failures.push(`${file} / ${q.title} with ${JSON.stringify(text)}: ${errors[0]}`);
           // The text reaches Loki only percent-encoded: no raw character of it is in the query.
-          if (/:percentencode\}/.test(q.expr) && !req.expr.includes(percentEncode(text))) failures.push(`${file} / ${q.title}: ${JSON.stringify(text)} not percent-encoded`);
+          if (/:percentencode\}/.test(q.expr) && !req.expr.includes(percentEncode(text)))
+            failures.push(`${file} / ${q.title}: ${JSON.stringify(text)} not percent-encoded`);
         }
       }
     }
@@ -268,7 +275,11 @@ describe('alert rules', () => {
   const rulesOf = () => mixin.rules.groups.flatMap((g) => g.rules);
 
   it('cover OOM kills, crash loops, unschedulable pods, node problems, NodeNotReady and a silent stream', () => {
-    expect(rulesOf().map((r) => r.alert).sort()).toEqual([
+    expect(
+      rulesOf()
+        .map((r) => r.alert)
+        .sort(),
+    ).toEqual([
       'KubeEventlineCrashLoopStorm',
       'KubeEventlineNodeNotReady',
       'KubeEventlineNodeProblem',
@@ -281,14 +292,24 @@ describe('alert rules', () => {
     expect(byName.KubeEventlineCrashLoopStorm).toContain('|= "Back-off restarting failed container"');
     expect(byName.KubeEventlineCrashLoopStorm).toContain('sum by (cluster, namespace, workload)');
     expect(byName.KubeEventlinePodUnschedulable).toContain('reason="FailedScheduling"');
-    expect(byName.KubeEventlineNodeProblem).toContain('reason=~"ConntrackFull|KernelOops|TaskHung|DockerHung|ContainerdHung|ContainerdUnhealthy|XfsHasShutdown|FilesystemIsReadOnly"');
+    expect(byName.KubeEventlineNodeProblem).toContain(
+      'reason=~"ConntrackFull|KernelOops|TaskHung|DockerHung|ContainerdHung|ContainerdUnhealthy|XfsHasShutdown|FilesystemIsReadOnly"',
+    );
     expect(byName.KubeEventlineNodeNotReady).toContain('reason="NodeNotReady"');
     expect(byName.KubeEventlineStreamSilent).toMatch(/^absent_over_time\(/);
   });
 
   it('each has for, a severity label, summary, description and a runbook_url to its section of docs/runbook.md', () => {
     const runbook = readFileSync(join(REPO_ROOT, 'docs/runbook.md'), 'utf8');
-    const anchors = new Set([...runbook.matchAll(/^## (.+)$/gm)].map((m) => m[1]!.trim().toLowerCase().replace(/[^a-z0-9 -]/g, '').replace(/ /g, '-')));
+    const anchors = new Set(
+      [...runbook.matchAll(/^## (.+)$/gm)].map((m) =>
+        m[1]!
+          .trim()
+          .toLowerCase()
+          .replace(/[^a-z0-9 -]/g, '')
+          .replace(/ /g, '-'),
+      ),
+    );
     for (const r of rulesOf()) {
       expect(r.for, r.alert).toMatch(/^\d+[smh]$/);
       expect(['warning', 'critical'], r.alert).toContain(r.labels.severity);
@@ -318,23 +339,27 @@ describe('docs', () => {
 describe('render.mjs command line', () => {
   const run = (args: string[]) => spawnSync(process.execPath, [join(REPO_ROOT, 'jsonnet/render.mjs'), ...args], { encoding: 'utf8' });
 
-  it('writes the files into --root, then --check passes there and fails after a change', () => {
-    const root = mkdtempSync(join(tmpdir(), 'kube-eventline-render-'));
-    try {
-      const write = run(['--root', root]);
-      expect(write.status, write.stderr).toBe(0);
-      expect(readdirSync(join(root, 'dashboards')).sort()).toEqual(DASHBOARD_FILES);
-      const clean = run(['--check', '--root', root]);
-      expect(clean.status, clean.stderr).toBe(0);
-      const file = join(root, 'dashboards/node-problems.json');
-      writeFileSync(file, readFileSync(file, 'utf8').replace('"schemaVersion": 39', '"schemaVersion": 38'));
-      const drifted = run(['--check', '--root', root]);
-      expect(drifted.status).toBe(1);
-      expect(drifted.stderr).toContain('differs: dashboards/node-problems.json');
-    } finally {
-      rmSync(root, { recursive: true, force: true });
-    }
-  }, TIMEOUT);
+  it(
+    'writes the files into --root, then --check passes there and fails after a change',
+    () => {
+      const root = mkdtempSync(join(tmpdir(), 'kube-eventline-render-'));
+      try {
+        const write = run(['--root', root]);
+        expect(write.status, write.stderr).toBe(0);
+        expect(readdirSync(join(root, 'dashboards')).sort()).toEqual(DASHBOARD_FILES);
+        const clean = run(['--check', '--root', root]);
+        expect(clean.status, clean.stderr).toBe(0);
+        const file = join(root, 'dashboards/node-problems.json');
+        writeFileSync(file, readFileSync(file, 'utf8').replace('"schemaVersion": 39', '"schemaVersion": 38'));
+        const drifted = run(['--check', '--root', root]);
+        expect(drifted.status).toBe(1);
+        expect(drifted.stderr).toContain('differs: dashboards/node-problems.json');
+      } finally {
+        rmSync(root, { recursive: true, force: true });
+      }
+    },
+    TIMEOUT,
+  );
 });
 
 describe('docs/explore.md', () => {

@@ -4,7 +4,7 @@ import { chmodSync, copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadMonitors, npdFixtures, pluginScript, runScript, type ScriptResult, expectOneLine } from './npd-support.js';
+import { expectOneLine, loadMonitors, npdFixtures, pluginScript, runScript, type ScriptResult } from './npd-support.js';
 
 const script = pluginScript('check_clock.sh');
 // The script runs these as commands, so they must be executable: copy them with

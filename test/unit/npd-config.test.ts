@@ -6,7 +6,6 @@ import { describe, expect, it } from 'vitest';
 import {
   CUSTOM_PLUGIN_DEFAULTS,
   CustomPluginMonitorSchema,
-  SystemLogMonitorSchema,
   flagValues,
   loadDaemonSet,
   loadKustomization,
@@ -16,6 +15,7 @@ import {
   parseGoDuration,
   parseMonitor,
   resolveConfigMapPath,
+  SystemLogMonitorSchema,
 } from './npd-support.js';
 
 const CONFIG_DIR = '/etc/node-problem-detector/config';
@@ -57,15 +57,11 @@ describe('npd config schema model', () => {
     expect(SystemLogMonitorSchema.safeParse({ ...validLog, plugin: 'syslog' }).success).toBe(false);
     const { source: _s, ...noSource } = validLog;
     expect(SystemLogMonitorSchema.safeParse(noSource).success).toBe(false);
-    expect(
-      SystemLogMonitorSchema.safeParse({ ...validLog, plugin: 'journald', pluginConfig: { source: 'x', n: 3 } }).success,
-    ).toBe(false);
+    expect(SystemLogMonitorSchema.safeParse({ ...validLog, plugin: 'journald', pluginConfig: { source: 'x', n: 3 } }).success).toBe(false);
   });
 
   it('rejects journald without a source and patterns Go cannot compile', () => {
-    expect(SystemLogMonitorSchema.safeParse({ ...validLog, plugin: 'journald', logPath: '/var/log/journal' }).success).toBe(
-      false,
-    );
+    expect(SystemLogMonitorSchema.safeParse({ ...validLog, plugin: 'journald', logPath: '/var/log/journal' }).success).toBe(false);
     const lookahead = { ...validLog, rules: [{ type: 'temporary', reason: 'Boom', pattern: 'boom(?=x)' }] };
     expect(SystemLogMonitorSchema.safeParse(lookahead).success).toBe(false);
   });
@@ -144,13 +140,7 @@ describe('DaemonSet monitor flags', () => {
 
   it('enable the kernel, read-only, runtime and network monitors', () => {
     const names = enabled.map(([, , p]) => p.split('/').pop());
-    for (const f of [
-      'kernel-monitor.json',
-      'readonly-monitor.json',
-      'containerd-monitor.json',
-      'docker-monitor.json',
-      'network-problem-monitor.json',
-    ]) {
+    for (const f of ['kernel-monitor.json', 'readonly-monitor.json', 'containerd-monitor.json', 'docker-monitor.json', 'network-problem-monitor.json']) {
       expect(names).toContain(f);
     }
   });

@@ -188,9 +188,7 @@ describe('check_conntrack.sh', () => {
     function runUnprivileged(env: Record<string, string>): ScriptResult {
       const asRoot = process.getuid?.() === 0;
       const cmd = asRoot ? 'setpriv' : 'bash';
-      const args = asRoot
-        ? ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', 'bash', script]
-        : [script];
+      const args = asRoot ? ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', 'bash', script] : [script];
       const r = spawnSync(cmd, args, { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env }, encoding: 'utf8' });
       if (r.error) throw r.error;
       return { status: r.status, stdout: r.stdout, stderr: r.stderr };

@@ -1,7 +1,7 @@
 // The NPD DaemonSet, ServiceAccount and RBAC in npd/: pinned image, least privilege,
 // hardening, and scheduling on every node.
 import { describe, expect, it } from 'vitest';
-import { loadDaemonSet, loadResources, type Container } from './npd-support.js';
+import { type Container, loadDaemonSet, loadResources } from './npd-support.js';
 
 // The release tag and its digest (registry.k8s.io's promotion manifest lists the digest of each tag).
 const IMAGE = /^registry\.k8s\.io\/node-problem-detector\/node-problem-detector:v0\.8\.\d+@sha256:[0-9a-f]{64}$/;
@@ -80,7 +80,10 @@ describe('NPD DaemonSet', () => {
   it('gives NPD its node name and distinct metrics ports', () => {
     const ports: string[] = [];
     for (const c of pod.containers) {
-      expect(c.env?.find((e) => e.name === 'NODE_NAME'), c.name).toBeDefined();
+      expect(
+        c.env?.find((e) => e.name === 'NODE_NAME'),
+        c.name,
+      ).toBeDefined();
       const port = c.command?.find((a) => a.startsWith('--prometheus-port='));
       expect(port, c.name).toBeDefined();
       ports.push(port!);
@@ -121,18 +124,12 @@ describe('NPD RBAC', () => {
 
   it('grants exactly what NPD calls: get node, patch node status, write events', () => {
     const rules = (role?.rules as { apiGroups: string[]; resources: string[]; verbs: string[] }[]) ?? [];
-    const grants = rules.flatMap((r) =>
-      r.apiGroups.flatMap((g) => r.resources.flatMap((res) => r.verbs.map((v) => `${g}/${res}:${v}`))),
-    );
-    expect(grants.sort()).toEqual(
-      ['/events:create', '/events:patch', '/nodes/status:patch', '/nodes:get'].sort(),
-    );
+    const grants = rules.flatMap((r) => r.apiGroups.flatMap((g) => r.resources.flatMap((res) => r.verbs.map((v) => `${g}/${res}:${v}`))));
+    expect(grants.sort()).toEqual(['/events:create', '/events:patch', '/nodes/status:patch', '/nodes:get'].sort());
   });
 
   it('binds the role to the DaemonSet ServiceAccount', () => {
-    expect((binding?.roleRef as { name: string }).name).toBe(role?.metadata.name);
-    expect(binding?.subjects).toEqual([
-      { kind: 'ServiceAccount', name: pod.serviceAccountName, namespace: 'kube-eventline-node' },
-    ]);
+    expect((binding!.roleRef as { name: string }).name).toBe(role?.metadata.name);
+    expect(binding?.subjects).toEqual([{ kind: 'ServiceAccount', name: pod.serviceAccountName, namespace: 'kube-eventline-node' }]);
   });
 });

@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadMonitors, npdFixtures, pluginScript, runScript, type ScriptResult, expectOneLine } from './npd-support.js';
+import { expectOneLine, loadMonitors, npdFixtures, pluginScript, runScript, type ScriptResult } from './npd-support.js';
 
 const script = pluginScript('check_dns.sh');
 const fake = join(npdFixtures, 'bin', 'fake-resolver.sh');

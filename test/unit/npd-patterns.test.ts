@@ -13,9 +13,7 @@ interface Sample {
 
 const samples = JSON.parse(readFileSync(join(npdFixtures, 'log-lines.json'), 'utf8')) as Record<string, Sample[] | string>;
 
-const logMonitors = loadMonitors().filter(
-  (m): m is { kind: 'system-log'; file: string; config: SystemLogMonitor } => m.kind === 'system-log',
-);
+const logMonitors = loadMonitors().filter((m): m is { kind: 'system-log'; file: string; config: SystemLogMonitor } => m.kind === 'system-log');
 
 /** The reasons NPD would report when `line` is pushed as the newest log line. */
 function firedReasons(config: SystemLogMonitor, buffer: string[]): string[] {
@@ -48,25 +46,22 @@ describe.each(logMonitors.map((m) => [m.file, m.config] as const))('%s', (file, 
 
   it('has sample lines in test/fixtures/npd/log-lines.json', () => {
     expect(Array.isArray(lines), `add "${file}" to test/fixtures/npd/log-lines.json`).toBe(true);
-    expect((lines as Sample[]).some((s) => s.reasons.length === 0), 'needs lines that must not match').toBe(true);
+    expect(
+      (lines as Sample[]).some((s) => s.reasons.length === 0),
+      'needs lines that must not match',
+    ).toBe(true);
   });
 
-  it.each(((lines as Sample[] | undefined) ?? []).map((s) => [s.line, s.reasons] as const))(
-    'line %j fires exactly %j',
-    (line, reasons) => {
-      // Behind some unrelated earlier lines, as in a real buffer.
-      const buffer = ['Linux version 6.1.0-18-amd64', 'eth0: Link is Up - 10Gbps/Full', line];
-      expect(firedReasons(config, buffer)).toEqual([...reasons].sort());
-    },
-  );
+  it.each(((lines as Sample[] | undefined) ?? []).map((s) => [s.line, s.reasons] as const))('line %j fires exactly %j', (line, reasons) => {
+    // Behind some unrelated earlier lines, as in a real buffer.
+    const buffer = ['Linux version 6.1.0-18-amd64', 'eth0: Link is Up - 10Gbps/Full', line];
+    expect(firedReasons(config, buffer)).toEqual([...reasons].sort());
+  });
 
-  it.each(config.rules.map((r, i) => [i, r.reason, r.pattern] as const))(
-    'rule %i (%s) matches at least one sample line on its own',
-    (_i, _reason, pattern) => {
-      const hits = ((lines as Sample[] | undefined) ?? []).filter((s) => npdMatches(pattern, [s.line]));
-      expect(hits.length, `no sample line exercises /${pattern}/`).toBeGreaterThan(0);
-    },
-  );
+  it.each(config.rules.map((r, i) => [i, r.reason, r.pattern] as const))('rule %i (%s) matches at least one sample line on its own', (_i, _reason, pattern) => {
+    const hits = ((lines as Sample[] | undefined) ?? []).filter((s) => npdMatches(pattern, [s.line]));
+    expect(hits.length, `no sample line exercises /${pattern}/`).toBeGreaterThan(0);
+  });
 
   it('every reason that appears in the samples is a reason of this monitor', () => {
     const known = new Set(config.rules.map((r) => r.reason));

@@ -15,15 +15,7 @@ describe('NPD reasons', () => {
 
   it('covers the reasons the rest of the product expects', () => {
     const all = new Set(cases.map(([, r]) => r));
-    for (const r of [
-      'OOMKilling',
-      'TaskHung',
-      'KernelOops',
-      'FilesystemIsReadOnly',
-      'ConntrackFull',
-      'DNSResolutionFailed',
-      'ClockNotSynchronized',
-    ]) {
+    for (const r of ['OOMKilling', 'TaskHung', 'KernelOops', 'FilesystemIsReadOnly', 'ConntrackFull', 'DNSResolutionFailed', 'ClockNotSynchronized']) {
       expect(all.has(r), r).toBe(true);
     }
   });
@@ -76,14 +68,11 @@ describe('npd/kustomization.yaml', () => {
 describe('docs/npd.md', () => {
   const doc = readFileSync(join(repoRoot, 'docs', 'npd.md'), 'utf8');
 
-  it.each(monitors.flatMap((m) => emittedReasons(m).map((r) => [r, m.file] as const)))(
-    'documents %s with its level',
-    (reason) => {
-      const row = doc.split('\n').find((l) => l.startsWith(`| ${reason} |`));
-      expect(row, `add ${reason} to the reasons table in docs/npd.md`).toBeDefined();
-      expect(row!.trim().endsWith(`| ${DEFAULT_REASON_LEVELS[reason]} |`), row).toBe(true);
-    },
-  );
+  it.each(monitors.flatMap((m) => emittedReasons(m).map((r) => [r, m.file] as const)))('documents %s with its level', (reason) => {
+    const row = doc.split('\n').find((l) => l.startsWith(`| ${reason} |`));
+    expect(row, `add ${reason} to the reasons table in docs/npd.md`).toBeDefined();
+    expect(row!.trim().endsWith(`| ${DEFAULT_REASON_LEVELS[reason]} |`), row).toBe(true);
+  });
 
   it.each(monitors.map((m) => [m.file] as const))('describes %s', (file) => {
     expect(doc).toContain(`\`${file}\``);

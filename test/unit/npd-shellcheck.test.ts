@@ -20,16 +20,11 @@ function shellcheckVersion(): string | undefined {
 
 describe('shellcheck', () => {
   it('is installed', () => {
-    expect(
-      shellcheckVersion(),
-      'shellcheck is not installed: run `apt-get update && apt-get install -y shellcheck`',
-    ).toBeDefined();
+    expect(shellcheckVersion(), 'shellcheck is not installed: run `apt-get update && apt-get install -y shellcheck`').toBeDefined();
   });
 
   it('finds the plugin scripts', () => {
-    expect(scripts.map((s) => s.split('/').pop())).toEqual(
-      expect.arrayContaining(['check_conntrack.sh', 'check_dns.sh', 'check_clock.sh']),
-    );
+    expect(scripts.map((s) => s.split('/').pop())).toEqual(expect.arrayContaining(['check_conntrack.sh', 'check_dns.sh', 'check_clock.sh']));
   });
 
   it.each(scripts.map((s) => [relative(repoRoot, s), s] as const))('%s is clean', (_name, file) => {
@@ -43,11 +38,8 @@ describe('shellcheck', () => {
     expect(r.status).toBe(0);
   });
 
-  it.each(scripts.map((s) => [relative(repoRoot, s), s] as const))(
-    '%s starts with #!/bin/bash, which the NPD image has',
-    (_name, file) => {
-      // NPD executes the plugin path directly, so the kernel reads this line.
-      expect(readFileSync(file, 'utf8').split('\n')[0]).toBe('#!/bin/bash');
-    },
-  );
+  it.each(scripts.map((s) => [relative(repoRoot, s), s] as const))('%s starts with #!/bin/bash, which the NPD image has', (_name, file) => {
+    // NPD executes the plugin path directly, so the kernel reads this line.
+    expect(readFileSync(file, 'utf8').split('\n')[0]).toBe('#!/bin/bash');
+  });
 });

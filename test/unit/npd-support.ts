@@ -5,8 +5,8 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parse as parseYaml, parseAllDocuments } from 'yaml';
 import { expect } from 'vitest';
+import { parseAllDocuments, parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -18,7 +18,7 @@ export function parseGoDuration(text: string): number | undefined {
   const unitMs: Record<string, number> = {
     ns: 1e-6,
     us: 1e-3,
-    'µs': 1e-3,
+    µs: 1e-3,
     ms: 1,
     s: 1000,
     m: 60_000,
@@ -189,9 +189,7 @@ export const CustomPluginMonitorSchema = z
 
 export type SystemLogMonitor = z.infer<typeof SystemLogMonitorSchema>;
 export type CustomPluginMonitor = z.infer<typeof CustomPluginMonitorSchema>;
-export type Monitor =
-  | { kind: 'system-log'; file: string; config: SystemLogMonitor }
-  | { kind: 'custom'; file: string; config: CustomPluginMonitor };
+export type Monitor = { kind: 'system-log'; file: string; config: SystemLogMonitor } | { kind: 'custom'; file: string; config: CustomPluginMonitor };
 
 /** Parse a monitor config as NPD would pick its schema: by the plugin field. */
 export function parseMonitor(file: string, raw: unknown): Monitor {
@@ -338,7 +336,13 @@ export function loadDaemonSet(): { obj: K8sObject; pod: PodSpec } {
 export function flagValues(c: Container, flag: string): string[] {
   const values: string[] = [];
   for (const arg of [...(c.command ?? []), ...(c.args ?? [])]) {
-    if (arg.startsWith(`${flag}=`)) values.push(...arg.slice(flag.length + 1).split(',').filter(Boolean));
+    if (arg.startsWith(`${flag}=`))
+      values.push(
+        ...arg
+          .slice(flag.length + 1)
+          .split(',')
+          .filter(Boolean),
+      );
   }
   return values;
 }

@@ -37,8 +37,14 @@ describe('OccurrenceTracker', () => {
   it('keeps many Events apart and survives growth, deletions and rebuilds', () => {
     const t = fresh();
     const uids = Array.from({ length: 20_000 }, () => randomUUID());
-    uids.forEach((uid, i) => t.record(uid, (i % 50) + 1, 0));
-    uids.filter((_, i) => i % 3 === 0).forEach((uid) => t.forget(uid));
+    uids.forEach((uid, i) => {
+      t.record(uid, (i % 50) + 1, 0);
+    });
+    uids
+      .filter((_, i) => i % 3 === 0)
+      .forEach((uid) => {
+        t.forget(uid);
+      });
     uids.forEach((uid, i) => {
       expect(t.observe(uid, (i % 50) + 1).kind).toBe(i % 3 === 0 ? 'new' : 'unchanged');
     });
@@ -124,11 +130,19 @@ describe('OccurrenceTracker under pressure', () => {
   it('a list keeps every Event it saw, whatever removals shift around meanwhile', () => {
     const t = new OccurrenceTracker({ maxEntries: 100_000, ttlMs: HOUR });
     const uids = Array.from({ length: 5000 }, () => randomUUID());
-    uids.forEach((u) => t.record(u, 2, 0));
+    uids.forEach((u) => {
+      t.record(u, 2, 0);
+    });
     t.beginList();
     const listed = uids.filter((_, i) => i % 5 === 0);
-    listed.forEach((u) => t.touch(u, 1));
-    uids.filter((_, i) => i % 7 === 1).forEach((u) => t.forget(u)); // DELETED mid-list
+    listed.forEach((u) => {
+      t.touch(u, 1);
+    });
+    uids
+      .filter((_, i) => i % 7 === 1)
+      .forEach((u) => {
+        t.forget(u);
+      }); // DELETED mid-list
     expect(t.endList()).toBe(uids.filter((_, i) => i % 5 !== 0 && i % 7 !== 1).length);
     const survivors = uids.filter((_, i) => i % 5 === 0 && i % 7 !== 1);
     expect(t.size).toBe(survivors.length);
@@ -161,7 +175,9 @@ describe('OccurrenceTracker under pressure', () => {
 
   it('a list that never ended sweeps nothing; the next list decides', () => {
     const t = new OccurrenceTracker({ maxEntries: 100, ttlMs: HOUR });
-    ['a', 'b'].forEach((u) => t.record(u, 1, 0));
+    ['a', 'b'].forEach((u) => {
+      t.record(u, 1, 0);
+    });
     t.beginList(); // fails before its end: no endList()
     t.beginList();
     t.touch('a', 1);
@@ -174,7 +190,7 @@ describe('OccurrenceTracker under pressure', () => {
   it('agrees with a plain Map through 100,000 random operations (growth, removals, sweeps, eviction)', () => {
     // Small key space and maxEntries, so probe runs collide, wrap around the table's end and shift.
     let seed = 42;
-    const random = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const random = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
     const t = new OccurrenceTracker({ maxEntries: 3000, ttlMs: 8 * HOUR });
     const model = new Map<string, number>();
     let now = 0;

@@ -25,10 +25,16 @@ describe('npm pack', () => {
     const files = packedFiles();
     expect(files).toEqual(expect.arrayContaining(['LICENSE', 'README.md', 'package.json', bin, `${bin}.licenses.txt`, 'docs/design.md']));
     // Every top-level .mjs the build writes (the bundle, a lazily loaded chunk) is shipped.
-    const modules = readdirSync(repoPath('dist')).filter((f) => f.endsWith('.mjs')).map((f) => `dist/${f}`);
+    const modules = readdirSync(repoPath('dist'))
+      .filter((f) => f.endsWith('.mjs'))
+      .map((f) => `dist/${f}`);
     expect(files).toEqual(expect.arrayContaining(modules));
     const unexpected = files.filter(
-      (f) => !['LICENSE', 'README.md', 'package.json'].includes(f) && !/^docs\/[^/]+\.md$/.test(f) && !/^docs\/img\/[^/]+\.png$/.test(f) && !/^dist\/[^/]+\.(mjs|mjs\.licenses\.txt)$/.test(f),
+      (f) =>
+        !['LICENSE', 'README.md', 'package.json'].includes(f) &&
+        !/^docs\/[^/]+\.md$/.test(f) &&
+        !/^docs\/img\/[^/]+\.png$/.test(f) &&
+        !/^dist\/[^/]+\.(mjs|mjs\.licenses\.txt)$/.test(f),
     );
     expect(unexpected).toEqual([]);
   });

@@ -1,8 +1,8 @@
 import { describe, expect, test } from 'vitest';
 import { loadConfigFile } from '../../src/config/load.js';
 import { compileGrader } from '../../src/grade/grade.js';
-import type { RawEvent } from '../../src/line/event-line.js';
 import { buildLine } from '../../src/line/build-line.js';
+import type { RawEvent } from '../../src/line/event-line.js';
 import { compileRoute, routeLine } from '../../src/route/compile-route.js';
 import { realEvents } from '../support/real-events.js';
 

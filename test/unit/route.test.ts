@@ -2,11 +2,11 @@ import { describe, expect, test } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
 import type { Level } from '../../src/grade/levels.js';
+import { buildLine } from '../../src/line/build-line.js';
 import type { EventLine, LineInvolvedObject } from '../../src/line/event-line.js';
 import { compileRoute, routeLine } from '../../src/route/compile-route.js';
-import { buildLine } from '../../src/line/build-line.js';
-import { realEvents } from '../support/real-events.js';
 import { describeRoute } from '../../src/route/describe-route.js';
+import { realEvents } from '../support/real-events.js';
 
 interface LineFields {
   namespace?: string;
@@ -57,7 +57,10 @@ function loaded(yaml: string): Config {
 
 function router(yaml: string) {
   const config = loaded(yaml);
-  const compiled = compileRoute(config.route, config.receivers.map((receiver) => receiver.name));
+  const compiled = compileRoute(
+    config.route,
+    config.receivers.map((receiver) => receiver.name),
+  );
   return { compiled, send: (fields: LineFields) => routeLine(compiled, line(fields)) };
 }
 
@@ -253,9 +256,7 @@ describe('KEE route semantics', () => {
   });
 
   test('rule hits are counted per rule, drops included', () => {
-    const { compiled, send } = router(
-      `route:\n  drop: [{ namespace: kube-system }]\n  match: [{ receiver: a }, { type: Warning, receiver: b }]\n${RECEIVERS}`,
-    );
+    const { compiled, send } = router(`route:\n  drop: [{ namespace: kube-system }]\n  match: [{ receiver: a }, { type: Warning, receiver: b }]\n${RECEIVERS}`);
     send({ namespace: 'kube-system' });
     send({ type: 'Warning' });
     send({ type: 'Normal' });
@@ -278,7 +279,10 @@ route:
     - drop: [{ message: "^x+$" }]
       match: [{ receiver: b }]
 `);
-    const compiled = compileRoute(config.route, config.receivers.map((receiver) => receiver.name));
+    const compiled = compileRoute(
+      config.route,
+      config.receivers.map((receiver) => receiver.name),
+    );
     const event = { ...realEvents()[0]!, message: `${'x'.repeat(200)} disk full` };
     const built = buildLine(event, 'warning', 1, { clusterName: '', maxMessageBytes: config.maxMessageBytes });
     expect(built.message).toMatch(/^x{64} …\[truncated \d+ bytes\]$/);

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import fs, { mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import fs, { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -163,7 +163,10 @@ describe('file sink', () => {
     for (const end = i + 60; i < end; i++) await write(i); // well past maxBytes again: no rotation
     await sink.close();
     expect(readdirSync(dir).sort()).toEqual(['events.jsonl.1']); // the lines went on into the file that was open
-    const uids = readFileSync(`${path}.1`, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l).metadata.uid as string);
+    const uids = readFileSync(`${path}.1`, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l).metadata.uid as string);
     expect(uids).toEqual(written);
   });
 });
@@ -183,7 +186,11 @@ describe('stdout sink flush', () => {
     for (let i = 0; i < total; i++) expect(sink.write(line)).toBeUndefined();
     await sink.flush();
     // Read at once: the checkpoint relies on flush() meaning "written".
-    expect(readFileSync(path, 'utf8').split('\n').filter((l) => l !== '')).toHaveLength(total);
+    expect(
+      readFileSync(path, 'utf8')
+        .split('\n')
+        .filter((l) => l !== ''),
+    ).toHaveLength(total);
     await sink.close();
     try {
       closeSync(fd);

@@ -18,7 +18,12 @@ const TOKEN = 's3cret-t0ken-never-printed';
 
 function run(args: string[], input?: string) {
   if (!existsSync(cli)) throw new Error(`${cli} is missing: run \`npm run build\` first (npm test does)`);
-  return spawnSync(process.execPath, [cli, 'timeline', ...args], { encoding: 'utf8', env: { PATH: process.env.PATH, LOKI_BEARER_TOKEN: TOKEN }, input, timeout: 30_000 });
+  return spawnSync(process.execPath, [cli, 'timeline', ...args], {
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH, LOKI_BEARER_TOKEN: TOKEN },
+    input,
+    timeout: 30_000,
+  });
 }
 
 let server: Server | undefined;
@@ -74,10 +79,14 @@ describe('kube-eventline timeline', () => {
     }
     const missing = run(['--file', '/nonexistent/events.jsonl', '--pod', 'x']);
     expect(missing.status).toBe(1);
-    expect(missing.stderr).toBe('kube-eventline timeline: cannot read /nonexistent/events.jsonl: ENOENT: no such file or directory, open \'/nonexistent/events.jsonl\'\n');
+    expect(missing.stderr).toBe(
+      "kube-eventline timeline: cannot read /nonexistent/events.jsonl: ENOENT: no such file or directory, open '/nonexistent/events.jsonl'\n",
+    );
     const unwritable = run(['--file', FIXTURE, '--pod', FIXTURE_POD, '--out', '/nonexistent/dir/pod.svg']);
     expect(unwritable.status).toBe(1);
-    expect(unwritable.stderr).toMatch(/^kube-eventline timeline: warning: skipped 2 of 69 lines.*\nkube-eventline timeline: cannot write \/nonexistent\/dir\/pod\.svg: ENOENT\n$/);
+    expect(unwritable.stderr).toMatch(
+      /^kube-eventline timeline: warning: skipped 2 of 69 lines.*\nkube-eventline timeline: cannot write \/nonexistent\/dir\/pod\.svg: ENOENT\n$/,
+    );
   }, 60_000); // eleven processes
 
   it('names the URL and the cause in one line when Loki cannot be reached, never the token', async () => {

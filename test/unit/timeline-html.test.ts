@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventLinesOf, FIXTURE, openChromium, timeline } from '../support/timeline.js';
 import { repoPath } from '../support/real-events.js';
+import { eventLinesOf, FIXTURE, openChromium, timeline } from '../support/timeline.js';
 
 const COLOURS: Record<string, [number, number, number]> = {
   info: [0x9e, 0x9e, 0x9e],
@@ -89,7 +89,7 @@ describe('timeline HTML in headless Chromium', { timeout: 30_000 }, () => {
     await page.close();
   });
 
-  it('shows a group\'s details on click, messages as text', async () => {
+  it("shows a group's details on click, messages as text", async () => {
     const page = await openPage();
     const burst = page.locator('.group', { hasText: 'Unhealthy ×40' });
     const number = await burst.getAttribute('data-group');

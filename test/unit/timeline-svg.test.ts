@@ -3,9 +3,9 @@
 // (UPDATE_TIMELINE_GOLDEN=1 npx vitest run test/unit/timeline-svg.test.ts rewrites it).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { byClass, parseXml, type XmlElement } from '../support/xml-tree.js';
-import { eventLinesOf, FIXTURE, FIXTURE_POD, timeline } from '../support/timeline.js';
 import { repoPath } from '../support/real-events.js';
+import { eventLinesOf, FIXTURE, FIXTURE_POD, timeline } from '../support/timeline.js';
+import { byClass, parseXml, type XmlElement } from '../support/xml-tree.js';
 
 const GOLDEN = repoPath('test', 'fixtures', 'timeline', 'crashloop-pod.svg');
 /** The issue's colours, stated here rather than imported: info grey, normal green, warning orange, error red, fatal dark red. */
@@ -37,8 +37,16 @@ describe('timeline SVG', () => {
     // Per level too: an occurrence counted under the wrong level is not "held".
     expect(perLevel(entries.map((e) => [e.attrs['data-level']!, Number(e.attrs['data-delta'])]))).toEqual(perLevel(podLines.map((l) => [l.level, l.delta])));
     // Every message is there in full (the footnotes wrap long ones over several lines).
-    const footnoteText = byClass(els, 'footnotes')[0]!.children.map((c) => c.text).join(' ');
-    for (const l of podLines) expect(footnoteText.replace(/\s+/g, ' ')).toContain(String(l.message).replace(/\u0007/g, '\ufffd').replace(/\s+/g, ' '));
+    const footnoteText = byClass(els, 'footnotes')[0]!
+      .children.map((c) => c.text)
+      .join(' ');
+    for (const l of podLines)
+      expect(footnoteText.replace(/\s+/g, ' ')).toContain(
+        String(l.message)
+          // biome-ignore lint/suspicious/noControlCharactersInRegex: the control character the SVG must have replaced
+          .replace(/\u0007/g, '\ufffd')
+          .replace(/\s+/g, ' '),
+      );
     // The other pod of the Deployment is not in a pod's picture.
     expect(r.output).not.toContain('api-7d9c5b-m8kzt');
     expect(r.stderr).toContain('skipped 2 of 69 lines that are not event lines (first: ');
@@ -62,7 +70,12 @@ describe('timeline SVG', () => {
     }
     expect([...seen].sort()).toEqual(['error', 'info', 'normal', 'warning']);
     const legend = byClass(els, 'legend-swatch').map((s) => [s.attrs['data-level'], s.attrs.fill]);
-    expect(legend).toEqual([['info', COLOURS.info], ['normal', COLOURS.normal], ['warning', COLOURS.warning], ['error', COLOURS.error]]);
+    expect(legend).toEqual([
+      ['info', COLOURS.info],
+      ['normal', COLOURS.normal],
+      ['warning', COLOURS.warning],
+      ['error', COLOURS.error],
+    ]);
     expect(r.output).not.toContain(COLOURS.fatal);
     // A workload's picture: its own Events, its ReplicaSet's and every pod's it owned.
     expect(deltaOf(groups)).toBe(sum(lines));
@@ -84,7 +97,9 @@ describe('timeline SVG', () => {
 
     // 3,000 lines one second apart: grouped per second that would be 3,000 groups.
     const base = podLines[0]!;
-    const many = Array.from({ length: 3000 }, (_, i) => JSON.stringify({ ...base, time: new Date(Date.parse('2026-11-22T00:00:00.5Z') + i * 1000).toISOString(), delta: 1 + (i % 4) }));
+    const many = Array.from({ length: 3000 }, (_, i) =>
+      JSON.stringify({ ...base, time: new Date(Date.parse('2026-11-22T00:00:00.5Z') + i * 1000).toISOString(), delta: 1 + (i % 4) }),
+    );
     const file = repoPath('.cache', 'timeline-many.jsonl');
     writeFileSync(file, `${many.join('\n')}\n`);
     const coarse = await timeline(['--file', file, '--pod', FIXTURE_POD]);
@@ -101,11 +116,19 @@ describe('timeline SVG', () => {
     const base = podLines[0]!;
     // Dense and sparse stretches, long and short labels.
     const mixed = Array.from({ length: 400 }, (_, i) =>
-      JSON.stringify({ ...base, time: new Date(Date.parse('2026-11-22T00:00:00.5Z') + (i < 300 ? i * 1000 : 300_000 + i * 97_000)).toISOString(), reason: `Reason${i % 7}`, message: 'x'.repeat(i % 90) }),
+      JSON.stringify({
+        ...base,
+        time: new Date(Date.parse('2026-11-22T00:00:00.5Z') + (i < 300 ? i * 1000 : 300_000 + i * 97_000)).toISOString(),
+        reason: `Reason${i % 7}`,
+        message: 'x'.repeat(i % 90),
+      }),
     );
     const file = repoPath('.cache', 'timeline-labels.jsonl');
     writeFileSync(file, `${mixed.join('\n')}\n`);
-    for (const args of [['--file', file, '--pod', FIXTURE_POD], ['--file', FIXTURE, '--workload', 'deployment/api']]) {
+    for (const args of [
+      ['--file', file, '--pod', FIXTURE_POD],
+      ['--file', FIXTURE, '--workload', 'deployment/api'],
+    ]) {
       const boxes = byClass(parseXml((await timeline(args)).output), 'group').map((g) => {
         const r = g.children.find((c) => c.tag === 'rect')!.attrs;
         return { n: g.attrs['data-group'], x: Number(r.x), y: Number(r.y), w: Number(r.width), h: Number(r.height) };

@@ -2,8 +2,8 @@
 // real API server gives 410 once per compaction, and cannot be made to repeat it on every watch
 // (as a lagging watch cache does after a restart), which is the fault injected here.
 import { afterEach, describe, expect, it } from 'vitest';
-import { runWatchLoop } from '../../src/watch/watch-loop.js';
 import type { KubeHttp } from '../../src/watch/kube-http.js';
+import { runWatchLoop } from '../../src/watch/watch-loop.js';
 import { kubeHttpAt, startFaultServer } from '../support/fake-api.js';
 
 const closers: Array<() => Promise<void>> = [];
@@ -24,7 +24,8 @@ async function serveExpiringWatches(first: 'nothing' | 'event' | 'bookmark'): Pr
       return;
     }
     watches++;
-    if (first === 'event') res.write(`${JSON.stringify({ type: 'ADDED', object: { metadata: { uid: `u${watches}`, resourceVersion: String(200 + watches) }, count: 1 } })}\n`);
+    if (first === 'event')
+      res.write(`${JSON.stringify({ type: 'ADDED', object: { metadata: { uid: `u${watches}`, resourceVersion: String(200 + watches) }, count: 1 } })}\n`);
     if (first === 'bookmark') res.write(`${JSON.stringify({ type: 'BOOKMARK', object: { metadata: { resourceVersion: String(200 + watches) } } })}\n`);
     res.end(`${JSON.stringify({ type: 'ERROR', object: { kind: 'Status', code: 410, reason: 'Expired', message: 'too old resource version' } })}\n`);
   });

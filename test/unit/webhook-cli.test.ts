@@ -40,12 +40,20 @@ receivers:
   it('a secret file that cannot be read: one line naming receiver and file, exit 1, no stack trace', () => {
     const dir = mkdtempSync(join(tmpdir(), 'eventline-webhook-cli-'));
     const kubeconfig = join(dir, 'kubeconfig');
-    writeFileSync(kubeconfig, 'apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "http://127.0.0.1:1", insecure-skip-tls-verify: true}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n');
+    writeFileSync(
+      kubeconfig,
+      'apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "http://127.0.0.1:1", insecure-skip-tls-verify: true}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n',
+    );
     const config = join(dir, 'config.yaml');
-    writeFileSync(config, `metrics: {address: 127.0.0.1, port: 0}\nroute: { match: [{ receiver: ding }] }\nreceivers:\n  - name: ding\n    webhook: { endpointFile: ${dir}/missing-url, preset: dingtalk }\n`);
+    writeFileSync(
+      config,
+      `metrics: {address: 127.0.0.1, port: 0}\nroute: { match: [{ receiver: ding }] }\nreceivers:\n  - name: ding\n    webhook: { endpointFile: ${dir}/missing-url, preset: dingtalk }\n`,
+    );
     const r = run(['--config', config, '--kubeconfig', kubeconfig]);
     expect(r.status).toBe(1);
-    expect(r.stderr.split('\n').filter((l) => l.startsWith('kube-eventline:'))).toEqual([`kube-eventline: receiver "ding": cannot read the endpoint from ${dir}/missing-url: file not found`]);
+    expect(r.stderr.split('\n').filter((l) => l.startsWith('kube-eventline:'))).toEqual([
+      `kube-eventline: receiver "ding": cannot read the endpoint from ${dir}/missing-url: file not found`,
+    ]);
     expect(r.stderr).not.toMatch(/^\s+at /m);
     expect(r.stdout).toBe('');
   });

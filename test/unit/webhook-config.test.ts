@@ -271,10 +271,20 @@ describe('the webhook examples in the docs', () => {
     const docs = readFileSync(repoPath('docs', 'config.md'), 'utf8');
     const block = webhookBlocks(docs.slice(docs.indexOf('## Coming from kube-eventer'))).find((b) => b.includes('clusterName: prod-hz'))!;
     const { config } = loadConfig(block, 'example.yaml', env);
-    const route = compileRoute(config.route, config.receivers.map((r) => r.name));
+    const route = compileRoute(
+      config.route,
+      config.receivers.map((r) => r.name),
+    );
     const event = realEvents().find((e) => e.type === 'Warning' && e.involvedObject?.kind === 'Pod')!;
     const line = (namespace: string, type = 'Warning', kind = 'Pod') => {
-      const built = buildLine({ ...event, type, metadata: { ...event.metadata, namespace }, involvedObject: { ...event.involvedObject, kind, namespace } }, 'warning', 1, { clusterName: 'prod-hz', maxMessageBytes: 4096 }, undefined, Date.now());
+      const built = buildLine(
+        { ...event, type, metadata: { ...event.metadata, namespace }, involvedObject: { ...event.involvedObject, kind, namespace } },
+        'warning',
+        1,
+        { clusterName: 'prod-hz', maxMessageBytes: 4096 },
+        undefined,
+        Date.now(),
+      );
       return routeLine(route, built);
     };
     expect(line('shop')).toEqual(['stdout', 'dingtalk']);

@@ -8,22 +8,22 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { KubeConfig } from '@kubernetes/client-node';
 import MarkdownIt from 'markdown-it';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
-import type { WebhookReceiverConfig } from '../../src/sinks/webhook/webhook-schema.js';
-import { buildLine } from '../../src/line/build-line.js';
-import type { EventLine, RawEvent } from '../../src/line/event-line.js';
-import { KubeConfig } from '@kubernetes/client-node';
 import { Exporter } from '../../src/exporter.js';
 import { compileGrader } from '../../src/grade/grade.js';
+import { buildLine } from '../../src/line/build-line.js';
+import type { EventLine, RawEvent } from '../../src/line/event-line.js';
 import { compileRoute, routeLine } from '../../src/route/compile-route.js';
 import { ExporterMetrics } from '../../src/serve/metrics.js';
 import { createSinks } from '../../src/sinks/create-sinks.js';
 import type { Sink } from '../../src/sinks/sink.js';
-import { KubeHttp } from '../../src/watch/kube-http.js';
+import type { WebhookReceiverConfig } from '../../src/sinks/webhook/webhook-schema.js';
 import { createWebhookSink, type WebhookSink } from '../../src/sinks/webhook/webhook-sink.js';
+import { KubeHttp } from '../../src/watch/kube-http.js';
 import { FakeChatServer } from '../support/fake-chat-server.js';
 import { realEvents } from '../support/real-events.js';
 
@@ -89,10 +89,25 @@ function lineOf(event: RawEvent, overrides: Partial<EventLine> = {}, delta = 1):
 
 const nastyLine = () => lineOf(backOff, { message: NASTY });
 
-const receiverYaml = (webhook: string) => `route: { match: [{ receiver: chat }] }\nreceivers:\n  - name: chat\n    webhook:\n${webhook.replace(/^/gm, '      ')}\n`;
+const receiverYaml = (webhook: string) =>
+  `route: { match: [{ receiver: chat }] }\nreceivers:\n  - name: chat\n    webhook:\n${webhook.replace(/^/gm, '      ')}\n`;
 
 /** Markdown structure no event text may create. */
-const FOREIGN_STRUCTURE = ['link_open', 'image', 'code_inline', 'code_block', 'fence', 'html_inline', 'html_block', 'em_open', 's_open', 'blockquote_open', 'table_open', 'hr', 'ordered_list_open'];
+const FOREIGN_STRUCTURE = [
+  'link_open',
+  'image',
+  'code_inline',
+  'code_block',
+  'fence',
+  'html_inline',
+  'html_block',
+  'em_open',
+  's_open',
+  'blockquote_open',
+  'table_open',
+  'hr',
+  'ordered_list_open',
+];
 
 /** The text a CommonMark renderer shows for markdown, and the structure it found. */
 function renderMarkdown(markdown: string): { text: string; structure: string[] } {
@@ -129,7 +144,11 @@ describe('presets: each body as the service documents it, event text arriving as
     expect(body.text.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&')).toContain(NASTY);
     expect(body.blocks.map((b: { type: string }) => b.type)).toEqual(['header', 'section', 'section']);
     const [header, message, facts] = body.blocks;
-    expect(header.text).toEqual({ type: 'plain_text', text: `WARNING BackOff: Pod ${backOff.involvedObject!.namespace}/${backOff.involvedObject!.name}`, emoji: false });
+    expect(header.text).toEqual({
+      type: 'plain_text',
+      text: `WARNING BackOff: Pod ${backOff.involvedObject!.namespace}/${backOff.involvedObject!.name}`,
+      emoji: false,
+    });
     expect(header.text.text.length).toBeLessThanOrEqual(150);
     expect(message.text).toEqual({ type: 'plain_text', text: NASTY, emoji: false });
     expect(facts.fields.length).toBeLessThanOrEqual(10);
@@ -171,7 +190,14 @@ describe('presets: each body as the service documents it, event text arriving as
     const secretDir = mkdtempSync(join(tmpdir(), 'kee-webhook-'));
     writeFileSync(join(secretDir, 'secret'), 'SECabc123\n');
     const before = Date.now();
-    const { sink, metrics } = sinkFor(receiverFrom(receiverYaml(`endpoint: ${url}/robot/send?access_token=\${DINGTALK_TOKEN}\npreset: dingtalk\nsecretFile: ${join(secretDir, 'secret')}\ncollapseSeconds: 0`), { DINGTALK_TOKEN: 'tok' }));
+    const { sink, metrics } = sinkFor(
+      receiverFrom(
+        receiverYaml(
+          `endpoint: ${url}/robot/send?access_token=\${DINGTALK_TOKEN}\npreset: dingtalk\nsecretFile: ${join(secretDir, 'secret')}\ncollapseSeconds: 0`,
+        ),
+        { DINGTALK_TOKEN: 'tok' },
+      ),
+    );
     sink.write(nastyLine());
     await until('one request', () => server.requests.length === 1);
     const request = server.requests[0]!;
@@ -192,14 +218,29 @@ describe('presets: each body as the service documents it, event text arriving as
     expect(rendered.text).toContain(NASTY);
     expect(rendered.structure.filter((t) => FOREIGN_STRUCTURE.includes(t))).toEqual([]);
     // the only structure is ours: a heading, paragraphs, the facts list with bold titles
-    expect(new Set(rendered.structure)).toEqual(new Set(['heading_open', 'heading_close', 'paragraph_open', 'paragraph_close', 'bullet_list_open', 'bullet_list_close', 'list_item_open', 'list_item_close', 'strong_open', 'strong_close']));
+    expect(new Set(rendered.structure)).toEqual(
+      new Set([
+        'heading_open',
+        'heading_close',
+        'paragraph_open',
+        'paragraph_close',
+        'bullet_list_open',
+        'bullet_list_close',
+        'list_item_open',
+        'list_item_close',
+        'strong_open',
+        'strong_close',
+      ]),
+    );
     await until('counted as sent', () => sink.queued === 0);
     expect(await metricValue(metrics, 'webhook_messages_sent_total', { receiver: 'chat' })).toBe(1);
   });
 
   it('wecom: markdown msgtype with content within 4096 bytes, event text escaped', async () => {
     const { server, url } = await started(() => ({ status: 200, body: '{"errcode":0,"errmsg":"ok"}' }));
-    const { sink } = sinkFor(receiverFrom(receiverYaml(`endpoint: ${url}/cgi-bin/webhook/send?key=\${WECOM_KEY}\npreset: wecom\ncollapseSeconds: 0`), { WECOM_KEY: 'k' }));
+    const { sink } = sinkFor(
+      receiverFrom(receiverYaml(`endpoint: ${url}/cgi-bin/webhook/send?key=\${WECOM_KEY}\npreset: wecom\ncollapseSeconds: 0`), { WECOM_KEY: 'k' }),
+    );
     sink.write(nastyLine());
     sink.write(lineOf(backOff, { message: `${'日本語 <b>'.repeat(600)}`, reason: 'Other' }));
     await until('two requests', () => server.requests.length === 2);
@@ -283,7 +324,9 @@ describe('delivery', () => {
 
   it('twenty BackOff updates of one pod within the window: one message, then one "×19 more since" summary', async () => {
     const { server, url } = await started();
-    const { sink, metrics } = sinkFor(receiverFrom(receiverYaml(`endpoint: ${url}\npreset: slack\ncollapseSeconds: 1\nrateLimit: { perMinute: 6000, burst: 10 }`)));
+    const { sink, metrics } = sinkFor(
+      receiverFrom(receiverYaml(`endpoint: ${url}\npreset: slack\ncollapseSeconds: 1\nrateLimit: { perMinute: 6000, burst: 10 }`)),
+    );
     const first = lineOf(backOff, { count: 1, time: '2026-11-21T03:00:00.000Z' });
     for (let i = 0; i < 20; i++) sink.write({ ...first, count: i + 1, time: `2026-11-21T03:00:${String(i).padStart(2, '0')}.000Z` });
     await until('first message', () => server.requests.length === 1);
@@ -297,7 +340,13 @@ describe('delivery', () => {
 
   it('a hanging endpoint: write never waits, the queue stays at its size, the rest is dropped and counted in one log line', async () => {
     const { server, url } = await started(() => 'hang');
-    const { sink, metrics, logLines } = sinkFor(receiverFrom(receiverYaml(`endpoint: ${url}\nqueueSize: 50\ntimeoutSeconds: 30\ncollapseSeconds: 0\nstopTimeoutSeconds: 0.2\nrateLimit: { perMinute: 60000, burst: 100 }`)));
+    const { sink, metrics, logLines } = sinkFor(
+      receiverFrom(
+        receiverYaml(
+          `endpoint: ${url}\nqueueSize: 50\ntimeoutSeconds: 30\ncollapseSeconds: 0\nstopTimeoutSeconds: 0.2\nrateLimit: { perMinute: 60000, burst: 100 }`,
+        ),
+      ),
+    );
     const line = lineOf(backOff);
     let maxQueued = 0;
     for (let i = 0; i < 10_000; i++) {
@@ -314,7 +363,9 @@ describe('delivery', () => {
     const closing = Date.now();
     await sink.close();
     expect(Date.now() - closing).toBeLessThan(5000);
-    const total = (await metricValue(metrics, 'webhook_dropped_total', { receiver: 'chat' })) + (await metricValue(metrics, 'webhook_messages_sent_total', { receiver: 'chat' }));
+    const total =
+      (await metricValue(metrics, 'webhook_dropped_total', { receiver: 'chat' })) +
+      (await metricValue(metrics, 'webhook_messages_sent_total', { receiver: 'chat' }));
     expect(total).toBe(10_000);
     expect(logLines.filter((l) => l.why === 'queue_full').reduce((n, l) => n + (l.dropped as number), 0)).toBe(dropped);
     sinks.length = 0;
@@ -324,7 +375,11 @@ describe('delivery', () => {
 describe('delivery: timeouts, pace, stopping', () => {
   it('a request that gets no answer within timeoutSeconds is retried, and delivered once', async () => {
     const { server, url } = await started((_r, i) => (i === 0 ? 'hang' : { status: 200 }));
-    const { sink, metrics } = sinkFor(receiverFrom(receiverYaml(`endpoint: ${url}\ntimeoutSeconds: 0.3\ncollapseSeconds: 0\nretries: { max: 2, minBackoffSeconds: 0.05, maxBackoffSeconds: 0.1 }`)));
+    const { sink, metrics } = sinkFor(
+      receiverFrom(
+        receiverYaml(`endpoint: ${url}\ntimeoutSeconds: 0.3\ncollapseSeconds: 0\nretries: { max: 2, minBackoffSeconds: 0.05, maxBackoffSeconds: 0.1 }`),
+      ),
+    );
     sink.write(nastyLine());
     await until('the retry', () => server.requests.length === 2);
     await until('sent', () => sink.queued === 0);
@@ -346,7 +401,9 @@ describe('delivery: timeouts, pace, stopping', () => {
 
   it('at stop, what is queued and the held repeat summaries still go out within stopTimeoutSeconds', async () => {
     const { server, url } = await started();
-    const { sink, metrics } = sinkFor(receiverFrom(receiverYaml(`endpoint: ${url}\ncollapseSeconds: 300\nstopTimeoutSeconds: 5\nrateLimit: { perMinute: 6000, burst: 1 }`)));
+    const { sink, metrics } = sinkFor(
+      receiverFrom(receiverYaml(`endpoint: ${url}\ncollapseSeconds: 300\nstopTimeoutSeconds: 5\nrateLimit: { perMinute: 6000, burst: 1 }`)),
+    );
     sink.write(lineOf(backOff, { reason: 'One' }));
     sink.write(lineOf(backOff, { reason: 'Two' }));
     sink.write(lineOf(backOff, { reason: 'Two' })); // held back: its summary goes at stop
@@ -389,12 +446,18 @@ receivers:
     const stdout: Sink = { name: 'stdout', write: () => void stdoutLines++, flush: async () => {}, close: async () => {} };
     const metrics = new ExporterMetrics('t_', false);
     const { log, lines: logLines } = logCapture();
-    const sinks = createSinks(config.receivers.filter((r) => r.type === 'webhook'), { metrics, log });
+    const sinks = createSinks(
+      config.receivers.filter((r) => r.type === 'webhook'),
+      { metrics, log },
+    );
     const hook = sinks.get('hook') as WebhookSink;
     sinks.set('stdout', stdout);
     const kubeConfig = new KubeConfig();
     kubeConfig.loadFromClusterAndUser({ name: 'none', server: 'https://127.0.0.1:1', skipTLSVerify: false }, { name: 'none' });
-    const route = compileRoute(config.route, config.receivers.map((r) => r.name));
+    const route = compileRoute(
+      config.route,
+      config.receivers.map((r) => r.name),
+    );
     const exporter = new Exporter({
       api: new KubeHttp(kubeConfig),
       clusterName: 'test',

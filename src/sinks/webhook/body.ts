@@ -1,6 +1,6 @@
 /** The request body of one notice: a preset's format, a KEE layout, or the event line itself. */
 import { compileLayout } from './layout.js';
-import { noticeLine, type Notice } from './notice.js';
+import { type Notice, noticeLine } from './notice.js';
 import type { Preset } from './preset.js';
 
 export type BodyBuilder = (notice: Notice) => string;

@@ -46,7 +46,10 @@ export class CollapseWindow {
   }
 
   offer(line: EventLine): void {
-    if (this.options.windowMs <= 0) return this.send({ line });
+    if (this.options.windowMs <= 0) {
+      this.send({ line });
+      return;
+    }
     const key = collapseKey(line);
     const open = this.windows.get(key);
     if (open) {

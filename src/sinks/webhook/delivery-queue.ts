@@ -7,7 +7,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RateLimiter } from './rate-limiter.js';
-import { decide, type AttemptOutcome, type RetryOptions } from './retry-policy.js';
+import { type AttemptOutcome, decide, type RetryOptions } from './retry-policy.js';
 
 export type DropReason = 'queue_full' | 'rejected' | 'failed' | 'stopped';
 

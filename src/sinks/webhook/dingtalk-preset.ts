@@ -7,7 +7,7 @@
  */
 import { createHmac } from 'node:crypto';
 import { markdownNotice } from './markdown-notice.js';
-import { noticeTitle, type Notice } from './notice.js';
+import { type Notice, noticeTitle } from './notice.js';
 import type { Preset } from './preset.js';
 
 /** DingTalk's markdown messages: the text is limited to about 20,000 bytes. */

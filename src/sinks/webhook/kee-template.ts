@@ -41,7 +41,17 @@ const EVENT_FIELDS: Record<string, GoField> = {
   UID: { json: 'metadata.uid', print: 'text' },
   ResourceVersion: { json: 'metadata.resourceVersion', print: 'text' },
   CreationTimestamp: { json: 'metadata.creationTimestamp', print: 'time' },
-  ObjectMeta: { json: 'metadata', print: 'struct', fields: { Name: text('name'), Namespace: text('namespace'), UID: text('uid'), ResourceVersion: text('resourceVersion'), CreationTimestamp: time('creationTimestamp') } },
+  ObjectMeta: {
+    json: 'metadata',
+    print: 'struct',
+    fields: {
+      Name: text('name'),
+      Namespace: text('namespace'),
+      UID: text('uid'),
+      ResourceVersion: text('resourceVersion'),
+      CreationTimestamp: time('creationTimestamp'),
+    },
+  },
   InvolvedObject: {
     json: 'involvedObject',
     print: 'struct',
@@ -203,7 +213,9 @@ function compileField(token: Token): Value {
     const field: GoField | undefined = fields?.[name];
     if (!field) {
       const known = fields ? Object.keys(fields).join(', ') : 'none';
-      throw new TemplateError(`unknown field "${name}" in ${token.text} at column ${token.column} (fields here: ${known}${i === 0 ? `, ${METHODS.join(', ')}` : ''})`);
+      throw new TemplateError(
+        `unknown field "${name}" in ${token.text} at column ${token.column} (fields here: ${known}${i === 0 ? `, ${METHODS.join(', ')}` : ''})`,
+      );
     }
     jsonPath = [...jsonPath, ...field.json.split('.')];
     last = field;
@@ -240,7 +252,8 @@ const KEYWORDS = new Set(['if', 'else', 'end', 'range', 'with', 'define', 'templ
 function compileCommand(tokens: Token[], piped: Evaluator | undefined): Evaluator {
   const [head, ...args] = tokens;
   if (!head) throw new TemplateError('empty command');
-  if (KEYWORDS.has(head.text)) throw new TemplateError(`"${head.text}" is not supported, at column ${head.column} (supported: field access, ${FUNCTIONS.join(', ')})`);
+  if (KEYWORDS.has(head.text))
+    throw new TemplateError(`"${head.text}" is not supported, at column ${head.column} (supported: field access, ${FUNCTIONS.join(', ')})`);
   if (head.text === 'toJson' || head.text === 'toPrettyJson') {
     const indent = head.text === 'toPrettyJson' ? 2 : undefined;
     const argument = args.length === 1 ? operand(args[0]!) : undefined;
@@ -255,8 +268,10 @@ function compileCommand(tokens: Token[], piped: Evaluator | undefined): Evaluato
     const all = args.map(operand);
     if (piped) throw new TemplateError(`index cannot take a piped value, at column ${head.column}`);
     const [target, ...keys] = all;
-    if (!target || target.kind !== 'field' || target.print !== 'map' || keys.length !== 1 || keys[0]!.kind !== 'literal') {
-      throw new TemplateError(`index is supported on labels and annotations with one quoted key (index .InvolvedObject.Labels "app"), at column ${head.column}`);
+    if (target?.kind !== 'field' || target.print !== 'map' || keys.length !== 1 || keys[0]!.kind !== 'literal') {
+      throw new TemplateError(
+        `index is supported on labels and annotations with one quoted key (index .InvolvedObject.Labels "app"), at column ${head.column}`,
+      );
     }
     const key = (keys[0] as { value: string }).value;
     // index gives the zero value (an empty string) for a missing key

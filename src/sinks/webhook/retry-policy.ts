@@ -15,7 +15,10 @@ export interface RetryOptions {
 /** A response (its status, Retry-After, and the start of its body), or why there was none. */
 export type AttemptOutcome = { status: number; retryAfter?: string | null; body?: string } | { error: Error };
 
-export type Decision = { action: 'done' } | { action: 'retry'; afterMs: number; why: string } | { action: 'give-up'; why: 'rejected' | 'failed'; detail: string };
+export type Decision =
+  | { action: 'done' }
+  | { action: 'retry'; afterMs: number; why: string }
+  | { action: 'give-up'; why: 'rejected' | 'failed'; detail: string };
 
 /** Retry-After as milliseconds from `now`, or undefined when absent or unreadable. */
 export function retryAfterMs(header: string | null | undefined, now: number): number | undefined {

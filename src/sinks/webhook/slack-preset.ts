@@ -5,7 +5,7 @@
  * Slack accepts about one message a second per webhook.
  */
 import { escapeSlack } from './escape.js';
-import { noticeFacts, noticeTitle, type Notice } from './notice.js';
+import { type Notice, noticeFacts, noticeTitle } from './notice.js';
 import type { Preset } from './preset.js';
 
 function cut(text: string, max: number): string {
@@ -27,7 +27,12 @@ export const slackPreset: Preset = {
       blocks: [
         { type: 'header', text: plain(title, 150) },
         { type: 'section', text: plain(message, 3000) },
-        { type: 'section', fields: noticeFacts(notice).slice(0, 10).map((fact) => plain(`${fact.title}: ${fact.value}`, 2000)) },
+        {
+          type: 'section',
+          fields: noticeFacts(notice)
+            .slice(0, 10)
+            .map((fact) => plain(`${fact.title}: ${fact.value}`, 2000)),
+        },
       ],
     };
   },

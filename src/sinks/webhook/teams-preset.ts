@@ -5,7 +5,7 @@
  */
 import type { Level } from '../../grade/levels.js';
 import { escapeAdaptiveCardText } from './escape.js';
-import { noticeFacts, noticeTitle, type Notice } from './notice.js';
+import { type Notice, noticeFacts, noticeTitle } from './notice.js';
 import type { Preset } from './preset.js';
 
 const COLOR: Record<Level, string> = { info: 'Default', normal: 'Default', warning: 'Warning', error: 'Attention', fatal: 'Attention' };

@@ -5,8 +5,8 @@
  */
 import { z } from 'zod';
 import { compileLayout } from './layout.js';
-import { PRESET_NAMES, PRESETS, type PresetName } from './presets.js';
 import type { RateLimit } from './preset.js';
+import { PRESET_NAMES, PRESETS, type PresetName } from './presets.js';
 
 const text = z.preprocess((value) => (typeof value === 'number' || typeof value === 'boolean' ? String(value) : value), z.string());
 const nonEmpty = text.refine((value) => value.length > 0, 'must not be empty');
@@ -18,7 +18,8 @@ const headerMap = z.record(text, text).superRefine((headers, ctx) => {
   for (const [name, value] of Object.entries(headers)) {
     if (!HEADER_NAME.test(name)) ctx.addIssue({ code: 'custom', path: [name], message: `"${name}" is not a valid HTTP header name` });
     else if (/[\r\n\0]/.test(value)) ctx.addIssue({ code: 'custom', path: [name], message: 'a header value cannot hold a line break' });
-    else if (value.includes('{{')) ctx.addIssue({ code: 'custom', path: [name], message: 'templates in headers are not supported: a header is sent as written' });
+    else if (value.includes('{{'))
+      ctx.addIssue({ code: 'custom', path: [name], message: 'templates in headers are not supported: a header is sent as written' });
   }
 });
 
@@ -69,7 +70,11 @@ export const webhookOptionsSchema = z
       ctx.addIssue({ code: 'custom', path: ['layout'], message: 'give a preset or a layout, not both' });
     }
     if ((options.secret !== undefined || options.secretFile !== undefined) && options.preset !== 'dingtalk') {
-      ctx.addIssue({ code: 'custom', path: [options.secret !== undefined ? 'secret' : 'secretFile'], message: 'a signing secret is only used by preset: dingtalk' });
+      ctx.addIssue({
+        code: 'custom',
+        path: [options.secret !== undefined ? 'secret' : 'secretFile'],
+        message: 'a signing secret is only used by preset: dingtalk',
+      });
     }
     if (options.secret !== undefined && options.secretFile !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['secretFile'], message: 'give secret or secretFile, not both' });
