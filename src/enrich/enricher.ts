@@ -1,9 +1,9 @@
 import type { ObjectEnrichment } from '../line/build-line.js';
 import type { OwnerReference, RawEvent, WorkloadRef } from '../line/event-line.js';
+import { TokenBucket } from '../token-bucket.js';
 import { KubeApiError, type KubeHttp } from '../watch/kube-http.js';
 import { LruCache } from './lru-cache.js';
 import { ResourcePaths } from './resource-paths.js';
-import { TokenBucket } from './token-bucket.js';
 
 export interface EnricherOptions {
   cacheSize: number;

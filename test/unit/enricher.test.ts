@@ -7,9 +7,9 @@ import { ObjectStore } from '../../src/demo/object-store.js';
 import { Enricher, type EnricherOptions, type LookupOutcome } from '../../src/enrich/enricher.js';
 import { LruCache } from '../../src/enrich/lru-cache.js';
 import { ResourcePaths } from '../../src/enrich/resource-paths.js';
-import { TokenBucket } from '../../src/enrich/token-bucket.js';
 import { buildLine } from '../../src/line/build-line.js';
 import type { ObjectReference, RawEvent } from '../../src/line/event-line.js';
+import { TokenBucket } from '../../src/token-bucket.js';
 import type { KubeHttp } from '../../src/watch/kube-http.js';
 import { kubeHttpAt, startFaultServer } from '../support/fake-api.js';
 

@@ -6,7 +6,7 @@
  * (order kept, and a failing endpoint is not hammered by concurrent requests).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { RateLimiter } from './rate-limiter.js';
+import type { TokenBucket } from '../../token-bucket.js';
 import { type AttemptOutcome, decide, type RetryOptions } from './retry-policy.js';
 
 export type DropReason = 'queue_full' | 'rejected' | 'failed' | 'stopped';
@@ -34,7 +34,7 @@ export class DeliveryQueue<T> {
 
   constructor(
     private readonly options: DeliveryOptions,
-    private readonly limiter: RateLimiter,
+    private readonly limiter: TokenBucket,
     /** one request; the signal aborts it at stop */
     private readonly attempt: (item: T, signal: AbortSignal) => Promise<AttemptOutcome>,
     private readonly events: DeliveryEvents<T>,

@@ -8,6 +8,7 @@
  */
 import type { Logger } from 'pino';
 import type { EventLine } from '../../line/event-line.js';
+import { TokenBucket } from '../../token-bucket.js';
 import type { Sink } from '../sink.js';
 import { robotAnswer } from './answer.js';
 import { bodyBuilder } from './body.js';
@@ -17,7 +18,6 @@ import { signedDingtalkUrl } from './dingtalk-preset.js';
 import { DropLog } from './drop-log.js';
 import type { Notice } from './notice.js';
 import { PRESETS } from './presets.js';
-import { RateLimiter } from './rate-limiter.js';
 import type { AttemptOutcome } from './retry-policy.js';
 import { readWebhookSecrets } from './secrets.js';
 import type { WebhookReceiverConfig } from './webhook-schema.js';
@@ -89,7 +89,7 @@ export function createWebhookSink(config: WebhookReceiverConfig, metrics: Webhoo
       },
       now,
     },
-    new RateLimiter(config.rateLimit.perMinute, config.rateLimit.burst, now),
+    new TokenBucket(config.rateLimit.perMinute / 60, config.rateLimit.burst, now),
     attempt,
     {
       sent: () => metrics.webhookSent(config.name),
