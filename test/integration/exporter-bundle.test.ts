@@ -134,20 +134,10 @@ describe('the exporter as the bundle deploys it', () => {
     processes.push(exporter);
     await exporter.ready();
     const written = () => exporter.metric('kube_eventline_lines_written_total');
-    /** Polls the count of lines the exporter has accepted until it stays the same for a second. */
-    const settledCount = async (what: string) => {
-      let last = -1;
-      await eventually(what, async () => {
-        const now = await written();
-        const settled = now === last;
-        last = now;
-        if (!settled) await new Promise((r) => setTimeout(r, 1000));
-        return settled;
-      });
-      return last;
-    };
-    // Lines already on their way (Events of earlier tests) first, so the count below is ours.
-    const baseline = await settledCount('written count settled');
+    // Lines already on their way (Events of earlier tests) first, so the count below is ours: the
+    // watch is ordered, so once a marker's line is out, every line before it is counted.
+    await linesBeforeSentinel(writer, await writer.namespace('sigterm-settle'), exporter);
+    const baseline = await written();
     const ns = await writer.namespace('sigterm');
     exporter.pauseStdout();
     try {
@@ -159,7 +149,9 @@ describe('the exporter as the bundle deploys it', () => {
       for (let batch = 0; batch < created / 40; batch++) {
         await Promise.all(Array.from({ length: 40 }, (_, i) => writer.create(ns, { reason: 'Pulled', objectName: `pod-${batch}-${i}`, message })));
       }
-      const accepted = (await settledCount('the stalled exporter accepting no more lines')) - baseline;
+      // Stalled: the exporter's stdout is past its high-water mark and its writes wait for 'drain'.
+      await eventually('the exporter waiting for its stalled stdout', async () => (await exporter.metric('kube_eventline_receiver_waiting')) === 1);
+      const accepted = (await written()) - baseline;
       expect(accepted).toBeGreaterThan(0);
       const exited = exporter.stop();
       exporter.resumeStdout();
