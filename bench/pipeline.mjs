@@ -2,7 +2,6 @@
 // bench/run.mjs bundles this file the way scripts/bundle.mjs bundles the exporter, so the
 // process loads what the image's process loads.
 // Usage: node pipeline.mjs exporter|ceiling EVENTS EVENTS_FILE
-import { enableLinearTimeRegexpFallback } from '../dist/config/regexp-engine.js';
 // The rest of what the command bundles (CLI, HTTP server, leader election, diagnostics, the demo's
 // narration), referenced so the bundler keeps it: the process then parses as much code as the
 // image's does. The demo's simulated cluster stays out, as it does of the image's bundle.
@@ -14,7 +13,6 @@ import { startHttpServer } from '../dist/serve/http-server.js';
 import { ceilingLoop, exporterPipeline, watchLines } from './workload.mjs';
 
 globalThis.kubeEventlineBenchKeep = [runDemo, createDiagnostics, LeaseElector, runExporter, startHttpServer];
-enableLinearTimeRegexpFallback(); // as the command does first
 
 const [mode, eventsArg, eventsFile] = process.argv.slice(2);
 const total = Number(eventsArg);
