@@ -24,7 +24,7 @@ receivers:
     webhook: { endpoint: "${webhookUrl}", preset: slack, queueSize: ${process.env.QUEUE_SIZE ?? 1000}, timeoutSeconds: 10, stopTimeoutSeconds: 1, collapseSeconds: 0 }
 `
   : 'receivers:\n  - { name: stdout, stdout: {} }\n';
-const { config } = loadConfig(`enrichment: {enabled: false}\nmaxEventAgeSeconds: 100000000\n${receivers}`, 'bench', {});
+const { config } = loadConfig(`enrichment: {enabled: false}\nmaxEventAgeSeconds: 2592000\n${receivers}`, 'bench', {});
 const kubeConfig = new KubeConfig();
 kubeConfig.loadFromClusterAndUser({ name: 'bench', server: 'https://127.0.0.1:1' }, { name: 'bench' });
 const route = compileRoute(
