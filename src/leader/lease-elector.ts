@@ -40,6 +40,8 @@ export class LeaseElector {
   private renewTimer: NodeJS.Timeout | undefined;
   private lastRenewMs = 0;
   private renewing = false;
+  /** The renewal in flight, if any: release waits for it, or its PUT could land after the release's and keep the lease held. */
+  private renewal: Promise<unknown> = Promise.resolve();
   /** The other holder's record as last seen, and when (our clock): expiry is judged on our clock only, so clock skew between nodes cannot hand the lease to two replicas. */
   private observedRecord = '';
   private observedAtMs = 0;
@@ -79,7 +81,7 @@ export class LeaseElector {
       }
       if (this.renewing) return;
       this.renewing = true;
-      void this.tryAcquireOrRenew().finally(() => (this.renewing = false));
+      this.renewal = this.tryAcquireOrRenew().finally(() => (this.renewing = false));
     }, this.options.retryPeriodMs);
     this.renewTimer.unref();
   }
@@ -87,13 +89,21 @@ export class LeaseElector {
   /** Gives the lease up (holder cleared) so a waiting replica takes over without waiting for expiry. */
   async release(): Promise<void> {
     if (!this.lease) return;
-    try {
-      const current = await this.api.getJson<Lease>(this.path);
-      if (current.spec.holderIdentity !== this.options.identity) return;
-      await this.api.sendJson('PUT', this.path, { ...current, spec: { ...current.spec, holderIdentity: '', renewTime: microTime(this.now()) } });
-      this.log.info('released the leader lease');
-    } catch (err) {
-      this.log.warn({ err: (err as Error).message }, 'could not release the leader lease; it expires by itself');
+    this.stop();
+    await this.renewal;
+    // A write that came between our read and our PUT (409) is read again: the lease may still be ours.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const current = await this.api.getJson<Lease>(this.path);
+        if (current.spec.holderIdentity !== this.options.identity) return;
+        await this.api.sendJson('PUT', this.path, { ...current, spec: { ...current.spec, holderIdentity: '', renewTime: microTime(this.now()) } });
+        this.log.info('released the leader lease');
+        return;
+      } catch (err) {
+        if (err instanceof KubeApiError && err.statusCode === 409 && attempt < 3) continue;
+        this.log.warn({ err: (err as Error).message }, 'could not release the leader lease; it expires by itself');
+        return;
+      }
     }
   }
 

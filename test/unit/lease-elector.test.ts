@@ -15,6 +15,8 @@ class FakeLeaseApi {
   lease: Lease | undefined;
   version = 0;
   hang = false;
+  /** While set, a PUT waits for it: a renewal caught between its read and its write. */
+  holdPut: Promise<void> | undefined;
   async getJson<T>(): Promise<T> {
     if (this.hang) return new Promise<T>(() => {});
     if (!this.lease) throw new KubeApiError(404, 'not found');
@@ -23,6 +25,7 @@ class FakeLeaseApi {
   async sendJson<T>(method: string, _path: string, body: Lease): Promise<T> {
     if (this.hang) return new Promise<T>(() => {});
     if (method === 'POST' && this.lease) throw new KubeApiError(409, 'exists');
+    if (method === 'PUT' && this.holdPut) await this.holdPut;
     if (method === 'PUT' && body.metadata.resourceVersion !== this.lease?.metadata.resourceVersion) throw new KubeApiError(409, 'conflict');
     this.lease = { ...structuredClone(body), metadata: { ...body.metadata, resourceVersion: String(++this.version) } };
     return structuredClone(this.lease) as T;
@@ -85,6 +88,23 @@ describe('LeaseElector', () => {
     expect(lost).not.toHaveBeenCalled();
     await vi.advanceTimersByTimeAsync(4_000); // past the 10 s deadline, still inside the 15 s lease
     expect(lost).toHaveBeenCalledTimes(1);
+  });
+
+  it('release() while a renewal is in flight still clears the holder (the renewal is waited for, not raced)', async () => {
+    vi.useFakeTimers();
+    const api = new FakeLeaseApi();
+    const a = elector(api, 'a', () => Date.now());
+    await a.acquire(new AbortController().signal);
+    a.keepRenewing(() => {});
+    let letPut!: () => void;
+    api.holdPut = new Promise<void>((resolve) => (letPut = resolve));
+    await vi.advanceTimersByTimeAsync(2_000); // a renewal has read the Lease and waits to PUT
+    const released = a.release();
+    await vi.advanceTimersByTimeAsync(0);
+    api.holdPut = undefined;
+    letPut();
+    await released;
+    expect(api.lease!.spec.holderIdentity).toBe('');
   });
 
   it('release() hands the lease over at once', async () => {
