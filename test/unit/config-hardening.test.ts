@@ -3,18 +3,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { ConfigError } from '../../src/config/config-error.js';
 import { loadConfig, loadConfigFile, MAX_CONFIG_BYTES } from '../../src/config/load.js';
-
-function problemsOf(load: () => unknown): string[] {
-  try {
-    load();
-  } catch (error) {
-    if (error instanceof ConfigError) return error.message.split('\n');
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
-}
+import { problemsOf } from '../support/config-problems.js';
 
 describe('patterns RE2 refuses are positioned config errors with RE2’s reason', () => {
   test.each([

@@ -2,18 +2,9 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { ConfigError } from '../../src/config/config-error.js';
 import { loadConfig, loadConfigFile } from '../../src/config/load.js';
+import { problemsOf } from '../support/config-problems.js';
 
 const FIXTURES = 'test/fixtures/configs';
-
-function problemsOf(load: () => unknown): string[] {
-  try {
-    load();
-  } catch (error) {
-    if (error instanceof ConfigError) return error.message.split('\n');
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('loading good configs', () => {
   test('an empty file watches every namespace with default levels and sends everything to stdout', () => {

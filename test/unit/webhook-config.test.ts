@@ -9,7 +9,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ConfigError } from '../../src/config/config-error.js';
 import { loadConfig } from '../../src/config/load.js';
 import { buildLine } from '../../src/line/build-line.js';
 import { compileRoute, routeLine } from '../../src/route/compile-route.js';
@@ -17,6 +16,7 @@ import { ExporterMetrics } from '../../src/serve/metrics.js';
 import { createSinks } from '../../src/sinks/create-sinks.js';
 import type { Sink } from '../../src/sinks/sink.js';
 import { WebhookSecretError } from '../../src/sinks/webhook/secrets.js';
+import { problemsOf } from '../support/config-problems.js';
 import { FakeChatServer } from '../support/fake-chat-server.js';
 import { realEvents, repoPath } from '../support/real-events.js';
 
@@ -26,16 +26,6 @@ afterEach(async () => {
   while (opened.length) await opened.pop()!.close();
   while (servers.length) await servers.pop()!.stop();
 });
-
-function problemsOf(load: () => unknown): string[] {
-  try {
-    load();
-  } catch (err) {
-    if (err instanceof ConfigError) return err.message.split('\n');
-    throw err;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 const silent = pino({ level: 'silent' });
 
