@@ -20,4 +20,18 @@
   local queries = materialise((import 'queries.libsonnet').new(config)),
   grafanaDashboards+:: (import 'dashboards/dashboards.libsonnet')(config, queries),
   lokiRules+:: (import 'alerts/alerts.libsonnet')(config, queries),
+  // The LogQL of `kube-eventline digest`, built from the daily failures dashboard's pieces.
+  // Its result labels are the stream labels and metadata keys the queries group by.
+  digestQueries+:: {
+    labels: {
+      cluster: config.labels.cluster,
+      namespace: config.labels.namespace,
+      workload: config.metadata.workload,
+      reason: config.metadata.reason,
+      kind: config.metadata.kind,
+      name: config.metadata.name,
+    },
+    failureLevels: config.failureLevels,
+    queries: queries.digest,
+  },
 }

@@ -106,11 +106,25 @@
     assert c.dashboardTimezone != 'utc' || utcOffsetMinutes == 0 : 'dashboardTimezone utc needs dashboardUtcOffset +00:00';
     local localMinuteOfUtcMidnight = ((utcOffsetMinutes % 1440) + 1440) % 1440;
     local dayOffset = '%dm' % (localMinuteOfUtcMidnight - 1440);
-    local workloadFilters = dashFilters(
-      [equalsOrEmpty(M.workload, 'workload')],
-      fixed=[failureFilter, '| ' + M.workload + '!=""'],
-    );
+    // Warning or worse with an owning workload: the daily dashboard's and the digest's filter.
+    local failingWorkloadFilters = [failureFilter, '| ' + M.workload + '!=""'];
+    local workloadFilters = dashFilters([equalsOrEmpty(M.workload, 'workload')], fixed=failingWorkloadFilters);
     local perDay(by, sel) = occurrencesBy(by, sel, workloadFilters, '1d', offset=dayOffset);
+
+    // The daily digest (`kube-eventline digest`, src/digest/): the daily failures dashboard's
+    // selector and filters without its text boxes, over one range `${range}` that ends at the
+    // query's time. `${cluster}` and `${namespace}` are regular expressions filled in as Grafana
+    // fills the dashboard's variables; `${limit}` is the length of a top list. Each grouped list
+    // comes with its `count` so the digest can say when a list was cut.
+    local digestSelector = selector([clusterMatcher, L.namespace + '=~"${namespace}"']);
+    local digestFailures(by, filters=[failureFilter], offset=null) =
+      occurrencesBy(by, digestSelector, std.join(' ', filters), '${range}', offset=offset);
+    local digestList(by, filters=[failureFilter]) = {
+      top: topk('${limit}', digestFailures(by, filters)),
+      count: 'count(' + digestFailures(by, filters) + ')',
+    };
+    // (reason, kind) pairs with failures in the range and none in the range before it.
+    local newKinds = digestFailures([M.reason, M.kind]) + ' unless ' + digestFailures([M.reason, M.kind], offset='${range}');
 
     // Rollouts and images.
     local rolloutFilters(reasonMatcher) = dashFilters([equalsOrEmpty(M.workload, 'workload')], fixed=['| ' + M.reason + reasonMatcher]);
@@ -195,6 +209,15 @@
         reasonsOverRange: dash([L.namespace, M.workload, M.reason], workloadFilters, '$__range'),
         // Where each day's bar sits within its day (minutes after local midnight), for bar alignment.
         barMinuteOfDay: localMinuteOfUtcMidnight,
+      },
+
+      digest: {
+        total: digestFailures([]),
+        namespaces: digestFailures([L.namespace]),
+        workloads: digestList([L.namespace, M.workload], failingWorkloadFilters),
+        reasons: digestList([M.reason]),
+        objects: digestList([L.namespace, M.kind, M.name]),
+        newKinds: { top: topk('${limit}', newKinds), count: 'count(' + newKinds + ')' },
       },
 
       rollouts: {

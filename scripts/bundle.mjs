@@ -12,7 +12,7 @@
 // __dirname, which an ESM bundle lacks). The exporter uses none; one added later needs its files
 // shipped beside the bundle.
 //
-//   node scripts/bundle.mjs                     dist/cli.js → dist/kube-eventline.mjs (+ kube-eventline-demo.mjs, kube-eventline-timeline.mjs)
+//   node scripts/bundle.mjs                     dist/cli.js → dist/kube-eventline.mjs (+ kube-eventline-demo.mjs, -timeline.mjs, -digest.mjs)
 //   bundle({ entry, outfile })                  the benchmarks bundle their drivers the same way
 
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -70,6 +70,17 @@ const timelineApart = {
   },
 };
 
+/** `kube-eventline digest` too: its own file, loaded with import() by cli.js. */
+export const DIGEST_FILE = 'kube-eventline-digest.mjs';
+const digestApart = {
+  name: 'digest-apart',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/digest\/command\.js$/ }, (args) =>
+      /[\\/]cli\.js$/.test(args.importer) ? { path: `./${DIGEST_FILE}`, external: true } : undefined,
+    );
+  },
+};
+
 /**
  * Modules that dependencies require inside try/catch and run fine without (node-fetch's
  * `encoding`, debug's `supports-color`); they are not installed, so they stay outside.
@@ -90,7 +101,7 @@ export async function bundle({ entry, outfile, sourcemap = true, plugins = [], n
     legalComments: 'none', // the licences go whole into <outfile>.licenses.txt instead
     metafile: true,
     logLevel: 'warning',
-    plugins: [kubeConfigWithoutGeneratedApi, demoApart, timelineApart, ...plugins],
+    plugins: [kubeConfigWithoutGeneratedApi, demoApart, timelineApart, digestApart, ...plugins],
     nodePaths,
     external: optionalMissing,
     // CommonJS dependencies (pino, prom-client…) call require() for Node's built-ins.
@@ -135,5 +146,9 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   await bundle({
     entry: fileURLToPath(new URL('dist/timeline/command.js', root)),
     outfile: fileURLToPath(new URL(`dist/${TIMELINE_FILE}`, root)),
+  });
+  await bundle({
+    entry: fileURLToPath(new URL('dist/digest/command.js', root)),
+    outfile: fileURLToPath(new URL(`dist/${DIGEST_FILE}`, root)),
   });
 }

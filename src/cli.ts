@@ -25,6 +25,7 @@ Usage:
   kube-eventline check-config FILE                      validate a config file and print its route tree
   kube-eventline demo [--speed N]                       run against a built-in SIMULATED cluster
   kube-eventline timeline --help                        one object's history as an SVG or HTML timeline
+  kube-eventline digest --help                          what failed in the last day, from Loki, to stdout or a webhook
   kube-eventline --help | --version
 
 Without --config, the defaults apply (all namespaces, built-in levels, everything to stdout).
@@ -34,6 +35,7 @@ Diagnostics go to stderr; stdout carries event lines only.`;
 async function main(argv: string[]): Promise<number> {
   // Its own options and its own file in the bundle (scripts/bundle.mjs): loaded only when asked for.
   if (argv[0] === 'timeline') return (await import('./timeline/command.js')).runTimeline(argv.slice(1));
+  if (argv[0] === 'digest') return (await import('./digest/command.js')).runDigest(argv.slice(1));
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,

@@ -43,9 +43,50 @@ export function printableUrl(url: string): string {
   }
 }
 
-interface StreamsAnswer {
-  status?: string;
-  data?: { resultType?: string; result?: Array<{ stream?: Record<string, string>; values?: Array<[string, string, ...unknown[]]> }> };
+/** Loki answered, but with an error status; `body` is its answer (series limits are told by it). */
+export class LokiAnswerError extends LokiError {
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly body: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * One GET of Loki's HTTP API (`path` such as /loki/api/v1/query) with the tenant and the
+ * Authorization header; the answer's `data` once Loki says `success`. Errors name the URL
+ * without credentials and never the Authorization header.
+ */
+export async function lokiGet<T>(access: LokiAccess, path: string, params: URLSearchParams): Promise<T> {
+  const endpoint = `${access.url.replace(/\/+$/, '')}${path}`;
+  const where = printableUrl(endpoint);
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (access.tenant) headers['X-Scope-OrgID'] = access.tenant;
+  if (access.authorization) headers.authorization = access.authorization;
+  let res: Response;
+  try {
+    res = await fetch(`${endpoint}?${params}`, { headers });
+  } catch (err) {
+    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+    throw new LokiError(`cannot reach Loki at ${where}: ${cause?.code ?? cause?.message ?? (err as Error).message}`);
+  }
+  const body = await res.text().catch((err: Error) => `(the answer could not be read: ${err.message})`);
+  if (!res.ok) throw new LokiAnswerError(`Loki at ${where} answered ${res.status} ${res.statusText}: ${oneLine(body)}`, res.status, body);
+  let answer: { status?: string; data?: T };
+  try {
+    answer = JSON.parse(body) as { status?: string; data?: T };
+  } catch {
+    throw new LokiError(`Loki at ${where} answered ${res.status} with something that is not JSON: ${oneLine(body)}`);
+  }
+  if (answer.status !== 'success' || answer.data === undefined) throw new LokiError(`Loki at ${where} answered an unexpected result: ${oneLine(body)}`);
+  return answer.data;
+}
+
+interface StreamsData {
+  resultType?: string;
+  result?: Array<{ stream?: Record<string, string>; values?: Array<[string, string, ...unknown[]]> }>;
 }
 
 /**
@@ -61,12 +102,7 @@ export async function readLinesLoki(
   tally: InputTally,
   keep: (line: TimelineLine) => void,
 ): Promise<void> {
-  const base = access.url.replace(/\/+$/, '');
-  const endpoint = `${base}/loki/api/v1/query_range`;
-  const where = printableUrl(endpoint);
-  const headers: Record<string, string> = { accept: 'application/json' };
-  if (access.tenant) headers['X-Scope-OrgID'] = access.tenant;
-  if (access.authorization) headers.authorization = access.authorization;
+  const where = printableUrl(`${access.url.replace(/\/+$/, '')}/loki/api/v1/query_range`);
   // End is exclusive in Loki: one nanosecond past `toMs` keeps lines at `toMs`, as a file does.
   const end = (BigInt(range.toMs) * 1_000_000n + 1n).toString();
   let start = (BigInt(range.fromMs) * 1_000_000n).toString();
@@ -74,26 +110,10 @@ export async function readLinesLoki(
   const pool = new StringPool();
   for (;;) {
     const params = new URLSearchParams({ query, start, end, limit: String(limit), direction: 'forward' });
-    let res: Response;
-    try {
-      res = await fetch(`${endpoint}?${params}`, { headers });
-    } catch (err) {
-      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-      throw new LokiError(`cannot reach Loki at ${where}: ${cause?.code ?? cause?.message ?? (err as Error).message}`);
-    }
-    const body = await res.text().catch((err: Error) => `(the answer could not be read: ${err.message})`);
-    if (!res.ok) throw new LokiError(`Loki at ${where} answered ${res.status} ${res.statusText}: ${oneLine(body)}`);
-    let answer: StreamsAnswer;
-    try {
-      answer = JSON.parse(body) as StreamsAnswer;
-    } catch {
-      throw new LokiError(`Loki at ${where} answered ${res.status} with something that is not JSON: ${oneLine(body)}`);
-    }
-    if (answer.status !== 'success' || answer.data?.resultType !== 'streams') {
-      throw new LokiError(`Loki at ${where} answered an unexpected result: ${oneLine(body)}`);
-    }
+    const data = await lokiGet<StreamsData>(access, '/loki/api/v1/query_range', params);
+    if (data.resultType !== 'streams') throw new LokiError(`Loki at ${where} answered an unexpected result: ${oneLine(JSON.stringify(data))}`);
     const entries: Array<{ ts: bigint; key: string; line: string }> = [];
-    for (const stream of answer.data.result ?? []) {
+    for (const stream of data.result ?? []) {
       const labels = JSON.stringify(stream.stream ?? {});
       for (const [ts, line] of stream.values ?? []) entries.push({ ts: BigInt(ts), key: `${labels}\u0000${ts}\u0000${line}`, line });
     }

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
-import { drift, evaluateMixin, REPO_ROOT, RULES_FILE, render } from '../../jsonnet/render.mjs';
+import { DIGEST_QUERIES_FILE, drift, evaluateMixin, REPO_ROOT, RULES_FILE, render } from '../../jsonnet/render.mjs';
 import { DEFAULT_REASON_LEVELS } from '../../src/grade/default-levels.js';
 import {
   ALL,
@@ -70,9 +70,9 @@ beforeAll(async () => {
 }, TIMEOUT);
 
 describe('mixin rendering', () => {
-  it('renders the six dashboards and the rules file', () => {
+  it("renders the six dashboards, the rules file and the digest's queries", () => {
     const files = rendered;
-    expect([...files.keys()].sort()).toEqual([...DASHBOARD_FILES.map((f) => `dashboards/${f}`), RULES_FILE].sort());
+    expect([...files.keys()].sort()).toEqual([...DASHBOARD_FILES.map((f) => `dashboards/${f}`), RULES_FILE, DIGEST_QUERIES_FILE].sort());
     for (const [path, content] of files) {
       expect(content.endsWith('\n'), path).toBe(true);
       expect(content.endsWith('\n\n'), path).toBe(false);
@@ -91,7 +91,7 @@ describe('mixin rendering', () => {
     TIMEOUT,
   );
 
-  it('committed dashboards/ and rules/ match a fresh render (no drift)', () => {
+  it("committed dashboards/, rules/ and the digest's queries match a fresh render (no drift)", () => {
     expect(drift(rendered)).toEqual([]);
   });
 

@@ -10,16 +10,14 @@ import type { Logger } from 'pino';
 import type { EventLine } from '../../line/event-line.js';
 import { TokenBucket } from '../../token-bucket.js';
 import type { Sink } from '../sink.js';
-import { robotAnswer } from './answer.js';
 import { bodyBuilder } from './body.js';
 import { CollapseWindow } from './collapse-window.js';
 import { DeliveryQueue, type DropReason } from './delivery-queue.js';
-import { signedDingtalkUrl } from './dingtalk-preset.js';
 import { DropLog } from './drop-log.js';
 import type { Notice } from './notice.js';
 import { PRESETS } from './presets.js';
-import type { AttemptOutcome } from './retry-policy.js';
 import { readWebhookSecrets } from './secrets.js';
+import { retryOptionsOf, webhookAttempt } from './webhook-request.js';
 import type { WebhookReceiverConfig } from './webhook-schema.js';
 
 /** What a webhook counts (serve/metrics.ts implements it). */
@@ -31,17 +29,6 @@ export interface WebhookMetrics {
   webhookQueueLength(receiver: string, length: number): void;
 }
 
-const MAX_ANSWER_CHARS = 512;
-
-async function answerText(response: Response): Promise<string> {
-  try {
-    const body = await response.text();
-    return body.length > MAX_ANSWER_CHARS ? `${body.slice(0, MAX_ANSWER_CHARS)}…` : body;
-  } catch {
-    return '';
-  }
-}
-
 export interface WebhookSink extends Sink {
   /** notices waiting or in flight (tests and the benchmark read it) */
   readonly queued: number;
@@ -51,42 +38,17 @@ export function createWebhookSink(config: WebhookReceiverConfig, metrics: Webhoo
   const secrets = readWebhookSecrets(config);
   const preset = config.preset ? PRESETS[config.preset] : undefined;
   const body = bodyBuilder({ ...(preset ? { preset } : {}), ...(config.layout ? { layout: config.layout } : {}) });
-  const robot = config.preset === 'dingtalk' || config.preset === 'wecom';
-  // the configured headers replace these defaults, whatever their case
-  const headers = new Headers({ 'content-type': 'application/json; charset=utf-8', 'user-agent': 'kube-eventline' });
-  for (const [name, value] of Object.entries(secrets.headers)) headers.set(name, value);
   const dropLog = new DropLog(config.name, log);
   const now = clock.now ?? Date.now;
 
-  const attempt = async (payload: string, stop: AbortSignal): Promise<AttemptOutcome> => {
-    const url = secrets.signingSecret ? signedDingtalkUrl(secrets.endpoint, secrets.signingSecret, now()) : secrets.endpoint;
-    const signal = AbortSignal.any([stop, AbortSignal.timeout(config.timeoutSeconds * 1000)]);
-    let response: Response;
-    try {
-      response = await fetch(url, { method: 'POST', headers, body: payload, signal, redirect: 'error' });
-    } catch (err) {
-      const error = err as Error;
-      // fetch's own message is "fetch failed"; the cause says what happened. Never the URL: it may hold a token.
-      const cause = (error.cause as Error | undefined)?.message;
-      const timedOut = error.name === 'TimeoutError' || (error.name === 'AbortError' && !stop.aborted);
-      return { error: new Error(timedOut ? `no answer within ${config.timeoutSeconds}s` : (cause ?? error.message)) };
-    }
-    const text = await answerText(response);
-    if (robot) return robotAnswer(response.status, text);
-    return { status: response.status, retryAfter: response.headers.get('retry-after'), body: text };
-  };
+  const attempt = webhookAttempt(config, secrets, now);
 
   // The queue holds rendered bodies, one flat string each: what waits is exactly what will be sent,
   // and the garbage collector has one object per notice to trace, not a line's whole tree.
   const queue = new DeliveryQueue<string>(
     {
       capacity: config.queueSize,
-      retry: {
-        maxRetries: config.retries.max,
-        minBackoffMs: config.retries.minBackoffSeconds * 1000,
-        maxBackoffMs: config.retries.maxBackoffSeconds * 1000,
-        maxRetryAfterMs: config.retries.maxRetryAfterSeconds * 1000,
-      },
+      retry: retryOptionsOf(config),
       now,
     },
     new TokenBucket(config.rateLimit.perMinute / 60, config.rateLimit.burst, now),
