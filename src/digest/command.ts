@@ -3,7 +3,7 @@ import { ConfigError } from '../config/config-error.js';
 import { loadConfigFile } from '../config/load.js';
 import { WebhookSecretError } from '../sinks/webhook/secrets.js';
 import type { WebhookReceiverConfig } from '../sinks/webhook/webhook-schema.js';
-import { LokiError, lokiAuthorization, printableUrl } from '../timeline/loki-source.js';
+import { hasCredentials, LOKI_URL_CREDENTIALS, LokiError, lokiAuthorization, printableUrl } from '../timeline/loki-source.js';
 import { DigestDeliveryError, deliverDigest, digestBody } from './deliver.js';
 import { digestJson } from './digest-text.js';
 import { gatherDigest } from './gather.js';
@@ -84,6 +84,7 @@ async function digest(argv: string[], env: NodeJS.ProcessEnv, now: number): Prom
   if (url === undefined || url === '') throw new DigestUsageError('give Loki: --loki URL or $LOKI_URL');
   if (!isHttpUrl(url))
     throw new DigestUsageError(`${values.loki !== undefined ? '--loki' : '$LOKI_URL'} must be an http:// or https:// URL such as http://loki:3100`);
+  if (hasCredentials(url)) throw new DigestUsageError(LOKI_URL_CREDENTIALS);
   const rangeSeconds = values.range === undefined ? 86_400 : durationSeconds(values.range);
   const endMs = values.end === undefined ? now : timeOf(values.end);
   const limit = values.top === undefined ? 10 : Number(values.top);

@@ -8,7 +8,8 @@ import { escapeSlack } from '../sinks/webhook/escape.js';
 import type { Digest } from './digest.js';
 import { digestLists, digestTitle, listHeading, listTable, rangeSentence } from './digest-text.js';
 
-const MAX_CELL = 60;
+// Wide enough for real names (a pod name is at most 253 characters, most are under 100).
+const MAX_CELL = 100;
 
 function cut(text: string, max: number): string {
   const chars = Array.from(text);

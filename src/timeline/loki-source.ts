@@ -31,6 +31,18 @@ export function lokiAuthorization(env: NodeJS.ProcessEnv, files: { bearerTokenFi
   return undefined;
 }
 
+export const LOKI_URL_CREDENTIALS = 'the Loki URL holds a user or password: give them in a file (--basic-auth-file) or $LOKI_BASIC_AUTH, never in the URL';
+
+/** Whether the URL carries a user or password. */
+export function hasCredentials(url: string): boolean {
+  try {
+    const u = new URL(url);
+    return u.username !== '' || u.password !== '';
+  } catch {
+    return false;
+  }
+}
+
 /** The URL as it may be printed: no user or password in it. */
 export function printableUrl(url: string): string {
   try {
@@ -62,6 +74,8 @@ export class LokiAnswerError extends LokiError {
 export async function lokiGet<T>(access: LokiAccess, path: string, params: URLSearchParams): Promise<T> {
   const endpoint = `${access.url.replace(/\/+$/, '')}${path}`;
   const where = printableUrl(endpoint);
+  // fetch refuses such a URL with an error that quotes it, password and all.
+  if (hasCredentials(endpoint)) throw new LokiError(`${LOKI_URL_CREDENTIALS} (${where})`);
   const headers: Record<string, string> = { accept: 'application/json' };
   if (access.tenant) headers['X-Scope-OrgID'] = access.tenant;
   if (access.authorization) headers.authorization = access.authorization;
