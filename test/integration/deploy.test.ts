@@ -86,7 +86,7 @@ beforeAll(async () => {
 });
 
 describe('kustomize renders the bundle and the quickstart (harness kubectl)', () => {
-  it.each(['fluent-bit', 'deploy', 'deploy/quickstart', '.'])('kubectl kustomize %s', async (dir) => {
+  it.each(['fluent-bit', 'deploy', 'deploy/quickstart', '.', 'deploy/with-digest'])('kubectl kustomize %s', async (dir) => {
     const objects = await render(dir);
     expect(objects.length).toBeGreaterThan(0);
     for (const { obj } of objects) {
@@ -145,11 +145,11 @@ describe('kustomize renders the bundle and the quickstart (harness kubectl)', ()
 });
 
 describe('the API server accepts the bundle', () => {
-  it('kubectl apply --dry-run=server accepts every object of deploy/ and of the quickstart, with no Pod Security warning', async () => {
+  it('kubectl apply --dry-run=server accepts every object of deploy/, of the quickstart and of deploy/with-digest, with no Pod Security warning', async () => {
     await applyNamespaces();
-    for (const dir of ['deploy', '.']) {
+    for (const dir of ['deploy', '.', 'deploy/with-digest']) {
       const objects = (await render(dir)).map(({ obj }) => obj);
-      const file = writeObjects(`${dir === '.' ? 'quickstart' : dir}.yaml`, objects);
+      const file = writeObjects(`${dir === '.' ? 'quickstart' : dir.replace('/', '-')}.yaml`, objects);
       const { stdout, stderr } = await kubectl(['apply', '--server-side', '--dry-run=server', '--force-conflicts', '-f', file], h.kube.adminKubeconfigPath);
       const applied = stdout.split('\n').filter((l) => /serverside-applied|created|configured|unchanged/.test(l));
       expect(applied.length, stdout).toBe(objects.length);
@@ -222,6 +222,32 @@ describe("Pod Security admission (the API server's PodSecurity plugin, server-si
     }
   });
 
+  it("admits the digest CronJob's pod under `restricted` (deploy/components/digest), with no ServiceAccount token mounted", async () => {
+    const cronJob = find(await render('deploy/with-digest'), 'CronJob', 'kube-eventline-digest')!;
+    const template = cronJob.spec.jobTemplate.spec.template;
+    // Its ServiceAccount for real: admission looks it up.
+    const sa = find(await render('deploy/with-digest'), 'ServiceAccount', template.spec.serviceAccountName)!;
+    await kubectl(['apply', '--server-side', '--force-conflicts', '-f', writeObjects('digest-sa.yaml', [sa])], h.kube.adminKubeconfigPath);
+    const pod = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: `pss-digest-${seq++}`, namespace: cronJob.metadata.namespace, labels: template.metadata.labels },
+      spec: structuredClone(template.spec),
+    };
+    expect(pod.metadata.namespace).toBe(NS);
+    const result = await admit(pod);
+    expect(result, result.output).toMatchObject({ admitted: true });
+    expect(result.output).toMatch(/created \(server dry run\)/);
+    expect(result.output).not.toMatch(/PodSecurity/);
+    // The API server's own answer: no projected token volume was added.
+    const { stdout } = await kubectl(
+      ['create', '--dry-run=server', '-o', 'json', '-f', writeObjects(`${pod.metadata.name}-json.yaml`, [pod])],
+      h.kube.adminKubeconfigPath,
+    );
+    const created = JSON.parse(stdout) as K8sObject;
+    expect((created.spec.volumes ?? []).map((v: K8sObject) => v.name)).toEqual(['config']);
+  });
+
   const regressions: Array<[string, (spec: K8sObject) => void, RegExp]> = [
     [
       'runAsNonRoot removed (pod and container)',
@@ -276,6 +302,29 @@ describe("Pod Security admission (the API server's PodSecurity plugin, server-si
       expect(result.admitted, result.output).toBe(false);
       expect(result.output).toMatch(/violates PodSecurity "restricted:latest"/);
     }
+  });
+});
+
+describe("the digest's ServiceAccount: no API server permissions at all (deploy/with-digest applied for real)", () => {
+  it('may do nothing beyond what every authenticated user may (self reviews, discovery)', async () => {
+    const objects = (await render('deploy/with-digest')).map(({ obj }) => obj);
+    const wanted = objects.filter((o) => (o.kind === 'Namespace' && o.metadata.name === NS) || o.kind === 'ServiceAccount' || /Role/.test(o.kind));
+    await kubectl(['apply', '--server-side', '--force-conflicts', '-f', writeObjects('with-digest-rbac.yaml', wanted)], h.kube.adminKubeconfigPath);
+    const kubeconfig = await h.kube.serviceAccountKubeconfig(NS, 'kube-eventline-digest');
+    for (const namespace of [NS, 'default']) {
+      const { stdout } = await kubectl(['auth', 'can-i', '--list', '-n', namespace], kubeconfig);
+      const resources = stdout
+        .split('\n')
+        .slice(1)
+        .map((l) => l.trim().split(/\s+/)[0]!)
+        .filter((r) => r !== '' && !r.startsWith('['));
+      expect(resources.sort(), stdout).toEqual(
+        ['selfsubjectreviews.authentication.k8s.io', 'selfsubjectaccessreviews.authorization.k8s.io', 'selfsubjectrulesreviews.authorization.k8s.io'].sort(),
+      );
+    }
+    // The exporter's own ServiceAccount, in the same render, may list Events: the check can tell.
+    const exporter = await kubectl(['auth', 'can-i', '--list', '-n', NS], await h.kube.serviceAccountKubeconfig(NS, SA));
+    expect(exporter.stdout).toMatch(/^events\s/m);
   });
 });
 
