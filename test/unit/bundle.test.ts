@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error: a plain ESM build script without type declarations
-import { DEMO_FILE, optionalMissing, TIMELINE_FILE } from '../../scripts/bundle.mjs';
+import { DEMO_FILE, DIGEST_FILE, optionalMissing, TIMELINE_FILE } from '../../scripts/bundle.mjs';
 import { repoPath } from '../support/real-events.js';
 
 const bundlePath = repoPath('dist', 'kube-eventline.mjs');
@@ -51,16 +51,20 @@ describe('dist/kube-eventline.mjs', () => {
     ]);
   });
 
-  it('imports nothing but Node built-ins, the optional modules it is known to run without, and the demo and timeline files', () => {
+  it('imports nothing but Node built-ins, the optional modules it is known to run without, and the demo, timeline and digest files', () => {
     const builtins = new Set(builtinModules);
     const outside = (path: string) => {
       const imports = Object.values(bundleMeta(path).outputs).flatMap((o) => o.imports);
       expect(imports.length).toBeGreaterThan(0);
       return [...new Set(imports.filter((i) => !i.path.startsWith('node:') && !builtins.has(i.path)).map((i) => i.path))].sort();
     };
-    expect(outside(bundlePath)).toEqual([...optionalMissing, `./${DEMO_FILE}`, `./${TIMELINE_FILE}`].sort());
+    expect(outside(bundlePath)).toEqual([...optionalMissing, `./${DEMO_FILE}`, `./${TIMELINE_FILE}`, `./${DIGEST_FILE}`].sort());
     expect(outside(demoPath)).toEqual([]);
     expect(outside(repoPath('dist', TIMELINE_FILE))).toEqual([]);
+    expect(outside(repoPath('dist', DIGEST_FILE))).toEqual([]);
+    // The digest's code stays in its own file; its queries (jsonnet/digest-queries.json) went in there.
+    expect(Object.keys(bundleMeta().inputs).filter((p) => p.startsWith('dist/digest/'))).toEqual([]);
+    expect(Object.keys(bundleMeta(repoPath('dist', DIGEST_FILE)).inputs)).toContain('jsonnet/digest-queries.json');
   });
 
   it("leaves the demo's simulated cluster out: only `kube-eventline demo` loads it, from its own file", () => {
@@ -82,7 +86,7 @@ describe('dist/kube-eventline.mjs', () => {
     const dir = mkdtempSync(join(tmpdir(), 'kube-eventline-packed-'));
     mkdirSync(join(dir, 'dist'));
     const shipped = readdirSync(repoPath('dist')).filter((f) => f.endsWith('.mjs'));
-    expect(shipped.sort()).toEqual([DEMO_FILE, TIMELINE_FILE, 'kube-eventline.mjs'].sort());
+    expect(shipped.sort()).toEqual([DEMO_FILE, TIMELINE_FILE, DIGEST_FILE, 'kube-eventline.mjs'].sort());
     for (const file of shipped) copyFileSync(repoPath('dist', file), join(dir, 'dist', file));
     copyFileSync(repoPath('package.json'), join(dir, 'package.json'));
     const demo = spawnSync(process.execPath, [join(dir, 'dist', 'kube-eventline.mjs'), 'demo', '--speed', '20'], {
@@ -104,6 +108,15 @@ describe('dist/kube-eventline.mjs', () => {
     });
     expect(timeline.status, timeline.stderr).toBe(0);
     expect(timeline.stdout).toContain('<svg ');
+    // The digest loads from its file and gets as far as Loki (port 9 on 127.0.0.1, which fetch refuses to dial).
+    const digest = spawnSync(process.execPath, [join(dir, 'dist', 'kube-eventline.mjs'), 'digest', '--loki', 'http://127.0.0.1:9'], {
+      encoding: 'utf8',
+      cwd: dir,
+      env: { PATH: process.env.PATH },
+      timeout: 30_000,
+    });
+    expect(digest.stderr).toMatch(/^kube-eventline digest: cannot reach Loki at http:\/\/127\.0\.0\.1:9\/loki\/api\/v1\/query: [^\n]+\n$/);
+    expect(digest.status).toBe(1);
   });
 
   it("leaves out client-node's generated API, which the KubeConfig module would otherwise load whole", () => {
