@@ -14,7 +14,9 @@ export interface RuleGroups {
   }>;
 }
 export declare function sortKeys<T>(value: T): T;
-export declare function evaluateMixin(options?: RenderOptions): Promise<{ config: Record<string, any>; dashboards: Record<string, any>; rules: RuleGroups; digestQueries: Record<string, any> }>;
+export declare function evaluateMixin(
+  options?: RenderOptions,
+): Promise<{ config: Record<string, any>; dashboards: Record<string, any>; rules: RuleGroups; digestQueries: Record<string, any> }>;
 export declare function dashboardText(dashboard: unknown): string;
 export declare function rulesText(rules: unknown): string;
 export declare function digestQueriesText(digestQueries: unknown): string;

@@ -19,9 +19,9 @@ export function newKindsNote(digest: Digest): string {
   return `none of them from ${iso(digest.previousFromMs)} to ${iso(digest.fromMs)}`;
 }
 
-/** A list's heading: its title, and what was cut or is missing. */
-export function listHeading(digest: Digest, list: DigestList): string {
-  const notes = [list === digest.newKinds ? newKindsNote(digest) : undefined, cutNote(list)].filter(Boolean);
+/** A list's heading: its title, and what was cut or is missing (`extra`: what the format left out). */
+export function listHeading(digest: Digest, list: DigestList, extra?: string): string {
+  const notes = [list === digest.newKinds ? newKindsNote(digest) : undefined, cutNote(list), extra].filter(Boolean);
   return notes.length > 0 ? `${list.title} (${notes.join('; ')})` : list.title;
 }
 

@@ -16,8 +16,8 @@ function robotMarkdown(digest: Digest, heading: (escapedTitle: string) => string
     const out = [heading(escapeMarkdown(digestTitle(digest))), '', escapeMarkdown(rangeSentence(digest))];
     for (const list of digestLists(digest)) {
       const table = listTable(list, rowsPerList);
-      const shortened = table.rows.length < list.rows.length ? `; ${table.rows.length} rows here to fit the robot's message size` : '';
-      out.push('', `**${escapeMarkdown(listHeading(digest, list))}${escapeMarkdown(shortened)}**`, '');
+      const shortened = table.rows.length < list.rows.length ? `${table.rows.length} rows here to fit the robot's message size` : undefined;
+      out.push('', `**${escapeMarkdown(listHeading(digest, list, shortened))}**`, '');
       if (table.rows.length === 0) out.push(list.rows.length === 0 ? 'none' : '…');
       for (const cells of table.rows) {
         const count = cells[cells.length - 1]!;
