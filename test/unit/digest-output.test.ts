@@ -14,7 +14,6 @@ import { DIGEST_QUERIES, fillQuery, literalRegex } from '../../src/digest/digest
 import { digestJson } from '../../src/digest/digest-text.js';
 import { digestMarkdown } from '../../src/digest/render-markdown.js';
 import { dingtalkDigest, wecomDigest } from '../../src/digest/robot-digest.js';
-import { teamsDigest } from '../../src/digest/teams-digest.js';
 import { webhookOptionsSchema, webhookReceiver } from '../../src/sinks/webhook/webhook-schema.js';
 import { logqlErrors } from '../support/corpus-logql.js';
 
