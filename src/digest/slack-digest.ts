@@ -2,11 +2,15 @@
  * The digest for a Slack incoming webhook: Block Kit, each list a monospace table in a
  * `rich_text_preformatted` element, whose text Slack shows as written (no mrkdwn, no links, no
  * mentions); headings in `plain_text`. The notification fallback `text` is escaped as Slack
- * says (escapeSlack). Slack's limits: header 150 characters, section text 3000, 50 blocks.
+ * says (escapeSlack). Slack's limits: header 150 characters, section text 3000, 50 blocks; a
+ * table is kept within 3000 characters too (rows come off its end, said in its heading), so that
+ * the message stays well under Slack's 40,000.
  */
 import { escapeSlack } from '../sinks/webhook/escape.js';
 import type { Digest } from './digest.js';
 import { digestLists, digestTitle, listHeading, listTable, rangeSentence } from './digest-text.js';
+
+const MAX_TABLE = 3000;
 
 // Wide enough for real names (a pod name is at most 253 characters, most are under 100).
 const MAX_CELL = 100;
@@ -37,8 +41,11 @@ export function slackDigest(digest: Digest): unknown {
     { type: 'section', text: plain(sentence, 3000) },
   ];
   for (const list of digestLists(digest)) {
-    const table = listTable(list);
-    blocks.push({ type: 'section', text: plain(listHeading(digest, list), 3000) });
+    let rows = list.rows.length;
+    let table = listTable(list, rows);
+    while (rows > 1 && Array.from(monospaceTable(table.header, table.rows)).length > MAX_TABLE) table = listTable(list, --rows);
+    const shortened = rows < list.rows.length ? `${rows} rows here to fit Slack's block size` : undefined;
+    blocks.push({ type: 'section', text: plain(listHeading(digest, list, shortened), 3000) });
     blocks.push({
       type: 'rich_text',
       elements: [

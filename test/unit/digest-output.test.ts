@@ -137,6 +137,18 @@ describe("the digest in each preset's body", () => {
     expect(items.at(-1)).toEqual({ type: 'RichTextBlock', inlines: [{ type: 'TextRun', text: 'none' }] });
   });
 
+  it('slack: each table within 3000 characters, rows cut off its end and said', () => {
+    const long = sample(100);
+    for (const row of long.workloads.rows) row.keys[1] = `${row.keys[1]}-a-workload-name-long-enough-to-need-room`;
+    const body = JSON.parse(digestBody(receiver('slack'), long)) as { blocks: Array<Record<string, any>> };
+    const table = body.blocks.filter((b) => b.type === 'rich_text')[0]!.elements[0].elements[0].text as string;
+    expect(table.length).toBeLessThanOrEqual(3000);
+    const shown = table.split('\n').length - 1;
+    expect(shown).toBeGreaterThan(20);
+    expect(shown).toBeLessThan(100);
+    expect(body.blocks[2]!.text.text).toBe(`Workloads (top 100 of 137; ${shown} rows here to fit Slack's block size)`);
+  });
+
   it('wecom: markdown content within 4096 bytes, every cell escaped, rows cut to fit and said', () => {
     const body = JSON.parse(digestBody(receiver('wecom'), sample())) as { msgtype: string; markdown: { content: string } };
     expect(Object.keys(body).sort()).toEqual(['markdown', 'msgtype']);
