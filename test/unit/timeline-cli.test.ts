@@ -117,4 +117,15 @@ describe('kube-eventline timeline', () => {
     expect(bearer.stderr).not.toContain(TOKEN);
     expect(bearer.stderr.split('\n')).toHaveLength(2); // one line
   });
+
+  it('refuses a user or password in the Loki URL without printing it (fetch quotes the whole URL in its error)', async () => {
+    const loki = await faultyLoki(401, 'no\n');
+    const withPassword = loki.url.replace('http://', 'http://ops:hunter2@');
+    const r = await timeline(['--loki', withPassword, '--pod', 'x']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      `kube-eventline timeline: the Loki URL holds a user or password: give them in a file (--basic-auth-file) or $LOKI_BASIC_AUTH, never in the URL (${loki.url}/loki/api/v1/query_range)\n`,
+    );
+    expect(loki.seen).toHaveLength(0);
+  });
 });
