@@ -4,9 +4,12 @@
  * dry-runs them against a real API server under Pod Security.
  */
 
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { runDigest } from '../../src/digest/command.js';
@@ -114,4 +117,57 @@ describe('deploy/components/digest (optional)', () => {
     }
     expect(readFileSync(repoPath('deploy', 'components', 'digest', 'config.yaml'), 'utf8')).toContain('preset:');
   });
+});
+
+/** The Dockerfile's instructions, continuation lines joined, comments left out. */
+const dockerfile = readFileSync(repoPath('Dockerfile'), 'utf8')
+  .replace(/\\\n/g, ' ')
+  .split('\n')
+  .map((l) => l.trim())
+  .filter((l) => l && !l.startsWith('#'));
+
+/** .dockerignore's answer for a context path: the last pattern that names it or a parent wins (`!` re-includes). */
+function dockerIgnored(path: string): boolean {
+  const patterns = readFileSync(repoPath('.dockerignore'), 'utf8')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
+  let ignored = false;
+  for (const pattern of patterns) {
+    const negated = pattern.startsWith('!');
+    const p = negated ? pattern.slice(1) : pattern;
+    const re = new RegExp(`^${p.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*')}(/|$)`);
+    if (re.test(path)) ignored = !negated;
+  }
+  return ignored;
+}
+
+describe('the image holds the digest', () => {
+  it("the Dockerfile's build context builds it, and the runtime stage copies its file", () => {
+    // The build stage, replayed: only what COPY takes from the context (and .dockerignore lets
+    // through) goes into an empty directory; node_modules stands for `npm ci`.
+    const work = mkdtempSync(join(tmpdir(), 'kube-eventline-image-'));
+    const froms = dockerfile.flatMap((l, i) => (/^FROM /.test(l) ? [i] : []));
+    expect(froms).toHaveLength(2);
+    const buildStage = dockerfile.slice(froms[0], froms[1]);
+    for (const line of buildStage.filter((l) => /^COPY (?!--from)/.test(l))) {
+      const parts = line.split(/\s+/).slice(1);
+      const target = parts.pop()!;
+      for (const source of parts) {
+        expect(dockerIgnored(source), `${source} is left out by .dockerignore`).toBe(false);
+        const to = target.endsWith('/') ? join(work, target, source.split('/').pop()!) : join(work, target === './' ? source : target);
+        mkdirSync(dirname(to), { recursive: true });
+        cpSync(repoPath(source), to, { recursive: true });
+      }
+    }
+    symlinkSync(repoPath('node_modules'), join(work, 'node_modules'), 'dir');
+    const build = spawnSync('npm', ['run', 'build'], { cwd: work, encoding: 'utf8', timeout: 300_000 });
+    expect(build.status, build.stderr + build.stdout).toBe(0);
+    const runtimeCopies = dockerfile
+      .filter((l) => l.startsWith('COPY --from=build '))
+      .flatMap((l) => l.split(/\s+/).slice(2, -1))
+      .map((p) => p.replace(/^\/src\//, ''));
+    expect(runtimeCopies).toContain('dist/kube-eventline-digest.mjs');
+    for (const file of runtimeCopies) expect(existsSync(join(work, file)), file).toBe(true);
+  }, 300_000);
 });
