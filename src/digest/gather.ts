@@ -50,7 +50,14 @@ export async function gatherDigest(access: LokiAccess, request: DigestRequest): 
       if (!isSeriesLimit(err)) throw err;
       if (!perNamespace) return { ...shape, rows: [], total: 0, missing: ['all namespaces'] };
     }
-    const namespaces = (await run(queries.namespaces)).map((s) => s.labels[labels.namespace] ?? '').sort();
+    let namespaces: string[];
+    try {
+      namespaces = (await run(queries.namespaces)).map((s) => s.labels[labels.namespace] ?? '').sort();
+    } catch (err) {
+      // more namespaces with failures than Loki groups: nothing left to split by
+      if (!isSeriesLimit(err)) throw err;
+      return { ...shape, rows: [], total: 0, missing: ['all namespaces'] };
+    }
     const rows: DigestRow[] = [];
     const missing: string[] = [];
     let total = 0;
