@@ -137,6 +137,19 @@ describe("the digest in each preset's body", () => {
     expect(items.at(-1)).toEqual({ type: 'RichTextBlock', inlines: [{ type: 'TextRun', text: 'none' }] });
   });
 
+  it('slack: the notification text escaped as Slack says; headings and tables are plain text, shown as written', () => {
+    const body = JSON.parse(digestBody(receiver('slack'), { ...sample(), cluster: '<!channel> & <http://x|y>' })) as {
+      text: string;
+      blocks: Array<Record<string, any>>;
+    };
+    expect(body.text.startsWith('kube-eventline digest · &lt;!channel&gt; &amp; &lt;http://x|y&gt;: 1234 occurrences')).toBe(true);
+    expect(body.blocks[0]).toEqual({ type: 'header', text: { type: 'plain_text', text: 'kube-eventline digest · <!channel> & <http://x|y>', emoji: false } });
+    const reasons = body.blocks.filter((b) => b.type === 'rich_text')[1]!.elements[0].elements[0];
+    // A cell holds at most 100 characters (this one has 103): cut with an ellipsis, the rest as written.
+    const cell = `${HOSTILE.replace('\n', ' ').slice(0, 99)}…`;
+    expect(reasons).toEqual({ type: 'text', text: `reason${' '.repeat(cell.length - 6)}  occurrences\n${cell}  ${' '.repeat(10)}7` });
+  });
+
   it('slack: each table within 3000 characters, rows cut off its end and said', () => {
     const long = sample(100);
     for (const row of long.workloads.rows) row.keys[1] = `${row.keys[1]}-a-workload-name-long-enough-to-need-room`;
