@@ -106,7 +106,8 @@ export function createLogTailFetcher(api: KubeHttp, options: LogTailOptions): Lo
       abort.abort();
     }, timeoutMs);
     try {
-      const res = await api.open(path, query, { signal: abort.signal, idleTimeoutMs: timeoutMs });
+      // The socket's own idle limit a little later, so a silent kubelet is always counted as timeout.
+      const res = await api.open(path, query, { signal: abort.signal, idleTimeoutMs: timeoutMs + 1_000 });
       const raw = await readAtMost(res, limitBytes);
       options.metrics.podLogRequest('ok');
       return tailText(raw, options.bytes, raw.length >= limitBytes).text;
