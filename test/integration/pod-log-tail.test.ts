@@ -1,7 +1,8 @@
 /**
  * The last log lines of a failed container through the REAL API server: pods/log, authorized by
- * RBAC (the optional component deploy/components/pod-logs, applied as it is), the pod and its
- * node looked up by the API server, which proxies the request to the node's kubelet.
+ * RBAC (the bundle's ServiceAccount and RBAC plus the optional component
+ * deploy/components/pod-logs, applied as they are), the pod and its node looked up by the API
+ * server, which proxies the request to the node's kubelet.
  *
  * THE ONE FAKE: the kubelet. No kubelet can run here (no container runtime), so the Node this
  * test registers names as its kubelet endpoint (status.addresses InternalIP 127.0.0.1 and
@@ -35,6 +36,7 @@ import { CUT_BEFORE } from '../../src/pods/tail-text.js';
 import { ExporterMetrics } from '../../src/serve/metrics.js';
 import { KubeHttp } from '../../src/watch/kube-http.js';
 import { type Harness, harness } from '../harness/index.js';
+import { applyBundleRbac } from '../support/bundle-exporter.js';
 import { REPO } from '../unit/deploy-checks.js';
 
 const run = promisify(execFile);
@@ -136,14 +138,6 @@ async function kubectl(args: string[]): Promise<string> {
   }
 }
 
-async function createIgnoringConflict(path: string, body: unknown): Promise<void> {
-  try {
-    await admin.sendJson('POST', path, body);
-  } catch (err) {
-    if (!/: 409 /.test((err as Error).message)) throw err;
-  }
-}
-
 async function kubeHttpOf(namespace: string, serviceAccount: string): Promise<KubeHttp> {
   const kc = new KubeConfig();
   kc.loadFromFile(await h.kube.serviceAccountKubeconfig(namespace, serviceAccount));
@@ -196,9 +190,8 @@ beforeAll(async () => {
     spec: { nodeName: NODE, containers: ['app', 'broken', 'hung', 'gone'].map(container) },
   });
 
-  // The bundle's ServiceAccount with the optional component applied exactly as it is.
-  await createIgnoringConflict('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: BUNDLE_NS } });
-  await createIgnoringConflict(`/api/v1/namespaces/${BUNDLE_NS}/serviceaccounts`, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: BUNDLE_SA } });
+  // The bundle's ServiceAccount and RBAC, plus the optional component, applied exactly as they are.
+  await applyBundleRbac(h);
   await kubectl(['apply', '--server-side', '--force-conflicts', '-f', 'deploy/components/pod-logs/rbac.yaml']);
   // And one without it, in the test's namespace.
   await admin.sendJson('POST', `/api/v1/namespaces/${NS}/serviceaccounts`, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'no-pod-logs' } });
