@@ -2,12 +2,19 @@
 // what hostile bytes become, the rate limit and how failures are counted. The pods/log answers
 // here come from a plain HTTP fault server (test/support/fake-api.ts) that plays the API server
 // for faults and counting; test/integration/pod-log-tail.test.ts goes through the real one.
+import { closeSync, mkdtempSync, openSync, readFileSync } from 'node:fs';
 import type http from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { buildLine } from '../../src/line/build-line.js';
+import type { EventLine } from '../../src/line/event-line.js';
 import { createLogTailFetcher, type LogTailResult, requestLimitBytes } from '../../src/pods/log-tail.js';
 import { CUT_AFTER, CUT_BEFORE, tailText } from '../../src/pods/tail-text.js';
 import { ExporterMetrics } from '../../src/serve/metrics.js';
+import { createStdoutSink } from '../../src/sinks/stdout-sink.js';
 import { kubeHttpAt, startFaultServer } from '../support/fake-api.js';
+import { realEvents } from '../support/real-events.js';
 
 const utf8 = (s: string) => Buffer.from(s, 'utf8');
 const bytesOf = (s: string) => Buffer.byteLength(s, 'utf8');
@@ -73,6 +80,29 @@ describe('tailText: the cap keeps the end, whole lines first', () => {
     expect(line).not.toMatch(RAW_CONTROL);
     expect(line).toContain('\\u001b[31m');
     expect(JSON.parse(line).container.logTail).toBe(text);
+  });
+
+  it("through the exporter's own writer (pino, stdout sink): one line, no raw control character, the tail read back unchanged", async () => {
+    const hostile = Buffer.concat([utf8('"quoted" {{ .Values }} <script>x</script>\n\u001b[31mred\u001b[0m\u0000\r\t\u2028 '), Buffer.from([0xff, 0xc3])]);
+    const { text } = tailText(hostile, 4096);
+    const path = join(mkdtempSync(join(tmpdir(), 'eventline-logtail-')), 'out.jsonl');
+    const fd = openSync(path, 'w');
+    const sink = createStdoutSink('stdout', {}, fd);
+    // The pod failure line is built by src/pods/ (pods-core); here any line carrying container.logTail.
+    const line = { ...buildLine(realEvents()[0]!, 'warning', 1, { clusterName: 'c', maxMessageBytes: 4096 }), container: { name: 'app', logTail: text } };
+    await sink.write(line as EventLine);
+    await sink.flush();
+    await sink.close();
+    try {
+      closeSync(fd);
+    } catch {
+      // already closed by the sink
+    }
+    const written = readFileSync(path, 'utf8');
+    expect(written.endsWith('\n')).toBe(true);
+    expect(written.slice(0, -1)).not.toMatch(RAW_CONTROL);
+    expect(JSON.parse(written).container.logTail).toBe(text);
+    expect(text.endsWith(' \uFFFD\uFFFD')).toBe(true);
   });
 
   it('an end cut by the server (limitBytes) is marked after the text, still within the cap', () => {
