@@ -19,7 +19,8 @@ import {
   type LokiRequest,
   type VariableDefinition,
 } from '../support/corpus-logql.js';
-import { compare, isPullFailure, PANEL_SPECS, type Vars } from '../support/corpus-oracle.js';
+import { compare, exitCodeOf, isPodFailure, isPullFailure, PANEL_SPECS, type Vars } from '../support/corpus-oracle.js';
+import type { PodFailureLine } from '../support/corpus-pods.js';
 import { type ScaleCorpus, scaleCorpus } from '../support/corpus-scale.js';
 
 const HOURS = 26;
@@ -384,6 +385,122 @@ describe('failed image pulls', () => {
     const workloads = new Set(r.result.map((s: { metric: Record<string, string> }) => s.metric.workload));
     expect([...workloads]).toEqual(['web']);
     expect(problemsOf('rollouts-images.json', await runDashboard('rollouts-images.json', d, sel, rs, corpusView, (t) => /[Ff]ailed pull/.test(t)))).toEqual([]);
+  });
+});
+
+// Issue 14: kube-eventline's own lines about failed containers, on Pod lifecycle and Daily failures.
+// The panels' numbers are checked against the oracle by the tests above; these check the seeded
+// numbers themselves and what the tables of lines show.
+describe('container failures (pod failure lines)', () => {
+  const namespaces = () => [...new Set(corpus.lines.map((l) => l.namespace))].filter((n) => n !== '_cluster');
+  const seriesTotals = (result: Array<{ metric: Record<string, string>; values?: [number, string][]; value?: [number, string] }>, by: string[]) => {
+    const out: Record<string, number> = {};
+    for (const s of result) {
+      const key = by.map((b) => s.metric[b] ?? '').join('/');
+      out[key] = (out[key] ?? 0) + (s.values ?? [s.value!]).reduce((a, [, v]) => a + Number(v), 0);
+    }
+    return out;
+  };
+
+  it('the corpus holds an OOM burst in shop/api, several exit codes, waiting failures, a bare pod and a look-alike Event', () => {
+    const failures = rs.filter(isPodFailure);
+    const oomApi = failures.filter((r) => r.labels.workload === 'api' && r.labels.reason === 'OOMKilled');
+    expect(oomApi.reduce((a, r) => a + r.line.delta, 0)).toBe(10);
+    expect(oomApi.length).toBeLessThan(10);
+    expect(new Set(failures.map(exitCodeOf))).toEqual(new Set(['', '1', '2', '128', '130', '137', '139', '143']));
+    expect(failures.some((r) => !r.labels.workload)).toBe(true);
+    expect(rs.some((r) => r.labels.reason === 'OOMKilled' && !isPodFailure(r))).toBe(true);
+    expect(failures.filter((r) => r.labels.name === corpus.forty.name).length).toBeGreaterThanOrEqual(5);
+  });
+
+  it('OOMKilled per workload and exit codes by workload give the seeded numbers', async () => {
+    const d = committed['daily-failures.json']!;
+    const sel = allOf({ namespace: namespaces() });
+    const range = rangeOf(d as never, corpusView);
+    const run = (title: string) => send(grafanaRequest(runnables(d).find((x) => x.title === title)!, range, definitions(d), sel));
+    // The burst, a single OOM kill in ledger; not the bare pod (no workload), not the application's look-alike Event.
+    expect(seriesTotals((await run('OOMKilled containers per workload per day')).result, ['namespace', 'workload'])).toEqual({
+      'shop/api': 10,
+      'payments/ledger': 1,
+    });
+    expect(seriesTotals((await run('Exit codes by workload')).result, ['namespace', 'workload', 'reason', 'exitCode'])).toEqual({
+      'shop/api/OOMKilled/137': 10,
+      'shop/api/Error/1': 1,
+      'shop/api/Error/2': 1,
+      'payments/ledger/OOMKilled/137': 1,
+      'batch/report/Error/1': 3,
+      'batch/report/ContainerCannotRun/128': 1,
+      'batch/puller/Error/143': 1,
+      'batch/puller/Error/139': 2,
+    });
+    // Waiting failures (no exit code) count among the container failures: api 10 + 1 + 1 + CrashLoopBackOff 3, web's pulls 4.
+    const perWorkload = seriesTotals((await run('Container failures per workload per day')).result, ['namespace', 'workload']);
+    expect(perWorkload).toEqual({ 'shop/api': 15, 'shop/web': 4, 'payments/ledger': 1, 'batch/report': 4, 'batch/puller': 3 });
+  });
+
+  it("the pod's container failures give its seeded numbers per container, reason and exit code", async () => {
+    const d = committed['pod-lifecycle.json']!;
+    const sel = allOf({ namespace: corpus.forty.namespace, pod: corpus.forty.name });
+    const q = runnables(d).find((x) => x.title === 'Container failures')!;
+    const r = await send(grafanaRequest(q, rangeOf(d as never, corpusView), definitions(d), sel));
+    expect(seriesTotals(r.result, ['container', 'reason', 'exitCode'])).toEqual({
+      'main/OOMKilled/137': 6,
+      'main/Error/1': 1,
+      'main/CrashLoopBackOff/': 1,
+      'migrate/Error/2': 1,
+    });
+  });
+
+  /** What each column of a table of failure lines must show, by its display name, read from the seeded line. */
+  const COLUMNS: Record<string, (l: PodFailureLine) => unknown> = {
+    time: (l) => l.time,
+    namespace: (l) => l.namespace,
+    workload: (l) => l.involvedObject.workload?.name,
+    pod: (l) => l.involvedObject.name,
+    container: (l) => l.container.name,
+    reason: (l) => l.reason,
+    'exit code': (l) => l.container.exitCode,
+    signal: (l) => l.container.signal,
+    restarts: (l) => l.container.restartCount,
+    message: (l) => l.message,
+    'last log lines': (l) => l.container.logTail,
+  };
+  /** Grafana's extractFields with jsonPaths: each path read from the JSON line, under its alias. */
+  const extract = (line: string, paths: Array<{ path: string; alias: string }>) => {
+    const json = JSON.parse(line) as Record<string, unknown>;
+    return Object.fromEntries(
+      paths.map(({ path, alias }) => [alias, path.split('.').reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), json) ?? null]),
+    );
+  };
+
+  it.each([
+    ['pod-lifecycle.json', () => allOf({ namespace: corpus.forty.namespace, pod: corpus.forty.name }), ['last log lines']],
+    ['daily-failures.json', () => allOf({ namespace: namespaces() }), ['namespace', 'workload', 'pod']],
+  ] as const)('%s: latest container failures show container, reason, exit code, restart count and message of the newest lines', async (file, selection, extra) => {
+    const d = committed[file]!;
+    const panel = allPanels(d).find((p) => p.title === 'Latest container failures')!;
+    const paths = (panel.transformations as Array<{ id: string; options: { jsonPaths?: Array<{ path: string; alias: string }> } }>).find(
+      (t) => t.id === 'extractFields',
+    )!.options.jsonPaths!;
+    const shown = paths.map((p) => p.alias);
+    for (const column of ['time', 'container', 'reason', 'exit code', 'restarts', 'message', ...extra]) expect(shown, column).toContain(column);
+    const q = runnables(d).find((x) => x.title === panel.title)!;
+    const sel = selection();
+    const req = grafanaRequest(q, rangeOf(d as never, corpusView), definitions(d), sel);
+    const result = newest((await send(req)).result as Array<{ values: [string, string][] }>, q.maxLines!);
+    const got = result.flatMap((s) => s.values.map(([, line]) => extract(line, paths)));
+    const spec = PANEL_SPECS[file]![panel.title]!;
+    const want = rs
+      .filter((r) => spec.filter(r, sel) && r.t >= req.start && r.t <= req.end)
+      .sort((a, b) => b.t - a.t)
+      .slice(0, q.maxLines)
+      .map((r) => Object.fromEntries(shown.map((alias) => [alias, COLUMNS[alias]!(r.line as PodFailureLine) ?? null])));
+    const order = (rows: Array<Record<string, unknown>>) => rows.map((x) => JSON.stringify(x)).sort();
+    expect(want.length).toBeGreaterThan(4);
+    expect(order(got)).toEqual(order(want));
+    // The exit code and restart count are there, not only their columns.
+    expect(got.filter((x) => x['exit code'] === 137 && (x.restarts as number) > 1).length).toBeGreaterThan(0);
+    if (file === 'pod-lifecycle.json') expect(got.some((x) => String(x['last log lines']).includes('OutOfMemoryError'))).toBe(true);
   });
 });
 
