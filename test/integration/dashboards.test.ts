@@ -469,39 +469,45 @@ describe('container failures (pod failure lines)', () => {
   const extract = (line: string, paths: Array<{ path: string; alias: string }>) => {
     const json = JSON.parse(line) as Record<string, unknown>;
     return Object.fromEntries(
-      paths.map(({ path, alias }) => [alias, path.split('.').reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), json) ?? null]),
+      paths.map(({ path, alias }) => [
+        alias,
+        path.split('.').reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), json) ?? null,
+      ]),
     );
   };
 
   it.each([
     ['pod-lifecycle.json', () => allOf({ namespace: corpus.forty.namespace, pod: corpus.forty.name }), ['last log lines']],
     ['daily-failures.json', () => allOf({ namespace: namespaces() }), ['namespace', 'workload', 'pod']],
-  ] as const)('%s: latest container failures show container, reason, exit code, restart count and message of the newest lines', async (file, selection, extra) => {
-    const d = committed[file]!;
-    const panel = allPanels(d).find((p) => p.title === 'Latest container failures')!;
-    const paths = (panel.transformations as Array<{ id: string; options: { jsonPaths?: Array<{ path: string; alias: string }> } }>).find(
-      (t) => t.id === 'extractFields',
-    )!.options.jsonPaths!;
-    const shown = paths.map((p) => p.alias);
-    for (const column of ['time', 'container', 'reason', 'exit code', 'restarts', 'message', ...extra]) expect(shown, column).toContain(column);
-    const q = runnables(d).find((x) => x.title === panel.title)!;
-    const sel = selection();
-    const req = grafanaRequest(q, rangeOf(d as never, corpusView), definitions(d), sel);
-    const result = newest((await send(req)).result as Array<{ values: [string, string][] }>, q.maxLines!);
-    const got = result.flatMap((s) => s.values.map(([, line]) => extract(line, paths)));
-    const spec = PANEL_SPECS[file]![panel.title]!;
-    const want = rs
-      .filter((r) => spec.filter(r, sel) && r.t >= req.start && r.t <= req.end)
-      .sort((a, b) => b.t - a.t)
-      .slice(0, q.maxLines)
-      .map((r) => Object.fromEntries(shown.map((alias) => [alias, COLUMNS[alias]!(r.line as PodFailureLine) ?? null])));
-    const order = (rows: Array<Record<string, unknown>>) => rows.map((x) => JSON.stringify(x)).sort();
-    expect(want.length).toBeGreaterThan(4);
-    expect(order(got)).toEqual(order(want));
-    // The exit code and restart count are there, not only their columns.
-    expect(got.filter((x) => x['exit code'] === 137 && (x.restarts as number) > 1).length).toBeGreaterThan(0);
-    if (file === 'pod-lifecycle.json') expect(got.some((x) => String(x['last log lines']).includes('OutOfMemoryError'))).toBe(true);
-  });
+  ] as const)(
+    '%s: latest container failures show container, reason, exit code, restart count and message of the newest lines',
+    async (file, selection, extra) => {
+      const d = committed[file]!;
+      const panel = allPanels(d).find((p) => p.title === 'Latest container failures')!;
+      const paths = (panel.transformations as Array<{ id: string; options: { jsonPaths?: Array<{ path: string; alias: string }> } }>).find(
+        (t) => t.id === 'extractFields',
+      )!.options.jsonPaths!;
+      const shown = paths.map((p) => p.alias);
+      for (const column of ['time', 'container', 'reason', 'exit code', 'restarts', 'message', ...extra]) expect(shown, column).toContain(column);
+      const q = runnables(d).find((x) => x.title === panel.title)!;
+      const sel = selection();
+      const req = grafanaRequest(q, rangeOf(d as never, corpusView), definitions(d), sel);
+      const result = newest((await send(req)).result as Array<{ values: [string, string][] }>, q.maxLines!);
+      const got = result.flatMap((s) => s.values.map(([, line]) => extract(line, paths)));
+      const spec = PANEL_SPECS[file]![panel.title]!;
+      const want = rs
+        .filter((r) => spec.filter(r, sel) && r.t >= req.start && r.t <= req.end)
+        .sort((a, b) => b.t - a.t)
+        .slice(0, q.maxLines)
+        .map((r) => Object.fromEntries(shown.map((alias) => [alias, COLUMNS[alias]!(r.line as PodFailureLine) ?? null])));
+      const order = (rows: Array<Record<string, unknown>>) => rows.map((x) => JSON.stringify(x)).sort();
+      expect(want.length).toBeGreaterThan(4);
+      expect(order(got)).toEqual(order(want));
+      // The exit code and restart count are there, not only their columns.
+      expect(got.filter((x) => x['exit code'] === 137 && (x.restarts as number) > 1).length).toBeGreaterThan(0);
+      if (file === 'pod-lifecycle.json') expect(got.some((x) => String(x['last log lines']).includes('OutOfMemoryError'))).toBe(true);
+    },
+  );
 });
 
 // Item 2 of issue 13: Daily failures stamped each day at the midnight that ends it.

@@ -2,8 +2,8 @@
 // query result), and a checker that compares them with what Loki returns.
 import { expect } from 'vitest';
 import { aggregate, groupKey, levelRank, type Row } from './corpus.js';
-import type { PodFailureLine } from './corpus-pods.js';
 import { ALL, type LokiRequest, lokiSteps, type Selection } from './corpus-logql.js';
+import type { PodFailureLine } from './corpus-pods.js';
 
 /** The user's selection of every dashboard variable: text boxes as typed, the others as values or ALL. */
 export type Vars = Record<string, Selection>;

@@ -299,7 +299,9 @@ describe('alert rules', () => {
     expect(byName.KubeEventlineCrashLoopStorm).toContain('sum by (cluster, namespace, workload)');
     // The exporter's own OOMKilled lines (by source.component), per workload, never a Kubernetes Event saying so.
     expect(byName.KubeEventlineContainersOOMKilled).toContain('sum by (cluster, namespace, workload)');
-    expect(byName.KubeEventlineContainersOOMKilled).toContain('| kind="Pod" | reason="OOMKilled" | json delta, component="source.component" | component="kube-eventline"');
+    expect(byName.KubeEventlineContainersOOMKilled).toContain(
+      '| kind="Pod" | reason="OOMKilled" | json delta, component="source.component" | component="kube-eventline"',
+    );
     expect(byName.KubeEventlinePodUnschedulable).toContain('reason="FailedScheduling"');
     expect(byName.KubeEventlineNodeProblem).toContain(
       'reason=~"ConntrackFull|KernelOops|TaskHung|DockerHung|ContainerdHung|ContainerdUnhealthy|XfsHasShutdown|FilesystemIsReadOnly"',
