@@ -20,7 +20,7 @@ import {
   type VariableDefinition,
 } from '../support/corpus-logql.js';
 import { compare, exitCodeOf, isPodFailure, isPullFailure, PANEL_SPECS, type Vars } from '../support/corpus-oracle.js';
-import type { PodFailureLine } from '../support/corpus-pods.js';
+import { type ContainerFailureSpec, type PodFailureLine, podFailureLines } from '../support/corpus-pods.js';
 import { type ScaleCorpus, scaleCorpus } from '../support/corpus-scale.js';
 
 const HOURS = 26;
@@ -522,12 +522,32 @@ describe('daily failures in the dashboard time zone', () => {
     const specs: EventSpec[] = [];
     // Failures every few hours over eight days, and some a few minutes either side of the local
     // midnights of both test zones (18:30 UTC for +05:30, 07:00 UTC for -07:00).
+    // Container failures (issue #14) likewise: OOM kills of worker's containers either side of the
+    // midnights, exits of api's every few hours.
+    const containers: ContainerFailureSpec[] = [];
     const first = end - 8 * DAY;
-    for (let t = first + 3_600_000; t < end - 60_000; t += 2 * 3_600_000 + 17 * 60_000) specs.push(failure(t, 'api'));
+    for (let t = first + 3_600_000; t < end - 60_000; t += 2 * 3_600_000 + 17 * 60_000) {
+      specs.push(failure(t, 'api'));
+      containers.push(containerFailure(t + 30_000, 'api', 'Error', 1));
+    }
     for (let day = Math.floor(first / DAY) * DAY; day < end; day += DAY) {
       for (const boundary of [day + 18.5 * 3_600_000, day + 7 * 3_600_000]) {
-        for (const t of [boundary - 240_000, boundary + 240_000]) if (t > first && t < end - 60_000) specs.push(failure(t, 'worker'));
+        for (const t of [boundary - 240_000, boundary + 240_000]) {
+          if (t > first && t < end - 60_000) specs.push(failure(t, 'worker'));
+          if (t + 30_000 > first && t + 30_000 < end - 60_000) containers.push(containerFailure(t + 30_000, 'worker', 'OOMKilled', 137));
+        }
       }
+    }
+    function containerFailure(t: number, workload: string, reason: string, exitCode: number): ContainerFailureSpec {
+      return {
+        namespace: 'daily',
+        pod: `${workload}-7d9c5b-x2x4q`,
+        node: 'node-1',
+        workload: { kind: 'Deployment', name: workload },
+        container: 'main',
+        image: `registry.example/daily/${workload}:1`,
+        failures: [{ at: t, delta: 1 + Math.floor(r() * 3), reason, exitCode }],
+      };
     }
     function failure(t: number, workload: string): EventSpec {
       const at = t - (t % 1000) + 1 + Math.floor(r() * 998);
@@ -544,7 +564,7 @@ describe('daily failures in the dashboard time zone', () => {
         observations: [[at], [at + 1_000, at + 2_000].slice(0, 1 + Math.floor(r() * 2))],
       };
     }
-    const eventLines = specs.flatMap((s) => linesOf(s, cluster, r));
+    const eventLines = [...specs.flatMap((s) => linesOf(s, cluster, r)), ...containers.flatMap((c) => podFailureLines(c, cluster, r))];
     lines = rows(eventLines);
     await pushAndAwaitCorpus(h.loki, eventLines, cluster, end, 9 * 24);
   });
@@ -566,8 +586,11 @@ describe('daily failures in the dashboard time zone', () => {
       const req = grafanaRequest(q, range, definitions(d), sel);
       const result = await send(req);
       const want = new Map<string, number>();
+      // The lines the panel counts (all of them, or the container failures, or their OOM kills).
+      const spec = PANEL_SPECS['daily-failures.json']![q.title]!;
+      const counted = lines.filter((x) => spec.filter(x, sel));
       for (let day = localDay(range.from); day <= localDay(range.to); day++) {
-        for (const r of lines.filter((x) => x.t > dayStart(day) && x.t <= dayStart(day + 1))) {
+        for (const r of counted.filter((x) => x.t > dayStart(day) && x.t <= dayStart(day + 1))) {
           const key = `${day}|${q.title.includes('namespace') ? r.labels.namespace : `${r.labels.namespace}/${r.labels.workload}`}`;
           want.set(key, (want.get(key) ?? 0) + r.line.delta);
         }

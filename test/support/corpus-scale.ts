@@ -1,7 +1,8 @@
 // A generated corpus at a real cluster's size, for the mixin's integration tests: 40 namespaces of
 // 22 workloads (880 workloads), 1,760 pods, their ReplicaSets and Deployments and 60 nodes, more
 // than 3,000 involved objects, plus the small corpus of corpus.ts in the same cluster (so that the
-// explore.md recipes, which name its objects, have their data). Every object's Events fall in the
+// explore.md recipes, which name its objects, have their data), and the container failure lines of
+// issue #14 (corpus-pods.ts) for every crash-looping pod. Every object's Events fall in the
 // last 100 minutes, so each of Loki's 1 h query splits holds far more than 500 objects and workloads:
 // the worst case of a cluster of this size for Loki's max_query_series.
 //
