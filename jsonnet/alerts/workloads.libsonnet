@@ -20,7 +20,7 @@ function(c, q) {
       'containerOom',
       q.alerts.containerOom,
       "Workload {{ $labels.namespace }}/{{ $labels.%s }}'s containers are OOMKilled again and again." % c.metadata.workload,
-      '{{ $value }} container restarts with reason %s in %s (at least %d alert) in workload {{ $labels.namespace }}/{{ $labels.%s }} in cluster {{ $labels.%s }}: its containers exceed their memory limit.'
+      '{{ $value }} container restarts with reason %s in %s (the alert fires from %d) in workload {{ $labels.namespace }}/{{ $labels.%s }} in cluster {{ $labels.%s }}: its containers exceed their memory limit.'
       % [c.containerOomReason, c.containerOomWindow, c.containerOomThreshold, c.metadata.workload, c.labels.cluster],
     ),
     alert(

@@ -324,7 +324,7 @@ describe('alert rules in the Loki ruler', () => {
     const a = (await alertsFor([oom.fire.cluster])).find((x) => x.labels.alertname === oom.alert)!;
     expect(oom.fire.lines.length).toBe(2);
     expect(Number((a as LokiAlert & { value?: string }).value)).toBe(5);
-    expect(a.annotations.description).toContain('5 container restarts with reason OOMKilled in 1h');
+    expect(a.annotations.description).toContain('5 container restarts with reason OOMKilled in 1h (the alert fires from 3) in workload shop/api');
   });
 
   it('the crash-loop alert value is the occurrence count (sum of delta), not the line count', async () => {
