@@ -150,7 +150,7 @@ export function isPodFailureLine(line: EventLine): line is PodFailureLine {
   return line.source.component === POD_FAILURE_COMPONENT;
 }
 
-/** A log tail as the exporter escapes it into the line: the last lines of the previous instance. */
+/** A log tail as the exporter puts it in the line: the last lines of the previous instance, joined by "\n" (no final newline). */
 export function logTailOf(lines: string[]): string {
-  return `${lines.join('\n')}\n`;
+  return lines.join('\n');
 }

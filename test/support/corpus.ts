@@ -529,12 +529,15 @@ function containerFailures(
     failures: timed(failures),
   });
   const [api0, api1, api2] = of('api') as [(typeof pods)[number], (typeof pods)[number], (typeof pods)[number]];
-  const heapTail = logTailOf(['INFO  cache warmed: 412034 entries', 'WARN  heap at 96% of limit', 'java.lang.OutOfMemoryError: Java heap space']);
+  // Tails as the exporter cuts them (a "…" line where the start was left out), one with what a
+  // template, a JSON string or a terminal would take for its own: braces, quotes, a backslash, ANSI colours.
+  const heapTail = logTailOf(['…', 'INFO  cache warmed: 412034 entries', 'WARN  heap at 96% of limit', 'java.lang.OutOfMemoryError: Java heap space']);
+  const hostileTail = logTailOf(['panic: config "db" missing: {{ .Values.db }} in C:\\app\\values.yaml', '\u001b[31mERROR\u001b[0m exiting with 1']);
   const specs: ContainerFailureSpec[] = [
     spec(api0, 'main', [
       oom(1, heapTail),
       oom(2),
-      exit(1, 'Error', 1),
+      { ...exit(1, 'Error', 1), logTail: hostileTail },
       waiting(1, 'CrashLoopBackOff'),
       { ...oom(3), logTail: logTailOf(['GET /orders 200 12ms', 'Killed']) },
     ]),
