@@ -26,9 +26,9 @@ export interface ContainerFacts {
 
 export type PodFailureLine = EventLine & { container: ContainerFacts };
 
-/** The contract's built-in levels: OOMKilled is an error, every other container failure a warning. */
+/** The built-in levels of container failures: OOMKilled and Evicted are errors, the others warnings. */
 export function podFailureLevel(reason: string): Level {
-  return reason === 'OOMKilled' ? 'error' : 'warning';
+  return reason === 'OOMKilled' || reason === 'Evicted' ? 'error' : 'warning';
 }
 
 /** Waiting reasons of the contract; any other reason is a termination. */
@@ -102,10 +102,11 @@ export function podFailureLines(spec: ContainerFailureSpec, cluster: string, r: 
       image: spec.image,
       ...(f.logTail !== undefined ? { logTail: f.logTail } : {}),
     };
+    const of = `Container ${spec.container} of pod ${spec.pod}`;
     const message = waiting
-      ? `Container ${spec.container} is waiting: ${f.reason}; restart count ${restartCount}`
-      : `Container ${spec.container} terminated: ${f.reason}, exit code ${f.exitCode ?? 0}${f.signal ? ` (signal ${f.signal})` : ''}; ` +
-        `restart count ${restartCount}; started ${startedAt}, finished ${finishedAt}`;
+      ? `${of} is waiting: ${f.reason}: ${kubeletWaitingMessage(f.reason, spec)}; restart count ${restartCount}; pod started ${rfc3339(created)}`
+      : `${of} terminated: ${f.reason}, exit code ${f.exitCode ?? 0}${f.signal ? ` (signal ${f.signal})` : ''}; ` +
+        `restart count ${restartCount}; started ${startedAt}; finished ${finishedAt}`;
     const line: PodFailureLine = {
       level: podFailureLevel(f.reason),
       time: new Date(at).toISOString(),
@@ -122,13 +123,12 @@ export function podFailureLines(spec: ContainerFailureSpec, cluster: string, r: 
       reason: f.reason,
       message,
       source: { component: POD_FAILURE_COMPONENT, host: spec.node },
-      firstTimestamp: startedAt ?? null,
+      firstTimestamp: null,
       lastTimestamp: rfc3339(at),
       count: restartCount,
       type: 'Warning',
       eventTime: null,
       reportingComponent: POD_FAILURE_COMPONENT,
-      reportingInstance: spec.node,
       involvedObject: {
         kind: 'Pod',
         namespace: spec.namespace,
@@ -143,6 +143,14 @@ export function podFailureLines(spec: ContainerFailureSpec, cluster: string, r: 
     };
     return line;
   });
+}
+
+/** What the kubelet says of a waiting container, as the status carries it. */
+function kubeletWaitingMessage(reason: string, spec: ContainerFailureSpec): string {
+  if (reason === 'CrashLoopBackOff') return `back-off 5m0s restarting failed container=${spec.container} pod=${spec.pod}_${spec.namespace}`;
+  if (reason === 'ImagePullBackOff') return `Back-off pulling image "${spec.image}"`;
+  if (reason === 'ErrImagePull') return `failed to pull and unpack image "${spec.image}": not found`;
+  return `${reason} for container ${spec.container}`;
 }
 
 /** Whether a line is a pod failure line (told by its source, as the dashboards tell it). */

@@ -556,7 +556,7 @@ function containerFailures(
     node: 'node-3',
     container: 'shell',
     image: 'registry.example/tools/shell:1',
-    failures: timed([oom(2), exit(1, 'Error', 130)]),
+    failures: timed([oom(2), exit(1, 'Error', 130, 2)]),
   };
   const podFailures = [...specs, bare].flatMap((sp) => podFailureLines(sp, cluster, r));
   // An application's own Event about an OOM kill: a Kubernetes Event, not a pod failure line.
