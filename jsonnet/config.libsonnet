@@ -123,6 +123,21 @@ local keyFor(map, field) =
       BackOff: ['Back-off pulling image'],
     },
 
+    // Container failures (issue #14): the exporter's own lines about Pod status, told from Kubernetes
+    // Events by their `source.component`. Their structured facts are read from the line at query time,
+    // never made labels: each entry is the label a query names (key) and the line field it is parsed
+    // from (value).
+    podFailureComponent: 'kube-eventline',
+    containerFields: {
+      component: 'source.component',
+      container: 'container.name',
+      exitCode: 'container.exitCode',
+    },
+    // The reason of a container killed for exceeding its memory limit (its terminated reason).
+    containerOomReason: 'OOMKilled',
+    // How many pod failure lines the "Latest container failures" tables show.
+    containerFailureLines: 200,
+
     // Alerts: which reasons, thresholds, windows and `for` durations.
     runbookUrlBase: 'https://github.com/kube-eventline/kube-eventline/blob/main/docs/runbook.md',
     oomReasons: ['OOMKilling', 'SystemOOM'],
@@ -131,6 +146,9 @@ local keyFor(map, field) =
     crashLoopWindow: '15m',
     crashLoopThreshold: 10,
     unschedulableWindow: '35m',
+    // Repeated OOMKilled containers of one workload: at least this many in the window.
+    containerOomWindow: '1h',
+    containerOomThreshold: 3,
     // Every node reason graded fatal by default (SystemOOM pages through the OOM alert), and ConntrackFull.
     alertNodeProblemReasons: [
       'ConntrackFull',
@@ -152,6 +170,7 @@ local keyFor(map, field) =
     silenceClusters: [],
     alertFor: {
       oomKill: '1m',
+      containerOom: '1m',
       crashLoop: '5m',
       unschedulable: '15m',
       nodeProblem: '1m',
@@ -160,6 +179,7 @@ local keyFor(map, field) =
     },
     alertSeverity: {
       oomKill: 'warning',
+      containerOom: 'warning',
       crashLoop: 'warning',
       unschedulable: 'warning',
       nodeProblem: 'critical',

@@ -1,7 +1,8 @@
 // Every LogQL expression of the mixin, apart from panel layout. `new(c)` takes the `_config`.
 // Events are counted as occurrences: the exporter's per-line `delta` is summed, never lines.
 // Filters on reason/kind/name/workload/node use structured metadata (no parser); only `delta`
-// (and, for image names and pull failures, `message`) is parsed from the JSON line.
+// (and, for image names and pull failures, `message`; for container failures, the fields of
+// `_config.containerFields`) is parsed from the JSON line.
 // Building blocks are function-level locals: libjsonnet evaluates a local once, but an object
 // field on every access.
 {
@@ -41,8 +42,9 @@
     local textBoxes(conditions) =
       '| label_format ' + c.textBoxLabel + '=`{{ if and ' + std.join(' ', ['(' + x + ')' for x in conditions]) + ' }}1{{ end }}` | '
       + c.textBoxLabel + '="1"';
-    // Log queries drop the helper label again, so that it never shows among a line's labels.
-    local logQuery(sel, pipeline) = sel + ' ' + pipeline + ' | drop ' + c.textBoxLabel;
+    // Log queries drop the helper label (and any label they parsed) again, so that it never shows
+    // among a line's labels.
+    local logQuery(sel, pipeline, parsed=[]) = sel + ' ' + pipeline + ' | drop ' + std.join(', ', [c.textBoxLabel] + parsed);
 
     local kindFilter = '| ' + M.kind + '=~"${kind}"';
     // The dashboard's filters: kind (unless the dashboard is about one kind), then the text boxes
@@ -68,6 +70,18 @@
       else 'sum by (' + std.join(', ', by) + ') (' + inner + ')';
     local topk(n, expr) = 'topk(' + n + ', ' + expr + ')';
     local dash(by, pipeline, range, parse='| json delta') = occurrencesBy(by, dashSelector, pipeline, range, parse);
+
+    // Container failures: the exporter's own lines about a Pod's containers (`container` in
+    // docs/event-line.md), told from Kubernetes Events by `source.component`, which is parsed (it is
+    // no label); `kind="Pod"` (structured metadata) comes first so that only Pod lines are parsed.
+    // `fields` are more keys of c.containerFields to parse, as labels of those names.
+    local F = c.containerFields;
+    local containerFieldsParse(fields) = std.join(', ', ['%s="%s"' % [k, F[k]] for k in ['component'] + fields]);
+    local componentFilter = '| component="' + c.podFailureComponent + '"';
+    local containerParse(fields=[]) = '| json delta, ' + containerFieldsParse(fields) + ' ' + componentFilter;
+    local containerLogParse = '| json ' + containerFieldsParse([]) + ' ' + componentFilter;
+    // The exit code, where the line has one (a waiting container, e.g. CrashLoopBackOff, has none).
+    local exitCodeParse = containerParse(['exitCode']) + ' | exitCode!=""';
 
     // Object history: one involved object, which must be chosen (an empty name shows nothing).
     local objectFilters = dashFilters([equalsRequired(M.name, 'name')]);
@@ -110,6 +124,13 @@
     local failingWorkloadFilters = [failureFilter, '| ' + M.workload + '!=""'];
     local workloadFilters = dashFilters([equalsOrEmpty(M.workload, 'workload')], fixed=failingWorkloadFilters);
     local perDay(by, sel) = occurrencesBy(by, sel, workloadFilters, '1d', offset=dayOffset);
+    // Container failures of the workloads (also warning or worse, like the rest of the dashboard).
+    local containerWorkloadFilters(fixed=[]) = dashFilters(
+      [equalsOrEmpty(M.workload, 'workload')],
+      fixed=[failureFilter, '| ' + M.workload + '!=""', podKind] + fixed,
+    );
+    local containersPerDay(fixed=[]) =
+      occurrencesBy([L.namespace, M.workload], dashSelector, containerWorkloadFilters(fixed), '1d', containerParse(), dayOffset);
 
     // The daily digest (`kube-eventline digest`, src/digest/): the daily failures dashboard's
     // selector and filters without its text boxes, over one range `${range}` that ends at the
@@ -146,7 +167,7 @@
     local imageParse = '| json delta, message | line_format "{{.message}}" | regexp `image "(?P<image>[^"]+)"`';
 
     // Alert rules: no dashboard variables, the whole job, grouped by cluster first.
-    local alertOccurrences(by, pipeline, range) = occurrencesBy([L.cluster] + by, selector(), pipeline, range);
+    local alertOccurrences(by, pipeline, range, parse='| json delta') = occurrencesBy([L.cluster] + by, selector(), pipeline, range, parse);
     local podReason(reason) = '| ' + M.kind + '="Pod" | ' + M.reason + '="' + reason + '"';
     // The time (Unix seconds, millisecond precision) of a node's last line with one of `reasons`,
     // looking back nodeNotReadyLookback.
@@ -190,6 +211,9 @@
         byReason: dash([M.reason], podFilters, '$__auto'),
         reasonsOverRange: dash([M.reason, L.level], podFilters, '$__range'),
         logs: logQuery(dashSelector, podFilters),
+        // Restarts of this pod's containers per container, reason and exit code.
+        containerFailures: dash(['container', M.reason, 'exitCode'], podFilters, '$__range', containerParse(['container', 'exitCode'])),
+        containerFailureLines: logQuery(dashSelector, podFilters + ' ' + containerLogParse, ['component']),
       },
 
       node: {
@@ -207,6 +231,10 @@
         perDay: perDay([L.namespace, M.workload], dashSelector),
         overRange: topk(c.topN, dash([L.namespace, M.workload], workloadFilters, '$__range')),
         reasonsOverRange: dash([L.namespace, M.workload, M.reason], workloadFilters, '$__range'),
+        containersPerDay: containersPerDay(),
+        oomKilledPerDay: containersPerDay(['| ' + M.reason + '="' + c.containerOomReason + '"']),
+        exitCodes: topk(c.topN, dash([L.namespace, M.workload, M.reason, 'exitCode'], containerWorkloadFilters(), '$__range', exitCodeParse)),
+        containerFailureLines: logQuery(dashSelector, containerWorkloadFilters() + ' ' + containerLogParse, ['component']),
         // Where each day's bar sits within its day (minutes after local midnight), for bar alignment.
         barMinuteOfDay: localMinuteOfUtcMidnight,
       },
@@ -241,6 +269,13 @@
           '|= "' + c.crashLoopMessage + '" | ' + M.reason + '="BackOff"',
           c.crashLoopWindow,
         ) + ' > ' + c.crashLoopThreshold,
+        // Containers of a workload killed for their memory limit, again and again.
+        containerOom: alertOccurrences(
+          [L.namespace, M.workload],
+          podReason(c.containerOomReason),
+          c.containerOomWindow,
+          containerParse(),
+        ) + ' >= ' + c.containerOomThreshold,
         // Pods with FailedScheduling in the window and no Scheduled in it.
         unschedulable:
           '(' + alertOccurrences([L.namespace, M.name], podReason('FailedScheduling'), c.unschedulableWindow) + ' > 0) unless '

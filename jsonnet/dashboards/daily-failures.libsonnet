@@ -60,6 +60,47 @@ function(c, q)
           [[c.labels.namespace, 'namespace'], [c.metadata.workload, 'workload'], ['Value', 'occurrences']],
         ),
       ]),
+      layout.row(9, [
+        p.bars(
+          'Container failures per workload per day',
+          "Restarts of failed containers (kube-eventline's own lines about Pod status: OOMKilled, Error and other terminations, CrashLoopBackOff, image pull failures…) per workload of the selected namespaces, one bar per day." + dayNote + common.seriesLimitNote(['workload', 'workloads']),
+          [p.target(o.containersPerDay, legend='{{%s}}/{{%s}}' % [c.labels.namespace, c.metadata.workload], step='1d')],
+          interval='1d',
+          barAlignment=barAlignment,
+        ),
+        p.bars(
+          '%s containers per workload per day' % c.containerOomReason,
+          'Containers killed for exceeding their memory limit (reason %s), per workload of the selected namespaces, one bar per day.' % c.containerOomReason + dayNote + common.seriesLimitNote(['workload', 'workloads']),
+          [p.target(o.oomKilledPerDay, legend='{{%s}}/{{%s}}' % [c.labels.namespace, c.metadata.workload], step='1d')],
+          interval='1d',
+          barAlignment=barAlignment,
+        ),
+      ]),
+      layout.row(10, [
+        layout.width(p.metricTable(
+          'Exit codes by workload',
+          "The %d (workload, reason, exit code) triples of the selected namespaces with most container restarts over the whole range: 137 is SIGKILL (OOMKilled, or killed after the grace period), 143 SIGTERM, 139 SIGSEGV, 1 and 2 the program's own error. A line that stands for several restarts carries the exit code of the last one." % c.topN + common.seriesLimitNote(['(workload, reason, exit code) triple', 'triples']),
+          [p.target(o.exitCodes, instant=true)],
+          [[c.labels.namespace, 'namespace'], [c.metadata.workload, 'workload'], [c.metadata.reason, 'reason'], ['exitCode', 'exit code'], ['Value', 'restarts']],
+        ), 10),
+        layout.width(p.jsonPathTable(
+          'Latest container failures',
+          'The newest %d container failure lines of the selected namespaces, newest first: restarts is the restart count of the container.' % c.containerFailureLines,
+          [p.target(o.containerFailureLines, maxLines=c.containerFailureLines)],
+          [
+            ['time', 'time'],
+            ['namespace', 'namespace'],
+            ['involvedObject.workload.name', 'workload'],
+            ['involvedObject.name', 'pod'],
+            ['container.name', 'container'],
+            ['reason', 'reason'],
+            ['container.exitCode', 'exit code'],
+            ['container.restartCount', 'restarts'],
+            ['message', 'message'],
+          ],
+          'time',
+        ), 14),
+      ]),
       layout.row(10, [
         p.metricTable(
           'Failures by workload and reason',

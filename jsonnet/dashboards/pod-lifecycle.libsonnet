@@ -13,7 +13,7 @@ function(c, q)
     c,
     'pod-lifecycle',
     'kube-eventline / Pod lifecycle',
-    "One pod's Events: a timeline per reason coloured by the worst level in each interval, occurrence counts and the lines. Pick the pod in the Pods table (or paste its exact name); with no pod chosen the other panels stay empty.",
+    "One pod's Events: a timeline per reason coloured by the worst level in each interval, occurrence counts, its containers' failures (exit codes, OOMKilled) and the lines. Pick the pod in the Pods table (or paste its exact name); with no pod chosen the other panels stay empty.",
     common.variables(
       c,
       q,
@@ -46,6 +46,30 @@ function(c, q)
           [p.target(o.reasonsOverRange, instant=true)],
           [[c.metadata.reason, 'reason'], [c.labels.level, 'level'], ['Value', 'occurrences']],
         ), 8),
+      ]),
+      layout.row(9, [
+        layout.width(p.metricTable(
+          'Container failures',
+          "Restarts of this pod's containers over the range, per container, reason and exit code, from kube-eventline's own lines about Pod status (source.component kube-eventline): terminations such as OOMKilled or Error with their exit code, and waiting states such as CrashLoopBackOff or ImagePullBackOff (no exit code). A line that stands for several restarts carries the exit code of the last one." + chosen,
+          [p.target(o.containerFailures, instant=true)],
+          [['container', 'container'], [c.metadata.reason, 'reason'], ['exitCode', 'exit code'], ['Value', 'restarts']],
+        ), 8),
+        layout.width(p.jsonPathTable(
+          'Latest container failures',
+          'The newest %d container failure lines of this pod, newest first: restarts is the restart count of the container, last log lines those its previous instance printed (when the exporter collects them: podFailures.logLines).' % c.containerFailureLines + chosen,
+          [p.target(o.containerFailureLines, maxLines=c.containerFailureLines)],
+          [
+            ['time', 'time'],
+            ['container.name', 'container'],
+            ['reason', 'reason'],
+            ['container.exitCode', 'exit code'],
+            ['container.signal', 'signal'],
+            ['container.restartCount', 'restarts'],
+            ['message', 'message'],
+            ['container.logTail', 'last log lines'],
+          ],
+          'time',
+        ), 16),
       ]),
       layout.row(12, [
         p.logs('Lines', "The exporter's lines for this pod, oldest first." + chosen, [p.target(o.logs, maxLines=c.logsLimit)], ascending=true),

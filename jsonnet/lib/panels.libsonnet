@@ -165,6 +165,39 @@
     ],
   },
 
+  // A table of log lines whose columns are read from the JSON line by path (nested fields too):
+  // `columns` is [[path, display name], ...], in order; rows sorted by the column `sortBy`, newest
+  // (largest) first.
+  jsonPathTable(title, description, targets, columns, sortBy):: $.base('table', title, description, targets) {
+    fieldConfig: {
+      defaults: { custom: { align: 'auto', filterable: true, cellOptions: { type: 'auto', wrapText: true } } },
+      overrides: [],
+    },
+    options: { showHeader: true, cellHeight: 'sm', footer: { show: false, reducer: ['sum'], fields: '' } },
+    transformations: [
+      {
+        id: 'extractFields',
+        options: {
+          source: 'Line',
+          format: 'json',
+          jsonPaths: [{ path: col[0], alias: col[1] } for col in columns],
+          replace: true,
+          keepTime: false,
+        },
+      },
+      {
+        id: 'organize',
+        options: {
+          indexByName: { [columns[i][1]]: i for i in std.range(0, std.length(columns) - 1) },
+          renameByName: {},
+          excludeByName: {},
+          includeByName: { [col[1]]: true for col in columns },
+        },
+      },
+      { id: 'sortBy', options: { sort: [{ field: sortBy, desc: true }] } },
+    ],
+  },
+
   logs(title, description, targets, ascending=false):: $.base('logs', title, description, targets) {
     options: {
       showTime: true,

@@ -1,4 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import type { LogTailMetrics, LogTailResult } from '../pods/log-tail.js';
 import type { DropReason } from '../sinks/webhook/delivery-queue.js';
 import type { WebhookMetrics } from '../sinks/webhook/webhook-sink.js';
 
@@ -32,7 +33,7 @@ export interface WrittenCounters {
 }
 
 /** Everything the exporter counts about itself, registered on one registry served at /metrics. */
-export class ExporterMetrics implements WebhookMetrics {
+export class ExporterMetrics implements WebhookMetrics, LogTailMetrics {
   readonly registry = new Registry();
   readonly eventsReceived: Counter<'type'>;
   readonly linesWritten: Counter<'level' | 'receiver'>;
@@ -46,6 +47,7 @@ export class ExporterMetrics implements WebhookMetrics {
   /** Reads what the trackers hold and have evicted, at scrape time (see watchTrackers). */
   private trackerCounts: (() => TrackerCounts) | undefined;
   readonly enrichmentLookups: Counter<'result'>;
+  readonly podLogRequests: Counter<'result'>;
   readonly sinkErrors: Counter<'receiver'>;
   readonly ruleMatches: Counter<'rule' | 'kind'>;
   readonly checkpointEntriesLeftOut: Gauge;
@@ -154,6 +156,10 @@ export class ExporterMetrics implements WebhookMetrics {
     this.webhookQueued.set({ receiver }, length);
   }
 
+  podLogRequest(result: LogTailResult): void {
+    this.podLogRequests.inc({ result });
+  }
+
   received(type: string): Tally {
     return this.singleLabelTally('received', 'type', type);
   }
@@ -249,6 +255,12 @@ export class ExporterMetrics implements WebhookMetrics {
     this.enrichmentLookups = new Counter({
       name: `${prefix}enrichment_lookups_total`,
       help: 'Involved-object lookups, by result: hit, miss, not_found, error, throttled.',
+      labelNames: ['result'],
+      registers: r,
+    });
+    this.podLogRequests = new Counter({
+      name: `${prefix}pod_log_requests_total`,
+      help: 'pods/log requests for the last lines of a failed container (podFailures.logLines), by result: ok, throttled (no request made), not_found, bad_request (e.g. the previous instance is gone), forbidden (no pods/log grant), server_error, timeout, error.',
       labelNames: ['result'],
       registers: r,
     });

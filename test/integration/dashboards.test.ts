@@ -19,7 +19,8 @@ import {
   type LokiRequest,
   type VariableDefinition,
 } from '../support/corpus-logql.js';
-import { compare, isPullFailure, PANEL_SPECS, type Vars } from '../support/corpus-oracle.js';
+import { compare, exitCodeOf, isPodFailure, isPullFailure, PANEL_SPECS, type Vars } from '../support/corpus-oracle.js';
+import { type ContainerFailureSpec, type PodFailureLine, podFailureLines } from '../support/corpus-pods.js';
 import { type ScaleCorpus, scaleCorpus } from '../support/corpus-scale.js';
 
 const HOURS = 26;
@@ -387,6 +388,128 @@ describe('failed image pulls', () => {
   });
 });
 
+// Issue 14: kube-eventline's own lines about failed containers, on Pod lifecycle and Daily failures.
+// The panels' numbers are checked against the oracle by the tests above; these check the seeded
+// numbers themselves and what the tables of lines show.
+describe('container failures (pod failure lines)', () => {
+  const namespaces = () => [...new Set(corpus.lines.map((l) => l.namespace))].filter((n) => n !== '_cluster');
+  const seriesTotals = (result: Array<{ metric: Record<string, string>; values?: [number, string][]; value?: [number, string] }>, by: string[]) => {
+    const out: Record<string, number> = {};
+    for (const s of result) {
+      const key = by.map((b) => s.metric[b] ?? '').join('/');
+      out[key] = (out[key] ?? 0) + (s.values ?? [s.value!]).reduce((a, [, v]) => a + Number(v), 0);
+    }
+    return out;
+  };
+
+  it('the corpus holds an OOM burst in shop/api, several exit codes, waiting failures, a bare pod and a look-alike Event', () => {
+    const failures = rs.filter(isPodFailure);
+    const oomApi = failures.filter((r) => r.labels.workload === 'api' && r.labels.reason === 'OOMKilled');
+    expect(oomApi.reduce((a, r) => a + r.line.delta, 0)).toBe(10);
+    expect(oomApi.length).toBeLessThan(10);
+    expect(new Set(failures.map(exitCodeOf))).toEqual(new Set(['', '1', '2', '128', '130', '137', '139', '143']));
+    expect(failures.some((r) => !r.labels.workload)).toBe(true);
+    expect(rs.some((r) => r.labels.reason === 'OOMKilled' && !isPodFailure(r))).toBe(true);
+    expect(failures.filter((r) => r.labels.name === corpus.forty.name).length).toBeGreaterThanOrEqual(5);
+  });
+
+  it('OOMKilled per workload and exit codes by workload give the seeded numbers', async () => {
+    const d = committed['daily-failures.json']!;
+    const sel = allOf({ namespace: namespaces() });
+    const range = rangeOf(d as never, corpusView);
+    const run = (title: string) => send(grafanaRequest(runnables(d).find((x) => x.title === title)!, range, definitions(d), sel));
+    // The burst, a single OOM kill in ledger; not the bare pod (no workload), not the application's look-alike Event.
+    expect(seriesTotals((await run('OOMKilled containers per workload per day')).result, ['namespace', 'workload'])).toEqual({
+      'shop/api': 10,
+      'payments/ledger': 1,
+    });
+    expect(seriesTotals((await run('Exit codes by workload')).result, ['namespace', 'workload', 'reason', 'exitCode'])).toEqual({
+      'shop/api/OOMKilled/137': 10,
+      'shop/api/Error/1': 1,
+      'shop/api/Error/2': 1,
+      'payments/ledger/OOMKilled/137': 1,
+      'batch/report/Error/1': 3,
+      'batch/report/ContainerCannotRun/128': 1,
+      'batch/puller/Error/143': 1,
+      'batch/puller/Error/139': 2,
+    });
+    // Waiting failures (no exit code) count among the container failures: api 10 + 1 + 1 + CrashLoopBackOff 3, web's pulls 4.
+    const perWorkload = seriesTotals((await run('Container failures per workload per day')).result, ['namespace', 'workload']);
+    expect(perWorkload).toEqual({ 'shop/api': 15, 'shop/web': 4, 'payments/ledger': 1, 'batch/report': 4, 'batch/puller': 3 });
+  });
+
+  it("the pod's container failures give its seeded numbers per container, reason and exit code", async () => {
+    const d = committed['pod-lifecycle.json']!;
+    const sel = allOf({ namespace: corpus.forty.namespace, pod: corpus.forty.name });
+    const q = runnables(d).find((x) => x.title === 'Container failures')!;
+    const r = await send(grafanaRequest(q, rangeOf(d as never, corpusView), definitions(d), sel));
+    expect(seriesTotals(r.result, ['container', 'reason', 'exitCode'])).toEqual({
+      'main/OOMKilled/137': 6,
+      'main/Error/1': 1,
+      'main/CrashLoopBackOff/': 1,
+      'migrate/Error/2': 1,
+    });
+  });
+
+  /** What each column of a table of failure lines must show, by its display name, read from the seeded line. */
+  const COLUMNS: Record<string, (l: PodFailureLine) => unknown> = {
+    time: (l) => l.time,
+    namespace: (l) => l.namespace,
+    workload: (l) => l.involvedObject.workload?.name,
+    pod: (l) => l.involvedObject.name,
+    container: (l) => l.container.name,
+    reason: (l) => l.reason,
+    'exit code': (l) => l.container.exitCode,
+    signal: (l) => l.container.signal,
+    restarts: (l) => l.container.restartCount,
+    message: (l) => l.message,
+    'last log lines': (l) => l.container.logTail,
+  };
+  /** Grafana's extractFields with jsonPaths: each path read from the JSON line, under its alias. */
+  const extract = (line: string, paths: Array<{ path: string; alias: string }>) => {
+    const json = JSON.parse(line) as Record<string, unknown>;
+    return Object.fromEntries(
+      paths.map(({ path, alias }) => [
+        alias,
+        path.split('.').reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), json) ?? null,
+      ]),
+    );
+  };
+
+  it.each([
+    ['pod-lifecycle.json', () => allOf({ namespace: corpus.forty.namespace, pod: corpus.forty.name }), ['last log lines']],
+    ['daily-failures.json', () => allOf({ namespace: namespaces() }), ['namespace', 'workload', 'pod']],
+  ] as const)(
+    '%s: latest container failures show container, reason, exit code, restart count and message of the newest lines',
+    async (file, selection, extra) => {
+      const d = committed[file]!;
+      const panel = allPanels(d).find((p) => p.title === 'Latest container failures')!;
+      const paths = (panel.transformations as Array<{ id: string; options: { jsonPaths?: Array<{ path: string; alias: string }> } }>).find(
+        (t) => t.id === 'extractFields',
+      )!.options.jsonPaths!;
+      const shown = paths.map((p) => p.alias);
+      for (const column of ['time', 'container', 'reason', 'exit code', 'restarts', 'message', ...extra]) expect(shown, column).toContain(column);
+      const q = runnables(d).find((x) => x.title === panel.title)!;
+      const sel = selection();
+      const req = grafanaRequest(q, rangeOf(d as never, corpusView), definitions(d), sel);
+      const result = newest((await send(req)).result as Array<{ values: [string, string][] }>, q.maxLines!);
+      const got = result.flatMap((s) => s.values.map(([, line]) => extract(line, paths)));
+      const spec = PANEL_SPECS[file]![panel.title]!;
+      const want = rs
+        .filter((r) => spec.filter(r, sel) && r.t >= req.start && r.t <= req.end)
+        .sort((a, b) => b.t - a.t)
+        .slice(0, q.maxLines)
+        .map((r) => Object.fromEntries(shown.map((alias) => [alias, COLUMNS[alias]!(r.line as PodFailureLine) ?? null])));
+      const order = (rows: Array<Record<string, unknown>>) => rows.map((x) => JSON.stringify(x)).sort();
+      expect(want.length).toBeGreaterThan(4);
+      expect(order(got)).toEqual(order(want));
+      // The exit code and restart count are there, not only their columns.
+      expect(got.filter((x) => x['exit code'] === 137 && (x.restarts as number) > 1).length).toBeGreaterThan(0);
+      if (file === 'pod-lifecycle.json') expect(got.some((x) => String(x['last log lines']).includes('OutOfMemoryError'))).toBe(true);
+    },
+  );
+});
+
 // Item 2 of issue 13: Daily failures stamped each day at the midnight that ends it.
 describe('daily failures in the dashboard time zone', () => {
   let lines: Row[];
@@ -399,12 +522,32 @@ describe('daily failures in the dashboard time zone', () => {
     const specs: EventSpec[] = [];
     // Failures every few hours over eight days, and some a few minutes either side of the local
     // midnights of both test zones (18:30 UTC for +05:30, 07:00 UTC for -07:00).
+    // Container failures (issue #14) likewise: OOM kills of worker's containers either side of the
+    // midnights, exits of api's every few hours.
+    const containers: ContainerFailureSpec[] = [];
     const first = end - 8 * DAY;
-    for (let t = first + 3_600_000; t < end - 60_000; t += 2 * 3_600_000 + 17 * 60_000) specs.push(failure(t, 'api'));
+    for (let t = first + 3_600_000; t < end - 60_000; t += 2 * 3_600_000 + 17 * 60_000) {
+      specs.push(failure(t, 'api'));
+      containers.push(containerFailure(t + 30_000, 'api', 'Error', 1));
+    }
     for (let day = Math.floor(first / DAY) * DAY; day < end; day += DAY) {
       for (const boundary of [day + 18.5 * 3_600_000, day + 7 * 3_600_000]) {
-        for (const t of [boundary - 240_000, boundary + 240_000]) if (t > first && t < end - 60_000) specs.push(failure(t, 'worker'));
+        for (const t of [boundary - 240_000, boundary + 240_000]) {
+          if (t > first && t < end - 60_000) specs.push(failure(t, 'worker'));
+          if (t + 30_000 > first && t + 30_000 < end - 60_000) containers.push(containerFailure(t + 30_000, 'worker', 'OOMKilled', 137));
+        }
       }
+    }
+    function containerFailure(t: number, workload: string, reason: string, exitCode: number): ContainerFailureSpec {
+      return {
+        namespace: 'daily',
+        pod: `${workload}-7d9c5b-x2x4q`,
+        node: 'node-1',
+        workload: { kind: 'Deployment', name: workload },
+        container: 'main',
+        image: `registry.example/daily/${workload}:1`,
+        failures: [{ at: t, delta: 1 + Math.floor(r() * 3), reason, exitCode }],
+      };
     }
     function failure(t: number, workload: string): EventSpec {
       const at = t - (t % 1000) + 1 + Math.floor(r() * 998);
@@ -421,7 +564,7 @@ describe('daily failures in the dashboard time zone', () => {
         observations: [[at], [at + 1_000, at + 2_000].slice(0, 1 + Math.floor(r() * 2))],
       };
     }
-    const eventLines = specs.flatMap((s) => linesOf(s, cluster, r));
+    const eventLines = [...specs.flatMap((s) => linesOf(s, cluster, r)), ...containers.flatMap((c) => podFailureLines(c, cluster, r))];
     lines = rows(eventLines);
     await pushAndAwaitCorpus(h.loki, eventLines, cluster, end, 9 * 24);
   });
@@ -443,8 +586,11 @@ describe('daily failures in the dashboard time zone', () => {
       const req = grafanaRequest(q, range, definitions(d), sel);
       const result = await send(req);
       const want = new Map<string, number>();
+      // The lines the panel counts (all of them, or the container failures, or their OOM kills).
+      const spec = PANEL_SPECS['daily-failures.json']![q.title]!;
+      const counted = lines.filter((x) => spec.filter(x, sel));
       for (let day = localDay(range.from); day <= localDay(range.to); day++) {
-        for (const r of lines.filter((x) => x.t > dayStart(day) && x.t <= dayStart(day + 1))) {
+        for (const r of counted.filter((x) => x.t > dayStart(day) && x.t <= dayStart(day + 1))) {
           const key = `${day}|${q.title.includes('namespace') ? r.labels.namespace : `${r.labels.namespace}/${r.labels.workload}`}`;
           want.set(key, (want.get(key) ?? 0) + r.line.delta);
         }

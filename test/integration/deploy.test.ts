@@ -4,11 +4,11 @@
  * with a token of the bundle's own ServiceAccount.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { CoordinationV1Api, CoreV1Api, KubeConfig, Watch } from '@kubernetes/client-node';
+import { AuthorizationV1Api, CoordinationV1Api, CoreV1Api, KubeConfig, Watch } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { type Harness, harness } from '../harness/index.js';
@@ -455,5 +455,89 @@ describe("the exporter's ServiceAccount (RBAC applied for real)", () => {
     ).toBe(200);
     expect(await status(coordination.readNamespacedLease({ name: 'some-other-lease', namespace: NS }))).toBe(403);
     expect(await status(coordination.listNamespacedLease({ namespace: NS }))).toBe(403);
+  });
+});
+
+describe('the optional component deploy/components/pod-logs (real kustomize, real RBAC)', () => {
+  const overlayDir = `.cache/kustomize-overlays/pod-logs-${process.pid}`;
+  const componentNames = ['ClusterRole/kube-eventline-pod-logs', 'ClusterRoleBinding/kube-eventline-pod-logs'];
+
+  /** What a user writes beside the bundle: the bundle plus the component (inside the clone: kustomize takes relative paths only). */
+  beforeAll(() => {
+    mkdirSync(join(REPO, overlayDir), { recursive: true });
+    writeFileSync(
+      join(REPO, overlayDir, 'kustomization.yaml'),
+      [
+        'apiVersion: kustomize.config.k8s.io/v1beta1',
+        'kind: Kustomization',
+        'resources:',
+        '  - ../../../deploy',
+        'components:',
+        '  - ../../../deploy/components/pod-logs',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  afterAll(async () => {
+    rmSync(join(REPO, overlayDir), { recursive: true, force: true });
+    // The grant is optional: no test file after this one may find it applied.
+    await kubectl(['delete', '--ignore-not-found', '-f', 'deploy/components/pod-logs/rbac.yaml'], h.kube.adminKubeconfigPath);
+  });
+
+  it('renders with the bundle: the bundle unchanged plus exactly the ClusterRole and its binding, and the API server accepts it all', async () => {
+    const bundle = await render('deploy');
+    const withLogs = await render(overlayDir);
+    const ids = (objects: SourcedObject[]) => objects.map(({ obj }) => `${obj.kind}/${obj.metadata.name}`);
+    expect(
+      ids(withLogs)
+        .filter((id) => !ids(bundle).includes(id))
+        .sort(),
+    ).toEqual(componentNames);
+    // The component changes nothing of the bundle (no transformer reaches its objects).
+    for (const { obj } of bundle)
+      expect(withLogs.find((o) => o.obj.kind === obj.kind && o.obj.metadata.name === obj.metadata.name)?.obj, obj.kind).toEqual(obj);
+    expect(rbacProblems(withLogs)).toEqual([]);
+    const binding = find(withLogs, 'ClusterRoleBinding', 'kube-eventline-pod-logs')!;
+    expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: SA, namespace: NS }]);
+    expect(find(withLogs, 'ServiceAccount', SA)?.metadata.namespace).toBe(NS);
+
+    await applyNamespaces();
+    const file = writeObjects(
+      'with-pod-logs.yaml',
+      withLogs.map(({ obj }) => obj),
+    );
+    const { stdout } = await kubectl(['apply', '--server-side', '--dry-run=server', '--force-conflicts', '-f', file], h.kube.adminKubeconfigPath);
+    expect(stdout.split('\n').filter((l) => /serverside-applied|created|configured|unchanged/.test(l)).length, stdout).toBe(withLogs.length);
+  });
+
+  it("gives the bundle's ServiceAccount get on pods/log and nothing more; without it, not even that", async () => {
+    const objects = (await render(overlayDir)).map(({ obj }) => obj);
+    const saObjects = objects.filter((o) => (o.kind === 'Namespace' && o.metadata.name === NS) || (o.kind === 'ServiceAccount' && o.metadata.name === SA));
+    await kubectl(['apply', '--server-side', '--force-conflicts', '-f', writeObjects('pod-logs-sa.yaml', saObjects)], h.kube.adminKubeconfigPath);
+    await kubectl(['delete', '--ignore-not-found', '-f', 'deploy/components/pod-logs/rbac.yaml'], h.kube.adminKubeconfigPath);
+    const sa = new KubeConfig();
+    sa.loadFromFile(await h.kube.serviceAccountKubeconfig(NS, SA));
+    const authorization = sa.makeApiClient(AuthorizationV1Api);
+    const allowed = async (verb: string, subresource?: string) => {
+      const review = await authorization.createSelfSubjectAccessReview({
+        body: { spec: { resourceAttributes: { namespace: 'default', verb, resource: 'pods', ...(subresource ? { subresource } : {}) } } },
+      });
+      return review.status?.allowed === true;
+    };
+    expect(await allowed('get', 'log')).toBe(false);
+
+    const component = objects.filter((o) => componentNames.includes(`${o.kind}/${o.metadata.name}`));
+    await kubectl(['apply', '--server-side', '--force-conflicts', '-f', writeObjects('pod-logs-rbac.yaml', component)], h.kube.adminKubeconfigPath);
+    // RBAC is read from the API server's informer cache: give it a moment.
+    const deadline = Date.now() + 10_000;
+    while (!(await allowed('get', 'log')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    expect(await allowed('get', 'log')).toBe(true);
+    expect(await allowed('list', 'log')).toBe(false);
+    expect(await allowed('create', 'exec')).toBe(false);
+    expect(await allowed('get', 'exec')).toBe(false);
+    expect(await allowed('create', 'attach')).toBe(false);
+    expect(await allowed('get', 'proxy')).toBe(false);
+    expect(await allowed('list')).toBe(false);
   });
 });

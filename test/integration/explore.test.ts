@@ -9,6 +9,8 @@ import { REPO_ROOT } from '../../jsonnet/render.mjs';
 import { type Harness, harness } from '../harness/index.js';
 import { aggregate, type Corpus, groupKey, makeCorpus, pushAndAwaitCorpus, type Row, rows } from '../support/corpus.js';
 import { backendMacros, logqlBlocks, logqlErrors } from '../support/corpus-logql.js';
+import { exitCodeOf, isPodFailure } from '../support/corpus-oracle.js';
+import type { PodFailureLine } from '../support/corpus-pods.js';
 import { type ScaleCorpus, scaleCorpus } from '../support/corpus-scale.js';
 
 const HOURS = 26;
@@ -38,13 +40,38 @@ const ORACLES: Array<{ contains: string; by: string[]; topk?: number; expected: 
       ),
   },
   {
-    contains: 'topk(10, sum by (namespace, workload)',
+    contains: 'topk(10, sum by (namespace, workload) (sum_over_time({job="kube-eventline"} |= "Back-off restarting failed container"',
     by: ['namespace', 'workload'],
     // Every workload's count: any 10 of the largest may come back when counts tie.
     topk: 10,
     expected: () =>
       aggregate(
         rs.filter((r) => r.line.message.includes('Back-off restarting failed container') && l(r, 'reason') === 'BackOff'),
+        {
+          ...within(7),
+          key: (r) => groupKey(r.labels, ['namespace', 'workload']),
+        },
+      ),
+  },
+  {
+    contains: 'sum by (workload, reason, exitCode)',
+    by: ['workload', 'reason', 'exitCode'],
+    expected: () =>
+      aggregate(
+        rs.filter((r) => l(r, 'namespace') === 'shop' && isPodFailure(r) && exitCodeOf(r) !== ''),
+        {
+          ...within(1),
+          key: (r) => groupKey({ ...r.labels, exitCode: exitCodeOf(r) }, ['workload', 'reason', 'exitCode']),
+        },
+      ),
+  },
+  {
+    contains: '| reason="OOMKilled" | json delta, component="source.component"',
+    by: ['namespace', 'workload'],
+    topk: 10,
+    expected: () =>
+      aggregate(
+        rs.filter((r) => isPodFailure(r) && l(r, 'reason') === 'OOMKilled'),
         {
           ...within(7),
           key: (r) => groupKey(r.labels, ['namespace', 'workload']),
@@ -139,6 +166,9 @@ describe('docs/explore.md', () => {
       'All OOM kills in a namespace',
       'Events around a deploy',
       'True occurrence counts vs lines',
+      'Exit codes per workload',
+      'OOMKilled containers per workload this week',
+      'The last lines of a container before it died',
     ]) {
       expect(headings, h).toContain(h);
     }
@@ -157,6 +187,20 @@ describe('docs/explore.md', () => {
 
   it.each(blocks.map((b, i) => ({ i, ...b })))("block $i ($heading) runs against Loki with the corpus' answer", async ({ query }) => {
     expect(await runBlock(query, corpus.cluster)).toEqual([]);
+  });
+
+  it("the last-lines recipe shows exactly the pod's failures that carry a log tail, as container, exit code and the lines", async () => {
+    const recipe = blocks.find((b) => b.heading === 'The last lines of a container before it died')!.query;
+    const res = await h.loki.queryRange(narrow(explore(recipe, 60_000)), new Date(end - HOURS * 3_600_000), new Date(end), 60);
+    const got = res.result.flatMap((s: { values: [string, string][] }) => s.values.map(([, line]) => line)).sort();
+    const want = rs
+      .filter((r) => isPodFailure(r) && l(r, 'namespace') === 'shop' && l(r, 'name') === 'api-7d9c5b-x2x4q' && r.t > end - HOURS * 3_600_000)
+      .map((r) => (r.line as PodFailureLine).container)
+      .filter((c) => c.logTail !== undefined)
+      .map((c) => `${c.name} exit ${c.exitCode}:\n${c.logTail}`)
+      .sort();
+    expect(want.length).toBeGreaterThanOrEqual(2);
+    expect(got).toEqual(want);
   });
 
   it('the per-interval recipe adds up to the truth at any step (a fixed [5m] at a 1 m step counted each occurrence five times)', async () => {

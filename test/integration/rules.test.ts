@@ -7,6 +7,7 @@ import type { EventLine } from '../../src/line/event-line.js';
 import { type Harness, harness } from '../harness/index.js';
 import type { LokiAlert } from '../harness/loki.js';
 import { type EventSpec, linesOf, rng, toStreams } from '../support/corpus.js';
+import { type ContainerFailure, podFailureLines } from '../support/corpus-pods.js';
 
 const RULE_FILE = `kube-eventline-mixin-test-${process.pid}.yaml`;
 const suffix = randomBytes(3).toString('hex');
@@ -40,6 +41,24 @@ const nodeSpec = (name: string, reason: string, message: string, type: 'Normal' 
   component: 'kernel-monitor',
   host: name,
 });
+/** kube-eventline's pod failure lines (issue #14) for one container: `failures` restarts, one line each. */
+function containerLines(clusterName: string, pod: string, workload: string, failures: Array<Omit<ContainerFailure, 'at'>>): EventLine[] {
+  const times = recent(failures.length);
+  return podFailureLines(
+    {
+      namespace: 'shop',
+      pod,
+      node: 'node-1',
+      workload: { kind: 'Deployment', name: workload },
+      container: 'main',
+      image: `registry.example/shop/${workload}:1`,
+      failures: failures.map((f, i) => ({ ...f, at: times[i]! })),
+    },
+    clusterName,
+    r,
+  );
+}
+const oomKilled = (delta: number) => ({ delta, reason: 'OOMKilled', exitCode: 137, signal: 9 });
 /** Observations: split occurrence times into lines of the given sizes. */
 function split(times: number[], sizes: number[]): number[][] {
   const out: number[][] = [];
@@ -71,6 +90,36 @@ const scenarios: Scenario[] = [
       lines: lines(cluster('oom-quiet'), nodeSpec('node-7', 'UnregisterNetDevice', 'unregister_netdevice: waiting for eth0 to become free. Usage count = 1'), [
         recent(1),
       ]),
+    },
+  },
+  {
+    alert: 'KubeEventlineContainersOOMKilled',
+    fire: {
+      cluster: cluster('container-oom'),
+      // 5 OOMKilled restarts of api's containers in two lines (one stands for the 3 restarts the
+      // exporter missed), over two pods: at least 3 in the hour, though there are only 2 lines.
+      lines: [
+        ...containerLines(cluster('container-oom'), 'api-7d9c-x2x', 'api', [oomKilled(2)]),
+        ...containerLines(cluster('container-oom'), 'api-7d9c-y3y', 'api', [oomKilled(3)]),
+      ],
+      labels: { namespace: 'shop', workload: 'api' },
+    },
+    // 2 OOMKilled restarts in web (below 3), 6 non-zero exits in worker (not OOM kills), and an
+    // application's Events saying OOMKilled 6 times in api (not kube-eventline's lines).
+    quiet: {
+      cluster: cluster('container-oom-quiet'),
+      lines: [
+        ...containerLines(cluster('container-oom-quiet'), 'web-59f8-a1a', 'web', [oomKilled(1), oomKilled(1)]),
+        ...containerLines(cluster('container-oom-quiet'), 'worker-6b7f-b2b', 'worker', [
+          { delta: 3, reason: 'Error', exitCode: 1 },
+          { delta: 3, reason: 'Error', exitCode: 137, signal: 9 },
+        ]),
+        ...lines(
+          cluster('container-oom-quiet'),
+          { ...podSpec('shop', 'api-7d9c-x2x', 'OOMKilled', 'Container main was OOMKilled'), component: 'oom-reporter' },
+          split(recent(6), [2, 4]),
+        ),
+      ],
     },
   },
   {
@@ -213,7 +262,7 @@ beforeAll(async () => {
   await h.loki.push(toStreams(pushed));
   const mixin = await evaluateMixin({
     config: JSON.stringify({
-      alertFor: { oomKill: '2s', crashLoop: '2s', unschedulable: '2s', nodeProblem: '2s', nodeNotReady: '2s', silence: '2s' },
+      alertFor: { oomKill: '2s', containerOom: '2s', crashLoop: '2s', unschedulable: '2s', nodeProblem: '2s', nodeNotReady: '2s', silence: '2s' },
       silenceClusters: [cluster('silent'), cluster('live')],
     }),
   });
@@ -268,6 +317,14 @@ describe('alert rules in the Loki ruler', () => {
     const notReady = s.fire.lines.find((l) => l.reason === 'NodeNotReady')!;
     expect(Number(a.value)).toBeCloseTo(new Date(notReady.time).getTime() / 1000, 3);
     expect(a.annotations.description).toContain(new Date(notReady.time).toISOString().slice(0, 16).replace('T', ' '));
+  });
+
+  it('the containers-OOMKilled alert value is the restart count (sum of delta), not the line count', async () => {
+    const oom = scenarios.find((s) => s.alert === 'KubeEventlineContainersOOMKilled')!;
+    const a = (await alertsFor([oom.fire.cluster])).find((x) => x.labels.alertname === oom.alert)!;
+    expect(oom.fire.lines.length).toBe(2);
+    expect(Number((a as LokiAlert & { value?: string }).value)).toBe(5);
+    expect(a.annotations.description).toContain('5 container restarts with reason OOMKilled in 1h (the alert fires from 3) in workload shop/api');
   });
 
   it('the crash-loop alert value is the occurrence count (sum of delta), not the line count', async () => {

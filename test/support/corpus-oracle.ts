@@ -3,6 +3,7 @@
 import { expect } from 'vitest';
 import { aggregate, groupKey, levelRank, type Row } from './corpus.js';
 import { ALL, type LokiRequest, lokiSteps, type Selection } from './corpus-logql.js';
+import type { PodFailureLine } from './corpus-pods.js';
 
 /** The user's selection of every dashboard variable: text boxes as typed, the others as values or ALL. */
 export type Vars = Record<string, Selection>;
@@ -10,7 +11,7 @@ export type Vars = Record<string, Selection>;
 /** What a panel (or annotation) computes, described independently of its LogQL. */
 export type PanelSpec =
   | { type: 'sum'; by: string[]; filter: (r: Row, v: Vars) => boolean; group?: (r: Row) => Record<string, string> }
-  | { type: 'topk'; k: number; by: string[]; filter: (r: Row, v: Vars) => boolean }
+  | { type: 'topk'; k: number; by: string[]; filter: (r: Row, v: Vars) => boolean; group?: (r: Row) => Record<string, string> }
   | { type: 'countGroups'; by: string[]; filter: (r: Row, v: Vars) => boolean }
   | { type: 'maxLevel'; by: string[]; filter: (r: Row, v: Vars) => boolean }
   | { type: 'logs'; filter: (r: Row, v: Vars) => boolean };
@@ -85,6 +86,13 @@ export function isPullFailure(reason: string, message: string): boolean {
 }
 const pullFailure = (r: Row, v: Vars) => standard(r, v) && box(v, 'workload', l(r, 'workload')) && isPullFailure(l(r, 'reason'), r.line.message);
 const imageOf = (r: Row) => /image "([^"]+)"/.exec(r.line.message)?.[1] ?? '';
+/** kube-eventline's own line about a failed container (issue #14): told by its source, whatever its reason. */
+export const isPodFailure = (r: Row) => r.line.source.component === 'kube-eventline' && l(r, 'kind') === 'Pod';
+const containerOf = (r: Row) => (r.line as PodFailureLine).container;
+/** The exit code as Loki's json parser gives it: the number's text, '' when the line has none. */
+export const exitCodeOf = (r: Row) => (containerOf(r)?.exitCode === undefined ? '' : String(containerOf(r).exitCode));
+const podContainerFailure = (r: Row, v: Vars) => pod(r, v) && isPodFailure(r);
+const workloadContainerFailure = (r: Row, v: Vars) => workloadFailures(true)(r, v) && isPodFailure(r);
 const rolloutAnnotation = (r: Row, v: Vars) =>
   selected(v.cluster, l(r, 'cluster')) && selected(v.namespace, l(r, 'namespace')) && l(r, 'reason') === 'ScalingReplicaSet';
 
@@ -117,6 +125,13 @@ export const PANEL_SPECS: Record<string, Record<string, PanelSpec>> = {
     'Occurrences by reason': { type: 'sum', by: ['reason'], filter: pod },
     'Reasons over the range': { type: 'sum', by: ['reason', 'level'], filter: pod },
     Lines: { type: 'logs', filter: pod },
+    'Container failures': {
+      type: 'sum',
+      by: ['container', 'reason', 'exitCode'],
+      filter: podContainerFailure,
+      group: (r) => ({ container: containerOf(r).name, reason: l(r, 'reason'), exitCode: exitCodeOf(r) }),
+    },
+    'Latest container failures': { type: 'logs', filter: podContainerFailure },
   },
   'node-problems.json': {
     'Node problems by node': { type: 'sum', by: ['name'], filter: node(NPD) },
@@ -132,6 +147,20 @@ export const PANEL_SPECS: Record<string, Record<string, PanelSpec>> = {
     'Per workload per day': { type: 'sum', by: ['namespace', 'workload'], filter: workloadFailures(true) },
     'Worst workloads over the range': { type: 'topk', k: 10, by: ['namespace', 'workload'], filter: workloadFailures(true) },
     'Failures by workload and reason': { type: 'sum', by: ['namespace', 'workload', 'reason'], filter: workloadFailures(true) },
+    'Container failures per workload per day': { type: 'sum', by: ['namespace', 'workload'], filter: workloadContainerFailure },
+    'OOMKilled containers per workload per day': {
+      type: 'sum',
+      by: ['namespace', 'workload'],
+      filter: (r, v) => workloadContainerFailure(r, v) && l(r, 'reason') === 'OOMKilled',
+    },
+    'Exit codes by workload': {
+      type: 'topk',
+      k: 10,
+      by: ['namespace', 'workload', 'reason', 'exitCode'],
+      filter: (r, v) => workloadContainerFailure(r, v) && exitCodeOf(r) !== '',
+      group: (r) => ({ namespace: l(r, 'namespace'), workload: l(r, 'workload'), reason: l(r, 'reason'), exitCode: exitCodeOf(r) }),
+    },
+    'Latest container failures': { type: 'logs', filter: workloadContainerFailure },
   },
   'rollouts-images.json': {
     'Scaling by deployment': { type: 'sum', by: ['namespace', 'name'], filter: scaling },

@@ -1,7 +1,8 @@
 // A generated corpus at a real cluster's size, for the mixin's integration tests: 40 namespaces of
 // 22 workloads (880 workloads), 1,760 pods, their ReplicaSets and Deployments and 60 nodes, more
 // than 3,000 involved objects, plus the small corpus of corpus.ts in the same cluster (so that the
-// explore.md recipes, which name its objects, have their data). Every object's Events fall in the
+// explore.md recipes, which name its objects, have their data), and the container failure lines of
+// issue #14 (corpus-pods.ts) for every crash-looping pod. Every object's Events fall in the
 // last 100 minutes, so each of Loki's 1 h query splits holds far more than 500 objects and workloads:
 // the worst case of a cluster of this size for Loki's max_query_series.
 //
@@ -14,6 +15,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EventLine } from '../../src/line/event-line.js';
 import { awaitCorpus, type EventSpec, linesOf, makeCorpus, rng, toStreams } from './corpus.js';
+import { type ContainerFailureSpec, podFailureLines } from './corpus-pods.js';
 
 export const SCALE = { namespaces: 40, workloadsPerNamespace: 22, podsPerWorkload: 2, nodes: 60, minutes: 100 } as const;
 
@@ -52,6 +54,17 @@ export function makeScaleCorpus(cluster: string, end: number): ScaleCorpus {
   const nodes = Array.from({ length: SCALE.nodes }, (_, i) => `node-${String(i).padStart(3, '0')}`);
   const namespaces = Array.from({ length: SCALE.namespaces }, (_, i) => `team-${String(i).padStart(2, '0')}`);
   const specs: EventSpec[] = [];
+  // Container failures (issue #14) of the crash-looping pods, from a generator of their own so that
+  // the Events stay as they were: exit codes 1, 2, 139 and 143 by namespace, OOMKilled in every
+  // fifth namespace.
+  const containerSpecs: ContainerFailureSpec[] = [];
+  const pr = rng(4343);
+  const exitCodes: Array<[number, number | undefined]> = [
+    [1, undefined],
+    [2, undefined],
+    [139, 11],
+    [143, 15],
+  ];
   const workloads = new Map<string, string[]>();
   for (const ns of namespaces) {
     const names: string[] = [];
@@ -131,6 +144,23 @@ export function makeScaleCorpus(cluster: string, end: number): ScaleCorpus {
             message: `Back-off restarting failed container ${name} in pod ${pod}_${ns}(${hex(8)})`,
             observations: obs(t + 6_000, [1, int(2, 9), int(2, 9)]),
           });
+          const nsIndex = namespaces.indexOf(ns);
+          const [exitCode, signal] = nsIndex % 5 === 0 ? [137, 9] : exitCodes[nsIndex % exitCodes.length]!;
+          const reason = exitCode === 137 ? 'OOMKilled' : 'Error';
+          let ft = t + 5_000;
+          containerSpecs.push({
+            namespace: ns,
+            pod,
+            node,
+            workload,
+            container: name,
+            image,
+            failures: [1, 1 + Math.floor(pr() * 3), 1 + Math.floor(pr() * 4)].map((delta, i) => {
+              ft += 20_000 + Math.floor(pr() * 300_000);
+              // The last one waits in CrashLoopBackOff, without exit code.
+              return i === 2 ? { at: ft, delta, reason: 'CrashLoopBackOff' } : { at: ft, delta, reason, exitCode, ...(signal ? { signal } : {}) };
+            }),
+          });
         }
         if (p === 1 && w % 20 === 7) {
           specs.push({
@@ -199,8 +229,11 @@ export function makeScaleCorpus(cluster: string, end: number): ScaleCorpus {
   }
   // Keep every occurrence inside the window (and off whole seconds).
   for (const sp of specs) sp.observations = sp.observations.map((o) => o.map((t) => (t < end - 30_000 ? t : end - 31_000 + (t % 1000))));
+  for (const sp of containerSpecs) sp.failures = sp.failures.map((f) => ({ ...f, at: Math.min(f.at, end - 31_000 - Math.floor(pr() * 60_000)) }));
   const small = makeCorpus({ cluster, seed: 7, end: new Date(end), hours: 26 });
-  const lines = [...specs.flatMap((sp) => linesOf(sp, cluster, r)), ...small.lines].sort((a, b) => a.time.localeCompare(b.time));
+  const lines = [...specs.flatMap((sp) => linesOf(sp, cluster, r)), ...containerSpecs.flatMap((sp) => podFailureLines(sp, cluster, pr)), ...small.lines].sort(
+    (a, b) => a.time.localeCompare(b.time),
+  );
   return { cluster, end, lines, namespaces, workloads, small };
 }
 

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { DEFAULT_REASON_LEVELS } from '../../src/grade/default-levels.js';
 import { LEVELS, type Level } from '../../src/grade/levels.js';
 import { CLUSTER_SCOPED_NAMESPACE, type EventLine } from '../../src/line/event-line.js';
+import { type ContainerFailure, type ContainerFailureSpec, logTailOf, type PodFailureLine, podFailureLines } from './corpus-pods.js';
 
 export interface StreamsDefinition {
   job: string;
@@ -112,6 +113,8 @@ export interface Corpus {
   lines: EventLine[];
   /** The Event with count 40 spread over a few lines. */
   forty: { reason: string; namespace: string; name: string; lines: EventLine[] };
+  /** kube-eventline's own lines about failed containers (issue #14), also in `lines`. */
+  podFailures: PodFailureLine[];
 }
 
 const WORKLOADS = [
@@ -469,7 +472,10 @@ export function makeCorpus(opts: { cluster: string; seed?: number; end: Date; ho
     });
   }
 
-  const lines = specs.flatMap((s) => linesOf(s, opts.cluster, r)).sort((a, b) => a.time.localeCompare(b.time));
+  // Container failures, from a generator of their own so that the Events above stay as they were.
+  const { podFailures, events: podFailureEvents } = containerFailures(opts.cluster, pods, rng((opts.seed ?? 42) * 31 + 7), startMs, endMs);
+
+  const lines = [...specs.flatMap((s) => linesOf(s, opts.cluster, r)), ...podFailures, ...podFailureEvents].sort((a, b) => a.time.localeCompare(b.time));
   const forty = lines.filter((l) => l.reason === fortySpec.reason && l.involvedObject.name === fortySpec.name && l.message === fortySpec.message);
   return {
     cluster: opts.cluster,
@@ -477,7 +483,101 @@ export function makeCorpus(opts: { cluster: string; seed?: number; end: Date; ho
     end: opts.end,
     lines,
     forty: { reason: fortySpec.reason, namespace: fortySpec.namespace, name: fortySpec.name, lines: forty },
+    podFailures,
   };
+}
+
+/**
+ * The pod failure lines of the small corpus: an OOM burst in shop/api (10 OOMKilled restarts over its
+ * three pods, several on the count-40 pod, whose lines also carry log tails), a single OOMKilled in
+ * payments/ledger, exit codes 1, 2, 128, 130, 139 and 143, waiting failures (CrashLoopBackOff, image
+ * pulls) without exit code, an init container, a bare pod without workload, and an application's
+ * Event that says OOMKilled (not a pod failure line: another source.component).
+ */
+function containerFailures(
+  cluster: string,
+  pods: Array<{ w: (typeof WORKLOADS)[number]; pod: string; node: string }>,
+  r: () => number,
+  startMs: number,
+  endMs: number,
+): { podFailures: PodFailureLine[]; events: EventLine[] } {
+  // Failures of one container, in order, spaced by 1 to 30 minutes from a random start.
+  const timed = (failures: Array<Omit<ContainerFailure, 'at'>>): ContainerFailure[] => {
+    let t = startMs + 7_200_000 + Math.floor(r() * (endMs - startMs - 12 * 3_600_000));
+    return failures.map((f) => {
+      t += 60_000 + Math.floor(r() * 1_740_000);
+      return { ...f, at: Math.min(t, endMs - 120_000 - Math.floor(r() * 60_000)) };
+    });
+  };
+  const oom = (delta: number, logTail?: string) => ({ delta, reason: 'OOMKilled', exitCode: 137, signal: 9, ...(logTail ? { logTail } : {}) });
+  const exit = (delta: number, reason: string, exitCode: number, signal?: number) => ({
+    delta,
+    reason,
+    exitCode,
+    ...(signal ? { signal } : {}),
+  });
+  const waiting = (delta: number, reason: string) => ({ delta, reason });
+  const of = (name: string) => pods.filter((p) => p.w.name === name);
+  const spec = (p: (typeof pods)[number], container: string, failures: Array<Omit<ContainerFailure, 'at'>>, type?: 'init'): ContainerFailureSpec => ({
+    namespace: p.w.namespace,
+    pod: p.pod,
+    node: p.node,
+    workload: { kind: p.w.kind, name: p.w.name },
+    container,
+    ...(type ? { containerType: type } : {}),
+    image: p.w.image,
+    failures: timed(failures),
+  });
+  const [api0, api1, api2] = of('api') as [(typeof pods)[number], (typeof pods)[number], (typeof pods)[number]];
+  // Tails as the exporter cuts them (a "…" line where the start was left out), one with what a
+  // template, a JSON string or a terminal would take for its own: braces, quotes, a backslash, ANSI colours.
+  const heapTail = logTailOf(['…', 'INFO  cache warmed: 412034 entries', 'WARN  heap at 96% of limit', 'java.lang.OutOfMemoryError: Java heap space']);
+  const hostileTail = logTailOf(['panic: config "db" missing: {{ .Values.db }} in C:\\app\\values.yaml', '\u001b[31mERROR\u001b[0m exiting with 1']);
+  const specs: ContainerFailureSpec[] = [
+    spec(api0, 'main', [
+      oom(1, heapTail),
+      oom(2),
+      { ...exit(1, 'Error', 1), logTail: hostileTail },
+      waiting(1, 'CrashLoopBackOff'),
+      { ...oom(3), logTail: logTailOf(['GET /orders 200 12ms', 'Killed']) },
+    ]),
+    spec(api0, 'migrate', [{ ...exit(1, 'Error', 2), logTail: logTailOf(['migrate: relation "orders" already exists']) }], 'init'),
+    spec(api1, 'main', [oom(1), oom(2)]),
+    spec(api2, 'main', [oom(1), waiting(2, 'CrashLoopBackOff')]),
+    spec(of('ledger')[0]!, 'ledger', [oom(1)]),
+    spec(of('report')[0]!, 'report', [exit(1, 'Error', 1), exit(2, 'Error', 1)]),
+    spec(of('report')[1]!, 'report', [exit(1, 'ContainerCannotRun', 128)]),
+    spec(of('puller')[0]!, 'puller', [exit(1, 'Error', 143, 15), exit(2, 'Error', 139, 11)]),
+    spec(of('web')[2]!, 'main', [waiting(1, 'ErrImagePull'), waiting(3, 'ImagePullBackOff')]),
+  ];
+  const bare: ContainerFailureSpec = {
+    namespace: 'batch',
+    pod: 'debug-shell',
+    node: 'node-3',
+    container: 'shell',
+    image: 'registry.example/tools/shell:1',
+    failures: timed([oom(2), exit(1, 'Error', 130, 2)]),
+  };
+  const podFailures = [...specs, bare].flatMap((sp) => podFailureLines(sp, cluster, r));
+  // An application's own Event about an OOM kill: a Kubernetes Event, not a pod failure line.
+  const appEventAt = timed([oom(1)])[0]!.at;
+  const events = linesOf(
+    {
+      kind: 'Pod',
+      namespace: api1.w.namespace,
+      name: api1.pod,
+      workload: { kind: api1.w.kind, name: api1.w.name },
+      reason: 'OOMKilled',
+      type: 'Warning',
+      component: 'oom-reporter',
+      host: api1.node,
+      message: 'Container main was OOMKilled',
+      observations: [[appEventAt + 17], [appEventAt + 60_029, appEventAt + 90_999]],
+    },
+    cluster,
+    r,
+  );
+  return { podFailures, events };
 }
 
 /** The value at a dotted path of a line, as a string ('' when absent). */

@@ -291,6 +291,43 @@ describe('deploy/ (the bundle)', () => {
   });
 });
 
+describe('deploy/components/pod-logs (optional: the last log lines of failed containers)', () => {
+  const component = renderKustomization('deploy/components/pod-logs');
+
+  it('is a kustomize Component granting only get on pods/log, bound to the bundle ServiceAccount', () => {
+    expect(component.problems, component.problems.join('\n')).toEqual([]);
+    const k = readYaml(repoPath('deploy', 'components', 'pod-logs', 'kustomization.yaml'));
+    expect(k).toMatchObject({ apiVersion: 'kustomize.config.k8s.io/v1alpha1', kind: 'Component', resources: ['rbac.yaml'] });
+    // A component's transformers would reach every object of the kustomization including it.
+    expect(k.labels).toBeUndefined();
+    expect(k.namespace).toBeUndefined();
+    expect(component.objects.map(({ obj }) => `${obj.kind}/${obj.metadata.name}`).sort()).toEqual([
+      'ClusterRole/kube-eventline-pod-logs',
+      'ClusterRoleBinding/kube-eventline-pod-logs',
+    ]);
+    expect(find(component.objects, 'ClusterRole', 'kube-eventline-pod-logs')!.rules).toEqual([{ apiGroups: [''], resources: ['pods/log'], verbs: ['get'] }]);
+    const binding = find(component.objects, 'ClusterRoleBinding', 'kube-eventline-pod-logs')!;
+    expect(binding.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'kube-eventline-pod-logs' });
+    // The bundle's exporter ServiceAccount, where the bundle puts it.
+    const sa = find(base.objects, 'ServiceAccount', 'kube-eventline')!;
+    expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: sa.metadata.name, namespace: sa.metadata.namespace }]);
+    for (const { obj } of component.objects) expect(obj.metadata.labels, obj.kind).toEqual({ 'app.kubernetes.io/part-of': 'kube-eventline' });
+    expect(rbacProblems(component.objects)).toEqual([]);
+  });
+
+  it('the bundle alone never reads pod logs: pods/log only through the component', () => {
+    for (const r of [base, quickstart, root]) {
+      const grants = r.objects
+        .filter(({ obj }) => obj.kind === 'Role' || obj.kind === 'ClusterRole')
+        .flatMap(({ obj }) => (obj.rules as K8sObject[]).flatMap((rule) => rule.resources as string[]));
+      expect(grants).not.toContain('pods/log');
+      expect(grants.filter((g) => g.startsWith('pods/'))).toEqual([]);
+    }
+    // Documented where users look for it.
+    for (const doc of ['config.md', 'bundle.md']) expect(readFileSync(repoPath('docs', doc), 'utf8'), doc).toContain('deploy/components/pod-logs');
+  });
+});
+
 describe('quickstart (deploy/quickstart + the repository-root kustomization.yaml)', () => {
   it('deploy/quickstart renders on its own: the bundle plus Loki and Grafana (rules and dashboards optional there)', () => {
     expect(quickstart.problems, quickstart.problems.join('\n')).toEqual([]);

@@ -187,7 +187,7 @@ describe('overriding _config', () => {
 describe('LogQL', () => {
   it('collects queries from every dashboard and every rule', () => {
     for (const f of DASHBOARD_FILES) expect(queries.filter((q) => q.source === f && q.origin === 'panel').length, f).toBeGreaterThan(3);
-    expect(queries.filter((q) => q.origin === 'rule').length).toBe(6);
+    expect(queries.filter((q) => q.origin === 'rule').length).toBe(7);
     expect(queries.filter((q) => q.origin === 'variable').length).toBe(12);
   });
 
@@ -222,7 +222,7 @@ describe('LogQL', () => {
         const body = q.expr.slice(m.index + 'sum_over_time('.length, i);
         // Either `… | unwrap delta | __error__="" [range]` or, with an offset, `{…} [range] offset o … | unwrap delta | __error__=""`.
         expect(body, q.title).toMatch(
-          /^\{.*?"\}( \[\d+[smhdw]\] offset -?\d+[smhd])? .*\| json delta(="delta")?(, \w+)* .*\| unwrap delta \| __error__=""( \[(\$__\w+|\d+[smhdw])\])?$/,
+          /^\{.*?"\}( \[\d+[smhdw]\] offset -?\d+[smhd])? .*\| json delta(="delta")?(, \w+(="[\w.]+")?)* .*\| unwrap delta \| __error__=""( \[(\$__\w+|\d+[smhdw])\])?$/,
         );
         expect(body, q.title).toMatch(/\[(\$__\w+|\d+[smhdw])\]/);
       }
@@ -250,10 +250,15 @@ describe('LogQL', () => {
     expect(failures).toEqual([]);
   });
 
-  it('filters reason/kind/name/workload/node as structured metadata, parsing only delta (and message for image names)', () => {
+  it('filters reason/kind/name/workload/node as structured metadata, parsing only delta (and message for image names, the source and container facts of container failures)', () => {
     for (const q of queries) {
       for (const m of q.expr.matchAll(/\| json([^|]*)/g)) {
-        expect(['delta', 'delta, message'], `${q.title}: ${m[0]}`).toContain(m[1]!.trim());
+        const params = m[1]!.trim();
+        if (params.includes('=')) {
+          // Container failures: the source and the `container` field of the line, under names of their own.
+          for (const p of params.split(', ').filter((x) => x !== 'delta'))
+            expect(p, `${q.title}: ${m[0]}`).toMatch(/^(component="source\.component"|\w+="container\.\w+")$/);
+        } else expect(['delta', 'delta, message'], `${q.title}: ${m[0]}`).toContain(params);
       }
       expect(q.expr, q.title).not.toMatch(/\| logfmt|\| json\s*\|/);
     }
@@ -274,12 +279,13 @@ describe('LogQL', () => {
 describe('alert rules', () => {
   const rulesOf = () => mixin.rules.groups.flatMap((g) => g.rules);
 
-  it('cover OOM kills, crash loops, unschedulable pods, node problems, NodeNotReady and a silent stream', () => {
+  it('cover OOM kills, containers OOMKilled again and again, crash loops, unschedulable pods, node problems, NodeNotReady and a silent stream', () => {
     expect(
       rulesOf()
         .map((r) => r.alert)
         .sort(),
     ).toEqual([
+      'KubeEventlineContainersOOMKilled',
       'KubeEventlineCrashLoopStorm',
       'KubeEventlineNodeNotReady',
       'KubeEventlineNodeProblem',
@@ -291,6 +297,11 @@ describe('alert rules', () => {
     expect(byName.KubeEventlineOOMKills).toContain('reason=~"OOMKilling|SystemOOM"');
     expect(byName.KubeEventlineCrashLoopStorm).toContain('|= "Back-off restarting failed container"');
     expect(byName.KubeEventlineCrashLoopStorm).toContain('sum by (cluster, namespace, workload)');
+    // The exporter's own OOMKilled lines (by source.component), per workload, never a Kubernetes Event saying so.
+    expect(byName.KubeEventlineContainersOOMKilled).toContain('sum by (cluster, namespace, workload)');
+    expect(byName.KubeEventlineContainersOOMKilled).toContain(
+      '| kind="Pod" | reason="OOMKilled" | json delta, component="source.component" | component="kube-eventline"',
+    );
     expect(byName.KubeEventlinePodUnschedulable).toContain('reason="FailedScheduling"');
     expect(byName.KubeEventlineNodeProblem).toContain(
       'reason=~"ConntrackFull|KernelOops|TaskHung|DockerHung|ContainerdHung|ContainerdUnhealthy|XfsHasShutdown|FilesystemIsReadOnly"',
