@@ -242,7 +242,10 @@ describe("Pod Security admission (the API server's PodSecurity plugin, server-si
     // The API server keeps the pod's refusal of a token. (The harness runs without the ServiceAccount
     // admission plugin, which would mount one: no controller-manager creates the default accounts.
     // So the token volume itself cannot be seen here; the field that stops it is checked.)
-    const { stdout } = await kubectl(['create', '--dry-run=server', '-o', 'json', '-f', writeObjects(`${pod.metadata.name}-json.yaml`, [pod])], h.kube.adminKubeconfigPath);
+    const { stdout } = await kubectl(
+      ['create', '--dry-run=server', '-o', 'json', '-f', writeObjects(`${pod.metadata.name}-json.yaml`, [pod])],
+      h.kube.adminKubeconfigPath,
+    );
     const created = JSON.parse(stdout) as K8sObject;
     expect(created.spec.automountServiceAccountToken).toBe(false);
     expect(created.spec.serviceAccountName).toBe('kube-eventline-digest');
