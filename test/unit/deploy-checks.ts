@@ -53,7 +53,7 @@ function inside(root: string, path: string): boolean {
 
 /**
  * Reads a kustomization the way `kubectl kustomize` would for what this bundle uses: resources
- * (files and directories), configMapGenerator (files, `key=path`), namespace, and kustomize's
+ * (files and directories), components (their resources), configMapGenerator (files, `key=path`), namespace, and kustomize's
  * refusal to include a directory that contains the including kustomization. Generated names
  * carry no hash here. Files a generator names must exist and lie inside the kustomization's
  * directory (kustomize's default load restrictor), else a problem is reported.
@@ -71,7 +71,8 @@ export function renderKustomization(dir: string, visited: string[] = []): Render
   if (cycle) return { objects, problems: [`${rel(root)} contains ${rel(cycle)}, which includes it: kustomize reports a cycle`] };
   const k = readYaml(file) ?? {};
 
-  for (const entry of (k.resources ?? []) as string[]) {
+  // Components (kind: Component) add their resources like a resource directory does.
+  for (const entry of [...((k.resources ?? []) as string[]), ...((k.components ?? []) as string[])]) {
     const target = resolve(root, entry);
     if (!existsSync(target)) {
       problems.push(`${rel(file)}: resource ${entry} does not exist`);

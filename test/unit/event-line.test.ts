@@ -10,7 +10,7 @@ import { summarizePod } from '../../src/pods/pod-summary.js';
 import { realEvents, repoPath } from '../support/real-events.js';
 
 /** The field table of docs/event-line.md: the one definition of the line. */
-function documentedFields(): { topLevel: Set<string>; involvedObject: Set<string> } {
+function documentedFields(): { topLevel: Set<string>; involvedObject: Set<string>; container: Set<string> } {
   const doc = readFileSync(repoPath('docs', 'event-line.md'), 'utf8');
   const topLevel = new Set<string>();
   for (const row of doc.split('\n').filter((l) => l.startsWith('| `'))) {
