@@ -87,14 +87,21 @@ async function createPod(ns: string, name: string, options: { owner?: Owner; con
 type ContainerState = Record<string, unknown>;
 
 /** Writes the pod's status as the kubelet would: one container status per entry. */
-async function writeStatus(ns: string, name: string, statuses: Array<{ name: string; restartCount: number; state: ContainerState; lastState?: ContainerState }>, startTime = iso()) {
+async function writeStatus(
+  ns: string,
+  name: string,
+  statuses: Array<{ name: string; restartCount: number; state: ContainerState; lastState?: ContainerState }>,
+  startTime = iso(),
+  conditions: object[] = [],
+): Promise<{ metadata: { resourceVersion: string } }> {
   const path = `/api/v1/namespaces/${ns}/pods/${name}`;
   const current = await api.getJson<Record<string, unknown>>(path);
-  await api.sendJson('PUT', `${path}/status`, {
+  return api.sendJson('PUT', `${path}/status`, {
     ...current,
     status: {
       phase: 'Running',
       startTime,
+      conditions,
       containerStatuses: statuses.map((s) => ({
         name: s.name,
         image: `registry.invalid/${s.name}:1`,
@@ -148,7 +155,8 @@ describe('pod failure lines against the real API server', () => {
     await start(ns, out);
     const pod = await createPod(ns, 'web-7d9c-x2x', { owner: { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'web-7d9c', uid: replicaSet.metadata.uid, controller: true } });
     const status = [{ name: 'app', restartCount: 0, state: oomKilled() }];
-    await writeStatus(ns, 'web-7d9c-x2x', status);
+    const startTime = iso();
+    const written = await writeStatus(ns, 'web-7d9c-x2x', status, startTime);
     const first = await podLinesBeforeSentinel(ns, out);
     expect(first).toHaveLength(1);
     const line = first[0]!;
@@ -166,8 +174,10 @@ describe('pod failure lines against the real API server', () => {
     });
     expect(line.message).toMatch(/exit code 137/);
 
-    // The kubelet writes the same status again (another field changes): nothing new.
-    await writeStatus(ns, 'web-7d9c-x2x', status);
+    // The kubelet writes the same container status again with another field changed (a condition):
+    // a real MODIFIED (the resourceVersion moved; an identical write would not even be one), nothing new.
+    const rewritten = await writeStatus(ns, 'web-7d9c-x2x', status, startTime, [{ type: 'Ready', status: 'False', reason: 'ContainersNotReady' }]);
+    expect(rewritten.metadata.resourceVersion).not.toBe(written.metadata.resourceVersion);
     const again = (await podLinesBeforeSentinel(ns, out)).filter((l) => !l.involvedObject.name?.startsWith('sentinel-'));
     expect(again).toEqual([line]);
   });
