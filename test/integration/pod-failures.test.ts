@@ -12,6 +12,7 @@ import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import type { EventLine } from '../../src/line/event-line.js';
+import type { LogTailFetcher, LogTailRequest } from '../../src/pods/pod-failure-watch.js';
 import { type RunningExporter, runExporter } from '../../src/run.js';
 import type { KubeHttp } from '../../src/watch/kube-http.js';
 import { type Harness, harness } from '../harness/index.js';
@@ -49,12 +50,16 @@ function kubeConfig(): KubeConfig {
   return kc;
 }
 
-async function start(ns: string, out: CaptureSink, extra = ''): Promise<RunningExporter> {
+async function start(ns: string, out: CaptureSink, extra = '', options: { logLines?: number; logTail?: LogTailFetcher } = {}): Promise<RunningExporter> {
   const yaml =
     `namespaces: [${ns}]\nmaxEventAgeSeconds: 600\n` +
-    `podFailures: {enabled: true, namespaces: [${ns}], gracePeriodSeconds: ${GRACE_SECONDS}}\n${extra}`;
+    `podFailures: {enabled: true, namespaces: [${ns}], gracePeriodSeconds: ${GRACE_SECONDS}, logLines: ${options.logLines ?? 0}}\n${extra}`;
   const { config } = loadConfig(yaml, 'test.yaml', {});
-  const exporter = await runExporter(config, kubeConfig(), quiet, { sinks: new Map([[out.name, out]]), watch: fastWatch });
+  const exporter = await runExporter(config, kubeConfig(), quiet, {
+    sinks: new Map([[out.name, out]]),
+    watch: fastWatch,
+    ...(options.logTail ? { logTail: options.logTail } : {}),
+  });
   running.push(exporter);
   await eventually('exporter ready (Events and Pods listed)', () => exporter.exporter.ready);
   return exporter;
@@ -249,5 +254,45 @@ describe('pod failure lines against the real API server', () => {
     await start(ns, after, checkpoint);
     const lines = (await podLinesBeforeSentinel(ns, after)).filter((l) => !l.involvedObject.name?.startsWith('sentinel-'));
     expect(lines.map((l) => [l.involvedObject.name, l.reason, l.count, l.delta])).toEqual([['worker', 'OOMKilled', 7, 4]]);
+  });
+
+  it('the log-tail seam: called for terminated containers only when logLines > 0, its answer in container.logTail', async () => {
+    // The fetcher is a stand-in for src/pods/log-tail.ts (another part of issue #14, built apart):
+    // what is tested here is this side of the seam, when it is called and where its answer goes.
+    const ns = await writer.namespace('pods-tail');
+    const asked: LogTailRequest[] = [];
+    const logTail: LogTailFetcher = async (req) => {
+      asked.push(req);
+      return req.pod === 'no-tail' ? undefined : `last lines of ${req.container}\nout of memory`;
+    };
+    const out = new CaptureSink('stdout');
+    await start(ns, out, '', { logLines: 5, logTail });
+    await createPod(ns, 'tailed');
+    await writeStatus(ns, 'tailed', [{ name: 'app', restartCount: 1, state: { running: {} }, lastState: oomKilled() }]);
+    await createPod(ns, 'no-tail');
+    await writeStatus(ns, 'no-tail', [{ name: 'app', restartCount: 1, state: { running: {} }, lastState: oomKilled() }]);
+    await createPod(ns, 'pulling');
+    await writeStatus(ns, 'pulling', [{ name: 'app', restartCount: 0, state: { waiting: { reason: 'ErrImagePull' } } }], iso(Date.now() - 600_000));
+    const lines = (await podLinesBeforeSentinel(ns, out)).filter((l) => !l.involvedObject.name?.startsWith('sentinel-'));
+    expect(lines.map((l) => [l.involvedObject.name, l.reason, l.container?.logTail])).toEqual([
+      ['tailed', 'OOMKilled', 'last lines of app\nout of memory'],
+      ['no-tail', 'OOMKilled', undefined],
+      ['pulling', 'ErrImagePull', undefined],
+    ]);
+    expect(asked.filter((r) => !r.pod.startsWith('sentinel-'))).toEqual([
+      { namespace: ns, pod: 'tailed', container: 'app' },
+      { namespace: ns, pod: 'no-tail', container: 'app' },
+    ]);
+
+    // logLines 0 (the default): never called, even when a fetcher is given.
+    asked.length = 0;
+    const ns2 = await writer.namespace('pods-notail');
+    const out2 = new CaptureSink('stdout');
+    await start(ns2, out2, '', { logLines: 0, logTail });
+    await createPod(ns2, 'tailed');
+    await writeStatus(ns2, 'tailed', [{ name: 'app', restartCount: 1, state: { running: {} }, lastState: oomKilled() }]);
+    const quietLines = (await podLinesBeforeSentinel(ns2, out2)).filter((l) => !l.involvedObject.name?.startsWith('sentinel-'));
+    expect(quietLines.map((l) => [l.reason, 'logTail' in (l.container ?? {})])).toEqual([['OOMKilled', false]]);
+    expect(asked).toEqual([]);
   });
 });
