@@ -44,8 +44,30 @@ function pod(i, restartCount) {
       annotations: { 'kubectl.kubernetes.io/restartedAt': at, 'prometheus.io/scrape': 'true', note: 'n'.repeat(3500) },
       ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'shop-api-7d9c5b', uid: 'rs-uid', controller: true, blockOwnerDeletion: true }],
       managedFields: [
-        { manager: 'kube-controller-manager', operation: 'Update', apiVersion: 'v1', time: at, fieldsType: 'FieldsV1', fieldsV1: { 'f:metadata': { 'f:labels': { 'f:app': {} } }, 'f:spec': { 'f:containers': { 'k:{"name":"api"}': { 'f:env': Object.fromEntries(env.map((e) => [`k:{"name":"${e.name}"}`, { '.': {}, 'f:name': {}, 'f:value': {} }])) } } } } },
-        { manager: 'kubelet', operation: 'Update', apiVersion: 'v1', time: at, fieldsType: 'FieldsV1', subresource: 'status', fieldsV1: { 'f:status': { 'f:conditions': {}, 'f:containerStatuses': {} } } },
+        {
+          manager: 'kube-controller-manager',
+          operation: 'Update',
+          apiVersion: 'v1',
+          time: at,
+          fieldsType: 'FieldsV1',
+          fieldsV1: {
+            'f:metadata': { 'f:labels': { 'f:app': {} } },
+            'f:spec': {
+              'f:containers': {
+                'k:{"name":"api"}': { 'f:env': Object.fromEntries(env.map((e) => [`k:{"name":"${e.name}"}`, { '.': {}, 'f:name': {}, 'f:value': {} }])) },
+              },
+            },
+          },
+        },
+        {
+          manager: 'kubelet',
+          operation: 'Update',
+          apiVersion: 'v1',
+          time: at,
+          fieldsType: 'FieldsV1',
+          subresource: 'status',
+          fieldsV1: { 'f:status': { 'f:conditions': {}, 'f:containerStatuses': {} } },
+        },
       ],
     },
     spec: {
@@ -80,7 +102,15 @@ function pod(i, restartCount) {
           state: { running: { startedAt: at } },
           lastState: failing ? { terminated: { reason: 'OOMKilled', exitCode: 137, startedAt: at, finishedAt: new Date().toISOString() } } : {},
         },
-        { name: 'proxy', image: 'registry.example.com/mesh/proxy:1.22.0', imageID: '', ready: true, restartCount: 0, state: { running: { startedAt: at } }, lastState: {} },
+        {
+          name: 'proxy',
+          image: 'registry.example.com/mesh/proxy:1.22.0',
+          imageID: '',
+          ready: true,
+          restartCount: 0,
+          state: { running: { startedAt: at } },
+          lastState: {},
+        },
       ],
     },
   };

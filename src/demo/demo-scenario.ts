@@ -12,8 +12,8 @@ import {
   podsOnNode,
   readObject,
   recordContainerRestart,
-  setContainerWaiting,
   scaleReplicaSet,
+  setContainerWaiting,
   setNodeReady,
 } from './cluster-objects.js';
 import type { EventRecorder, RecordedEvent, Reporter } from './event-recorder.js';

@@ -103,7 +103,9 @@ async function readListPage<T>(
       }
       try {
         if (!decoder) {
-          decoder = new EventJsonDecoder(3, readBytes, (item) => (item && typeof item === 'object' ? kind.keep(item as Record<string, unknown>, readBytes) : item));
+          decoder = new EventJsonDecoder(3, readBytes, (item) =>
+            item && typeof item === 'object' ? kind.keep(item as Record<string, unknown>, readBytes) : item,
+          );
           for (const earlier of chunks) decoder.write(earlier);
           chunks = [];
         }

@@ -423,7 +423,12 @@ describe('the pod-failures component (deploy/components/pod-failures, RBAC appli
         (o.kind === 'ServiceAccount' && o.metadata.name === SA) ||
         (['ClusterRole', 'ClusterRoleBinding'].includes(o.kind) && ['kube-eventline', 'kube-eventline-pod-failures'].includes(o.metadata.name)),
     );
-    expect(wanted.filter((o) => o.metadata.name === 'kube-eventline-pod-failures').map((o) => o.kind).sort()).toEqual(['ClusterRole', 'ClusterRoleBinding']);
+    expect(
+      wanted
+        .filter((o) => o.metadata.name === 'kube-eventline-pod-failures')
+        .map((o) => o.kind)
+        .sort(),
+    ).toEqual(['ClusterRole', 'ClusterRoleBinding']);
     applied = writeObjects('pod-failures-rbac.yaml', wanted);
     await kubectl(['apply', '--server-side', '--force-conflicts', '-f', applied], h.kube.adminKubeconfigPath);
     sa = new KubeConfig();

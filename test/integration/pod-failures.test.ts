@@ -148,17 +148,29 @@ describe('pod failure lines against the real API server', () => {
       apiVersion: 'apps/v1',
       kind: 'Deployment',
       metadata: { name: 'web', namespace: ns },
-      spec: { selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'app', image: 'registry.invalid/app:1' }] } } },
+      spec: {
+        selector: { matchLabels: { app: 'web' } },
+        template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'app', image: 'registry.invalid/app:1' }] } },
+      },
     });
     const replicaSet = await api.sendJson<{ metadata: { uid: string } }>('POST', `/apis/apps/v1/namespaces/${ns}/replicasets`, {
       apiVersion: 'apps/v1',
       kind: 'ReplicaSet',
-      metadata: { name: 'web-7d9c', namespace: ns, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'web', uid: deployment.metadata.uid, controller: true }] },
-      spec: { selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'app', image: 'registry.invalid/app:1' }] } } },
+      metadata: {
+        name: 'web-7d9c',
+        namespace: ns,
+        ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'web', uid: deployment.metadata.uid, controller: true }],
+      },
+      spec: {
+        selector: { matchLabels: { app: 'web' } },
+        template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'app', image: 'registry.invalid/app:1' }] } },
+      },
     });
     const out = new CaptureSink('stdout');
     await start(ns, out);
-    const pod = await createPod(ns, 'web-7d9c-x2x', { owner: { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'web-7d9c', uid: replicaSet.metadata.uid, controller: true } });
+    const pod = await createPod(ns, 'web-7d9c-x2x', {
+      owner: { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'web-7d9c', uid: replicaSet.metadata.uid, controller: true },
+    });
     const status = [{ name: 'app', restartCount: 0, state: oomKilled() }];
     const startTime = iso();
     const written = await writeStatus(ns, 'web-7d9c-x2x', status, startTime);
@@ -174,7 +186,13 @@ describe('pod failure lines against the real API server', () => {
       namespace: ns,
       source: { component: 'kube-eventline', host: 'node-1' },
       metadata: { name: 'web-7d9c-x2x', uid: `${pod.metadata.uid}/app` },
-      involvedObject: { kind: 'Pod', name: 'web-7d9c-x2x', uid: pod.metadata.uid, fieldPath: 'spec.containers{app}', workload: { kind: 'Deployment', name: 'web' } },
+      involvedObject: {
+        kind: 'Pod',
+        name: 'web-7d9c-x2x',
+        uid: pod.metadata.uid,
+        fieldPath: 'spec.containers{app}',
+        workload: { kind: 'Deployment', name: 'web' },
+      },
       container: { name: 'app', type: 'regular', reason: 'OOMKilled', exitCode: 137, signal: 9, restartCount: 0 },
     });
     expect(line.message).toMatch(/exit code 137/);
@@ -216,7 +234,12 @@ describe('pod failure lines against the real API server', () => {
     await writeStatus(ns, 'creating', [{ name: 'app', restartCount: 0, state: { waiting: { reason: 'ContainerCreating' } } }]);
     const startedAt = Date.now();
     await createPod(ns, 'pulling');
-    await writeStatus(ns, 'pulling', [{ name: 'app', restartCount: 0, state: { waiting: { reason: 'ImagePullBackOff', message: 'Back-off pulling image "registry.invalid/app:1"' } } }], iso(startedAt));
+    await writeStatus(
+      ns,
+      'pulling',
+      [{ name: 'app', restartCount: 0, state: { waiting: { reason: 'ImagePullBackOff', message: 'Back-off pulling image "registry.invalid/app:1"' } } }],
+      iso(startedAt),
+    );
     const inGrace = await podLinesBeforeSentinel(ns, out);
     // The sentinel's line came inside the grace period, or this proves nothing.
     expect(Date.now() - startedAt).toBeLessThan(GRACE_SECONDS * 1000 - 1000);
@@ -228,7 +251,12 @@ describe('pod failure lines against the real API server', () => {
     await writeStatus(ns, 'pulling', [{ name: 'app', restartCount: 0, state: { waiting: { reason: 'ImagePullBackOff' } } }], iso(startedAt));
     const lines = (await podLinesBeforeSentinel(ns, out)).filter((l) => !l.involvedObject.name?.startsWith('sentinel-'));
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatchObject({ reason: 'ImagePullBackOff', level: 'warning', delta: 1, container: { name: 'app', reason: 'ImagePullBackOff', restartCount: 0 } });
+    expect(lines[0]).toMatchObject({
+      reason: 'ImagePullBackOff',
+      level: 'warning',
+      delta: 1,
+      container: { name: 'app', reason: 'ImagePullBackOff', restartCount: 0 },
+    });
     expect(Date.parse(lines[0]!.time)).toBeGreaterThanOrEqual(startedAt + GRACE_SECONDS * 1000 - 1000);
   });
 
@@ -240,9 +268,7 @@ describe('pod failure lines against the real API server', () => {
     const before = new CaptureSink('stdout');
     const first = await start(ns, before, checkpoint);
     await createPod(ns, 'worker');
-    const crashLoop = (restartCount: number) => [
-      { name: 'app', restartCount, state: { waiting: { reason: 'CrashLoopBackOff' } }, lastState: oomKilled() },
-    ];
+    const crashLoop = (restartCount: number) => [{ name: 'app', restartCount, state: { waiting: { reason: 'CrashLoopBackOff' } }, lastState: oomKilled() }];
     await writeStatus(ns, 'worker', crashLoop(3), iso(Date.now() - 600_000));
     const atThree = (await podLinesBeforeSentinel(ns, before)).filter((l) => l.involvedObject.name === 'worker');
     expect(atThree.map((l) => [l.reason, l.count, l.delta])).toEqual([['OOMKilled', 3, 3]]);

@@ -209,8 +209,13 @@ describe('deploy/ (the bundle)', () => {
     expect(withPods.problems, withPods.problems.join('\n')).toEqual([]);
     const baseIds = new Set(base.objects.map(({ obj }) => `${obj.kind}/${obj.metadata.name}`));
     const added = withPods.objects.filter(({ obj }) => !baseIds.has(`${obj.kind}/${obj.metadata.name}`)).map(({ obj }) => obj);
-    expect(added.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual(['ClusterRole/kube-eventline-pod-failures', 'ClusterRoleBinding/kube-eventline-pod-failures']);
-    expect(find(withPods.objects, 'ClusterRole', 'kube-eventline-pod-failures')!.rules).toEqual([{ apiGroups: [''], resources: ['pods'], verbs: ['list', 'watch'] }]);
+    expect(added.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual([
+      'ClusterRole/kube-eventline-pod-failures',
+      'ClusterRoleBinding/kube-eventline-pod-failures',
+    ]);
+    expect(find(withPods.objects, 'ClusterRole', 'kube-eventline-pod-failures')!.rules).toEqual([
+      { apiGroups: [''], resources: ['pods'], verbs: ['list', 'watch'] },
+    ]);
     const binding = find(withPods.objects, 'ClusterRoleBinding', 'kube-eventline-pod-failures')!;
     expect(binding.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'kube-eventline-pod-failures' });
     expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: 'kube-eventline', namespace: NS }]);

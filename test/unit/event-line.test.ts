@@ -76,7 +76,18 @@ describe('the event line of docs/event-line.md', () => {
     const line = JSON.parse(JSON.stringify(buildLine(event, 'error', 3, context))) as Record<string, unknown> & { container: Record<string, unknown> };
     for (const key of Object.keys(line)) expect(fields.topLevel, `undocumented field ${key}`).toContain(key);
     for (const key of Object.keys(line.involvedObject as object)) expect(fields.involvedObject, `undocumented involvedObject.${key}`).toContain(key);
-    expect(Object.keys(line.container).sort()).toEqual(['exitCode', 'finishedAt', 'image', 'logTail', 'name', 'reason', 'restartCount', 'signal', 'startedAt', 'type']);
+    expect(Object.keys(line.container).sort()).toEqual([
+      'exitCode',
+      'finishedAt',
+      'image',
+      'logTail',
+      'name',
+      'reason',
+      'restartCount',
+      'signal',
+      'startedAt',
+      'type',
+    ]);
     for (const key of Object.keys(line.container)) expect(fields.container, `undocumented container.${key}`).toContain(key);
     expect(line).toMatchObject({
       time: '2026-12-03T11:00:00.000Z',
@@ -87,7 +98,15 @@ describe('the event line of docs/event-line.md', () => {
       metadata: { name: 'api-1', namespace: 'shop', uid: 'p-uid/api', resourceVersion: '7', creationTimestamp: '2026-12-03T10:00:00Z' },
       source: { component: 'kube-eventline', host: 'node-3' },
       reportingComponent: 'kube-eventline',
-      involvedObject: { kind: 'Pod', apiVersion: 'v1', namespace: 'shop', name: 'api-1', uid: 'p-uid', resourceVersion: '7', fieldPath: 'spec.containers{api}' },
+      involvedObject: {
+        kind: 'Pod',
+        apiVersion: 'v1',
+        namespace: 'shop',
+        name: 'api-1',
+        uid: 'p-uid',
+        resourceVersion: '7',
+        fieldPath: 'spec.containers{api}',
+      },
       container: { name: 'api', type: 'regular', reason: 'OOMKilled', exitCode: 137, signal: 9, restartCount: 3, logTail: 'last\nlines' },
     });
     // An Event line has no container field.
