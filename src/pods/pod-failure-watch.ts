@@ -72,6 +72,8 @@ export class PodFailureWatch {
   private readonly queues = new Map<string, Promise<void>>();
   private readonly listing = new Map<string, { relist: boolean; firstStart: boolean; pods: number }>();
   private loops: Promise<void>[] = [];
+  /** Once stopped, no recheck runs: the checkpoint's last snapshot must hold everything written. */
+  private stopping = false;
 
   constructor(
     private readonly options: PodFailureWatchOptions,
@@ -80,7 +82,14 @@ export class PodFailureWatch {
 
   start(signal: AbortSignal): void {
     const o = this.options;
-    signal.addEventListener('abort', () => this.recheckTimer && clearTimeout(this.recheckTimer), { once: true });
+    signal.addEventListener(
+      'abort',
+      () => {
+        this.stopping = true;
+        if (this.recheckTimer) clearTimeout(this.recheckTimer);
+      },
+      { once: true },
+    );
     this.loops = [...o.scopes].map(([scope, namespace]) =>
       runWatchLoop(
         {
@@ -190,6 +199,7 @@ export class PodFailureWatch {
   private scheduleRecheck(): void {
     if (this.recheckTimer) clearTimeout(this.recheckTimer);
     this.recheckTimer = undefined;
+    if (this.stopping) return;
     let first = Number.POSITIVE_INFINITY;
     for (const recheck of this.rechecks.values()) if (!recheck.queued) first = Math.min(first, recheck.atMs);
     if (first === Number.POSITIVE_INFINITY) return;
@@ -199,6 +209,7 @@ export class PodFailureWatch {
 
   private runRechecks(): void {
     this.recheckTimer = undefined;
+    if (this.stopping) return;
     const now = this.options.now();
     for (const [uid, recheck] of this.rechecks) {
       if (recheck.atMs > now || recheck.queued) continue;
