@@ -48,7 +48,7 @@ export interface ScanOptions {
 /**
  * The failures Pod status shows now. A container failed when an instance terminated with a
  * non-zero exit code or a reason other than `Completed` (a Job's containers exiting 0 never
- * fail), or when it waits for a failure reason (`WAITING_FAILURE_REASONS`) after the grace
+ * fail; every container stopped by an eviction fails, with reason `Evicted`), or when it waits for a failure reason (`WAITING_FAILURE_REASONS`) after the grace
  * period from the pod's start. A pod being deleted has no failures: its containers are being
  * stopped. Pure: the caller decides what was written before (the tracker) and what is too old.
  */
@@ -92,7 +92,11 @@ export function scanPod(pod: PodSummary, options: ScanOptions): PodScan {
 function terminationFailure(pod: PodSummary, container: ContainerSummary, key: string): ContainerFailure | undefined {
   let termination: Termination | undefined;
   let count: number;
-  if (container.terminated && failed(container.terminated, pod)) {
+  // An evicted pod's containers were stopped by the kubelet, however they exited: that is the failure.
+  if (container.terminated && pod.evicted) {
+    termination = container.terminated;
+    count = container.restartCount + 1;
+  } else if (container.terminated && failed(container.terminated, pod)) {
     termination = container.terminated;
     count = container.restartCount + 1;
   } else if (container.lastTerminated && failed(container.lastTerminated, pod)) {
@@ -104,7 +108,7 @@ function terminationFailure(pod: PodSummary, container: ContainerSummary, key: s
   const failure: ContainerFailure = {
     key,
     count,
-    reason: termination.reason || 'Error',
+    reason: pod.evicted && termination === container.terminated ? 'Evicted' : termination.reason || 'Error',
     container,
     termination,
     sinceMs: Date.parse(termination.finishedAt ?? ''),

@@ -40,6 +40,8 @@ export interface PodSummary {
   deleting: boolean;
   /** The controlling owner is a Job: its containers exiting 0 is what it is for. */
   ownedByJob: boolean;
+  /** status.reason is `Evicted`: the kubelet stopped the pod's containers to reclaim node resources. */
+  evicted: boolean;
   containers: ContainerSummary[];
 }
 
@@ -73,6 +75,7 @@ export function summarizePod(pod: Json): PodSummary {
     namespace: asString(metadata.namespace) ?? '',
     deleting: typeof metadata.deletionTimestamp === 'string' && metadata.deletionTimestamp !== '',
     ownedByJob: asString(controller?.kind) === 'Job',
+    evicted: asString(status.reason) === 'Evicted',
     containers: [
       ...containers(status.initContainerStatuses, 'init'),
       ...containers(status.containerStatuses, 'regular'),

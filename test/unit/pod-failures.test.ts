@@ -49,7 +49,7 @@ describe('pod summary', () => {
       pod({ big: true, statuses: [{ name: 'app', image: 'shop/web:1', restartCount: 2, state: { running: {} }, lastState: { terminated: oom } }] }),
     );
     expect(JSON.stringify(summary).length).toBeLessThan(600);
-    expect(summary).toMatchObject({ uid: 'pod-uid', name: 'web-1', namespace: 'shop', nodeName: 'node-3', deleting: false, ownedByJob: false });
+    expect(summary).toMatchObject({ uid: 'pod-uid', name: 'web-1', namespace: 'shop', nodeName: 'node-3', deleting: false, ownedByJob: false, evicted: false });
     expect(summary.containers).toEqual([{ name: 'app', type: 'regular', image: 'shop/web:1', restartCount: 2, lastTerminated: oom }]);
   });
 });
@@ -131,6 +131,23 @@ describe('failure detection', () => {
     expect(failures[0]).toMatchObject({ key: 'pod-uid/app/waiting', count: 5, reason: 'CrashLoopBackOff' });
   });
 
+  it('an evicted pod: its stopped containers fail with reason Evicted, however they exited', () => {
+    const evicted = pod({
+      statuses: [
+        { name: 'app', restartCount: 2, state: { terminated: { reason: 'Completed', exitCode: 0, finishedAt: '2026-12-03T11:59:00Z' } } },
+        { name: 'sidecar', restartCount: 0, state: { terminated: { reason: 'ContainerStatusUnknown', exitCode: 137 } } },
+      ],
+    });
+    (evicted.status as Record<string, unknown>).reason = 'Evicted';
+    expect(scan(evicted).failures.map((f) => [f.container.name, f.reason, f.count])).toEqual([
+      ['app', 'Evicted', 3],
+      ['sidecar', 'Evicted', 1],
+    ]);
+    // Not evicted, the same statuses: only the non-zero exit fails, under its own reason.
+    (evicted.status as Record<string, unknown>).reason = undefined;
+    expect(scan(evicted).failures.map((f) => [f.container.name, f.reason])).toEqual([['sidecar', 'ContainerStatusUnknown']]);
+  });
+
   it('signals: the status says, or exit code 128 + N', () => {
     expect(terminationSignal({ reason: 'OOMKilled', exitCode: 137 })).toBe(9);
     expect(terminationSignal({ reason: 'Error', exitCode: 143 })).toBe(15);
@@ -205,8 +222,7 @@ describe('Pods through watch/ (POD_KIND)', () => {
     close = undefined;
   });
 
-  const heavy = (i: number) =>
-    pod({ big: true, statuses: [{ name: 'app', restartCount: i, state: { running: {} }, lastState: { terminated: oom } }] });
+  const heavy = (i: number) => pod({ big: true, statuses: [{ name: 'app', restartCount: i, state: { running: {} }, lastState: { terminated: oom } }] });
 
   it('a list page past the fast path is parsed as it arrives and each Pod kept as its summary only', async () => {
     const items = Array.from({ length: 60 }, (_, i) => ({ ...heavy(i), metadata: { ...heavy(i).metadata, uid: `u${i}` } }));
@@ -240,7 +256,7 @@ describe('Pods through watch/ (POD_KIND)', () => {
         type: 'MODIFIED',
         object: { ...heavy(3), metadata: { ...heavy(3).metadata, uid: 'u3', resourceVersion: '13', annotations: { a: 'x'.repeat(400_000) } } },
       };
-      res.end(line(1) + line(2) + `${JSON.stringify(long)}\n`);
+      res.end([line(1), line(2), `${JSON.stringify(long)}\n`].join(''));
     });
     close = server.close;
     const messages = [];
