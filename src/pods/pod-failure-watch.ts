@@ -190,7 +190,8 @@ export class PodFailureWatch {
       }
       const logTail =
         failure.termination && this.options.logTail
-          ? await this.options.logTail({ namespace: pod.namespace, pod: pod.name, container: failure.container.name })
+          ? // A tail is extra: a fetcher that throws instead of answering undefined must not stop the line.
+            await this.options.logTail({ namespace: pod.namespace, pod: pod.name, container: failure.container.name }).catch(() => undefined)
           : undefined;
       await this.outlet.write(tracker, failure.key, failureEvent(pod, failure, now, logTail), seen.delta, now);
     }

@@ -289,6 +289,7 @@ describe('pod failure lines against the real API server', () => {
     const asked: LogTailRequest[] = [];
     const logTail: LogTailFetcher = async (req) => {
       asked.push(req);
+      if (req.pod === 'throws') throw new Error('a fetcher that throws instead of answering undefined');
       return req.pod === 'no-tail' ? undefined : `last lines of ${req.container}\nout of memory`;
     };
     const out = new CaptureSink('stdout');
@@ -297,17 +298,21 @@ describe('pod failure lines against the real API server', () => {
     await writeStatus(ns, 'tailed', [{ name: 'app', restartCount: 1, state: { running: {} }, lastState: oomKilled() }]);
     await createPod(ns, 'no-tail');
     await writeStatus(ns, 'no-tail', [{ name: 'app', restartCount: 1, state: { running: {} }, lastState: oomKilled() }]);
+    await createPod(ns, 'throws');
+    await writeStatus(ns, 'throws', [{ name: 'app', restartCount: 1, state: { running: {} }, lastState: oomKilled() }]);
     await createPod(ns, 'pulling');
     await writeStatus(ns, 'pulling', [{ name: 'app', restartCount: 0, state: { waiting: { reason: 'ErrImagePull' } } }], iso(Date.now() - 600_000));
     const lines = (await podLinesBeforeSentinel(ns, out)).filter((l) => !l.involvedObject.name?.startsWith('sentinel-'));
     expect(lines.map((l) => [l.involvedObject.name, l.reason, l.container?.logTail])).toEqual([
       ['tailed', 'OOMKilled', 'last lines of app\nout of memory'],
       ['no-tail', 'OOMKilled', undefined],
+      ['throws', 'OOMKilled', undefined],
       ['pulling', 'ErrImagePull', undefined],
     ]);
     expect(asked.filter((r) => !r.pod.startsWith('sentinel-'))).toEqual([
       { namespace: ns, pod: 'tailed', container: 'app' },
       { namespace: ns, pod: 'no-tail', container: 'app' },
+      { namespace: ns, pod: 'throws', container: 'app' },
     ]);
 
     // logLines 0 (the default): never called, even when a fetcher is given.
