@@ -7,12 +7,13 @@ import { buildLine, type LineContext, type ObjectEnrichment } from './line/build
 import type { EventLine, RawEvent } from './line/event-line.js';
 import { messageReadBytes } from './line/message.js';
 import { occurrenceCount, occurrenceTimeMs } from './line/occurrence.js';
+import { type LogTailFetcher, PodFailureWatch } from './pods/pod-failure-watch.js';
 import type { ExporterMetrics } from './serve/metrics.js';
 import type { Sink } from './sinks/sink.js';
 import { DEFAULT_TRACKER_OPTIONS, OccurrenceTracker } from './track/occurrence-tracker.js';
 import type { WatchType } from './watch/event-stream.js';
 import type { KubeHttp } from './watch/kube-http.js';
-import { runWatchLoop } from './watch/watch-loop.js';
+import { runWatchLoop, type WatchRestartReason } from './watch/watch-loop.js';
 
 export interface ExporterSettings {
   api: KubeHttp;
@@ -29,11 +30,27 @@ export interface ExporterSettings {
   metrics: ExporterMetrics;
   log: Logger;
   tracker?: { ttlMs: number; maxEntries: number };
+  /** Container failures from Pod status (src/pods/); off when absent. */
+  podFailures?: {
+    /** Namespaces to watch Pods in; empty means all. */
+    namespaces: string[];
+    gracePeriodMs: number;
+    /** Called for a terminated container's line (podFailures.logLines > 0). */
+    logTail?: LogTailFetcher;
+  };
   watch?: { pageSize?: number; timeoutSeconds?: number; minBackoffMs?: number; maxBackoffMs?: number };
   now?: () => number;
 }
 
 const ALL_NAMESPACES = '*';
+/** Pod scopes are named `pods/<namespace>` (`pods/*`: all), apart from the Event scopes in one checkpoint. */
+const POD_SCOPE_PREFIX = 'pods/';
+/**
+ * Pod failure entries leave when their pod is deleted or missing from a relist, not by age: a
+ * pod may run for months after a failure with no update, and forgetting it would write that
+ * failure again at the next relist. The TTL is only there because the tracker needs one.
+ */
+const POD_TRACKER_TTL_MS = 365 * 24 * 3600_000;
 
 /**
  * One Event's new occurrences on their way to the receivers. Once written, the tracker records
@@ -41,6 +58,8 @@ const ALL_NAMESPACES = '*';
  */
 interface Occurrence {
   tracker: OccurrenceTracker;
+  /** What the tracker records the line's count under: the Event's uid, a pod failure's key. */
+  key: string;
   now: number;
   line: EventLine;
   receivers: string[];
@@ -69,12 +88,24 @@ export class Exporter {
   private readonly countedBySink = new Set<string>();
   /** Warnings given once per process: a line too long, an invalid Event. */
   private readonly warnedOnce = new Set<string>();
+  /** Pod scope → namespace (undefined: all), when podFailures is on. */
+  private readonly podScopes = new Map<string, string | undefined>();
+  private podWatch: PodFailureWatch | undefined;
 
   constructor(private readonly settings: ExporterSettings) {
     this.now = settings.now ?? Date.now;
     this.lineContext = { clusterName: settings.clusterName, maxMessageBytes: settings.maxMessageBytes };
     for (const scope of this.scopes()) {
       this.trackers.set(scope, new OccurrenceTracker(settings.tracker ?? DEFAULT_TRACKER_OPTIONS));
+    }
+    if (settings.podFailures) {
+      const namespaces = settings.podFailures.namespaces.length ? [...new Set(settings.podFailures.namespaces)] : [undefined];
+      for (const namespace of namespaces) {
+        const scope = `${POD_SCOPE_PREFIX}${namespace ?? ALL_NAMESPACES}`;
+        this.podScopes.set(scope, namespace);
+        const maxEntries = settings.tracker?.maxEntries ?? DEFAULT_TRACKER_OPTIONS.maxEntries;
+        this.trackers.set(scope, new OccurrenceTracker({ maxEntries, ttlMs: POD_TRACKER_TTL_MS }));
+      }
     }
     this.checkpointer =
       settings.checkpoint &&
@@ -126,24 +157,27 @@ export class Exporter {
           onListPage: (items) => this.onListPage(scope, items),
           onListEnd: () => this.onListEnd(scope),
           onEvent: (type, event) => this.onEvent(scope, type, event),
-          onRestart: (reason, error) => {
-            this.settings.metrics.watchRestarts.inc({ reason });
-            if (reason === 'expired' || reason === 'line_too_long') this.settings.metrics.relists.inc();
-            // A line too long says the same each time: once is enough, the counter says how often.
-            const repeated = reason === 'line_too_long' && this.warnedOnce.has('line_too_long');
-            if (reason === 'line_too_long') this.warnedOnce.add(reason);
-            const level = reason === 'closed' || repeated ? 'debug' : 'warn';
-            this.settings.log[level]({ scope, reason, err: error instanceof Error ? error.message : error }, 'watch restarting');
-          },
+          onRestart: (reason, error) => this.watchRestarted(scope, reason, error),
         },
         this.abort.signal,
       ),
     );
+    this.startPodWatch();
     this.maintenanceTimer = setInterval(() => {
       for (const tracker of this.trackers.values()) tracker.evictExpired(this.now());
     }, 60_000);
     this.maintenanceTimer.unref();
     this.checkpointer?.startPeriodicSaves();
+  }
+
+  private watchRestarted(scope: string, reason: WatchRestartReason, error: unknown): void {
+    this.settings.metrics.watchRestarts.inc({ reason });
+    if (reason === 'expired' || reason === 'line_too_long') this.settings.metrics.relists.inc();
+    // A line too long says the same each time: once is enough, the counter says how often.
+    const repeated = reason === 'line_too_long' && this.warnedOnce.has('line_too_long');
+    if (reason === 'line_too_long') this.warnedOnce.add(reason);
+    const level = reason === 'closed' || repeated ? 'debug' : 'warn';
+    this.settings.log[level]({ scope, reason, err: error instanceof Error ? error.message : error }, 'watch restarting');
   }
 
   /**
@@ -158,6 +192,7 @@ export class Exporter {
   async stop(options: { saveCheckpoint?: boolean } = {}): Promise<void> {
     this.abort.abort();
     await Promise.allSettled(this.loops);
+    await this.podWatch?.stopped();
     if (this.maintenanceTimer) clearInterval(this.maintenanceTimer);
     await this.checkpointer?.stopPeriodicSaves(); // a periodic save in flight finishes first
     // The watches have ended, so nothing is recorded any more: this snapshot holds exactly what the sinks were given.
@@ -216,6 +251,40 @@ export class Exporter {
     const scope = this.trackers.has(ALL_NAMESPACES) ? ALL_NAMESPACES : (event.metadata?.namespace ?? '');
     if (!this.trackers.has(scope)) return;
     return this.onEvent(scope, type, event);
+  }
+
+  private startPodWatch(): void {
+    const pods = this.settings.podFailures;
+    if (!pods) return;
+    const watch = this.settings.watch;
+    this.podWatch = new PodFailureWatch(
+      {
+        api: this.settings.api,
+        scopes: this.podScopes,
+        gracePeriodMs: pods.gracePeriodMs,
+        maxEventAgeMs: this.settings.maxEventAgeSeconds * 1000,
+        ...(pods.logTail ? { logTail: pods.logTail } : {}),
+        pageSize: watch?.pageSize ?? 500,
+        watchTimeoutSeconds: watch?.timeoutSeconds ?? 300,
+        minBackoffMs: watch?.minBackoffMs ?? 500,
+        maxBackoffMs: watch?.maxBackoffMs ?? 30_000,
+        log: this.settings.log,
+        now: this.now,
+      },
+      {
+        tracker: (scope) => this.tracker(scope),
+        unknownMayBeOld: (scope) => this.checkpointer?.unknownMayBeOld(scope) ?? true,
+        listEnded: (scope, podCount, relist) => {
+          this.listedScopes.add(scope);
+          this.checkpointer?.listEnded();
+          this.settings.log.info({ scope, pods: podCount, relist }, relist ? 'relisted Pods after the watch expired' : 'listed Pods');
+        },
+        write: (tracker, key, event, delta, now) => this.writeNew(tracker, key, event, delta, now),
+        restarted: (scope, reason, error) => this.watchRestarted(scope, reason, error),
+        tooOld: () => this.settings.metrics.dropped('too_old').inc(),
+      },
+    );
+    this.podWatch.start(this.abort.signal);
   }
 
   private tracker(scope: string): OccurrenceTracker {
@@ -319,17 +388,23 @@ export class Exporter {
       this.settings.metrics.dropped('too_old').inc();
       return;
     }
+    return this.writeNew(tracker, uid, event, seen.delta, now);
+  }
+
+  /** Grade, enrich, build, route and write `delta` new occurrences; recorded under `key` once written. */
+  private writeNew(tracker: OccurrenceTracker, key: string, event: RawEvent, delta: number, now: number): void | Promise<void> {
     const level = this.settings.grade(event);
     if (this.settings.enricher) {
       return this.settings.enricher
         .enrich(event)
-        .then((enrichment) => this.writeOccurrence(this.occurrence(tracker, event, level, seen.delta, now, enrichment)));
+        .then((enrichment) => this.writeOccurrence(this.occurrence(tracker, key, event, level, delta, now, enrichment)));
     }
-    return this.writeOccurrence(this.occurrence(tracker, event, level, seen.delta, now, undefined));
+    return this.writeOccurrence(this.occurrence(tracker, key, event, level, delta, now, undefined));
   }
 
   private occurrence(
     tracker: OccurrenceTracker,
+    key: string,
     event: RawEvent,
     level: Level,
     delta: number,
@@ -337,7 +412,7 @@ export class Exporter {
     enrichment: ObjectEnrichment | undefined,
   ): Occurrence {
     const line = buildLine(event, level, delta, this.lineContext, enrichment, now);
-    return { tracker, now, line, receivers: this.settings.route(line) };
+    return { tracker, key, now, line, receivers: this.settings.route(line) };
   }
 
   /** Hands the line to each receiver in turn; it is recorded as written once all have it. */
@@ -391,7 +466,7 @@ export class Exporter {
 
   private recordWritten(o: Occurrence): void {
     if (o.receivers.length) this.settings.metrics.noteEventTime(o.line.time, o.now);
-    o.tracker.record(o.line.metadata.uid!, o.line.count, o.now);
+    o.tracker.record(o.key, o.line.count, o.now);
   }
 
   private async flushSinks(): Promise<void> {

@@ -7,6 +7,7 @@ import type { Config } from './config/schema.js';
 import { Enricher } from './enrich/enricher.js';
 import { Exporter } from './exporter.js';
 import { compileGrader } from './grade/grade.js';
+import type { LogTailFetcher } from './pods/pod-failure-watch.js';
 import { compileRoute, routeLine } from './route/compile-route.js';
 import { ExporterMetrics } from './serve/metrics.js';
 import { createSinks } from './sinks/create-sinks.js';
@@ -27,6 +28,8 @@ export interface RunOptions {
   watch?: ConstructorParameters<typeof Exporter>[0]['watch'];
   /** Metrics created by the caller, e.g. to serve probes before this exporter exists. */
   metrics?: ExporterMetrics;
+  /** Fetches the last log lines of a failed container; called only when `podFailures.logLines` > 0. */
+  logTail?: LogTailFetcher;
 }
 
 /** Builds the exporter from a loaded config and starts it. */
@@ -66,6 +69,15 @@ export async function runExporter(config: Config, kubeConfig: KubeConfig, log: L
     ...(config.checkpoint ? { checkpoint: { store: checkpointStore(config.checkpoint, api), intervalMs: config.checkpoint.intervalSeconds * 1000 } } : {}),
     metrics,
     log,
+    ...(config.podFailures.enabled
+      ? {
+          podFailures: {
+            namespaces: config.podFailures.namespaces,
+            gracePeriodMs: config.podFailures.gracePeriodSeconds * 1000,
+            ...(options.logTail && config.podFailures.logLines > 0 ? { logTail: options.logTail } : {}),
+          },
+        }
+      : {}),
     ...(options.watch ? { watch: options.watch } : {}),
   });
   await exporter.start();

@@ -343,6 +343,22 @@ const namespaceList = z.array(text).superRefine((names, ctx) => {
   });
 });
 
+/**
+ * Container failures read from Pod status (src/pods/, docs/pod-failures.md). Off by default: it
+ * needs `pods` list and watch (deploy/components/pod-failures/).
+ */
+const podFailuresSchema = z.strictObject({
+  enabled: z.boolean().default(false),
+  namespaces: namespaceList.default([]),
+  // A pod just scheduled is given this long to pull its images and start.
+  gracePeriodSeconds: integerIn(0, DAY_SECONDS, ' seconds').default(120),
+  logLines: integerIn(0, 1000, ' lines').default(0),
+  logBytes: integerIn(256, 64 * 1024, ' bytes').default(4096),
+  logRequestsPerSecond: z.number().positive().max(100, 'must be at most 100 requests a second').default(1),
+});
+
+export const POD_FAILURES_DEFAULTS: z.output<typeof podFailuresSchema> = podFailuresSchema.parse({});
+
 /** The route used when the config has none: every Event to the receiver named `stdout`. */
 export const DEFAULT_ROUTE: z.output<typeof routeSchema> = { drop: [], match: [{ receiver: 'stdout' }], routes: [] };
 export const DEFAULT_RECEIVER_NAME = 'stdout';
@@ -371,6 +387,7 @@ const fileSchema = z
     tracking: trackingSchema.default({ maxEvents: DEFAULT_TRACKER_OPTIONS.maxEntries, ttlSeconds: DEFAULT_TRACKER_OPTIONS.ttlMs / 1000 }),
     leaderElection: leaderElectionSchema.default({ enabled: false, leaderElectionID: 'kube-eventline', ...LEASE_TIMING_DEFAULTS }),
     metrics: metricsSchema.default({ address: '0.0.0.0', port: 2112 }),
+    podFailures: podFailuresSchema.optional(),
     metricsNamePrefix: text
       .refine((prefix) => /^([a-zA-Z_:][a-zA-Z0-9_:]{0,99})?$/.test(prefix), 'must be a valid Prometheus metric name prefix of at most 100 characters')
       .default('kube_eventline_'),
@@ -403,6 +420,10 @@ export const configSchema = fileSchema.transform((file) => {
     tracking: file.tracking,
     leaderElection: file.leaderElection,
     metrics: file.metrics,
+    podFailures: {
+      ...(file.podFailures ?? POD_FAILURES_DEFAULTS),
+      namespaces: (file.podFailures?.namespaces ?? []).filter((name) => name !== ''),
+    },
     metricsNamePrefix: file.metricsNamePrefix,
     levels: file.levels,
     route: file.route ?? DEFAULT_ROUTE,
@@ -414,3 +435,4 @@ export type Config = z.output<typeof configSchema>;
 export type RouteConfig = z.output<typeof routeSchema>;
 export type RouteRuleConfig = z.output<typeof routeRuleSchema>;
 export type LevelRuleConfig = z.output<typeof levelRuleSchema>;
+export type PodFailuresConfig = Config['podFailures'];

@@ -204,6 +204,19 @@ export function recordContainerRestart(store: ObjectStore, pod: ObjectRef, reaso
   });
 }
 
+/** The kubelet cannot start the pod's first container: it waits for `reason` (ErrImagePull, ImagePullBackOff). */
+export function setContainerWaiting(store: ObjectStore, pod: ObjectRef, reason: string, message: string): void {
+  updateObject(store, pod, (object) => {
+    const status = object.status as { phase?: string; containerStatuses?: Array<{ ready?: boolean; started?: boolean; state?: object }> };
+    const container = status.containerStatuses?.[0];
+    if (!container) return;
+    status.phase = 'Pending';
+    container.ready = false;
+    container.started = false;
+    container.state = { waiting: { reason, message } };
+  });
+}
+
 export function nodeOfPod(store: ObjectStore, pod: ObjectRef): string {
   return (readObject(store, pod)?.spec as { nodeName?: string } | undefined)?.nodeName ?? '';
 }

@@ -13,6 +13,7 @@ import {
   readObject,
   recordContainerRestart,
   scaleReplicaSet,
+  setContainerWaiting,
   setNodeReady,
 } from './cluster-objects.js';
 import type { EventRecorder, RecordedEvent, Reporter } from './event-recorder.js';
@@ -31,8 +32,8 @@ const nodeController: Reporter = { component: 'node-controller', style: 'core' }
 const scheduler: Reporter = { component: 'default-scheduler', style: 'events-api', instance: 'default-scheduler-sim-control-plane' };
 
 /**
- * The demo's story, about 19 s at speed 1: a rollout, a crash loop, two OOM kills, an
- * unschedulable pod, a node going NotReady and back, a full conntrack table and an expired
+ * The demo's story, about 19 s at speed 1: a rollout, a crash loop, two OOM kills, an image
+ * that does not pull, an unschedulable pod, a node going NotReady and back, a full conntrack table and an expired
  * Event. Seeds the cluster's objects now (so enrichment resolves Pod → ReplicaSet → Deployment)
  * and returns the steps that play the rest.
  */
@@ -205,6 +206,7 @@ export function buildDemoScenario(store: ObjectStore, recorder: EventRecorder): 
       reporter: paymentsReporter,
     });
     recordContainerRestart(store, paymentsPod, 'Error', 137);
+    recorder.containerFailed();
   });
   at(
     4500,
@@ -240,6 +242,7 @@ export function buildDemoScenario(store: ObjectStore, recorder: EventRecorder): 
           reporter: kernelMonitor(worker3),
         });
         recordContainerRestart(store, indexerPod, 'OOMKilled', 137);
+        recorder.containerFailed();
       },
       narration,
     );
@@ -310,6 +313,36 @@ export function buildDemoScenario(store: ObjectStore, recorder: EventRecorder): 
   at(11000, () => recorder.repeat(failedScheduling!), 'unschedulable: FailedScheduling again (series.count 2)');
   at(14000, () => recorder.repeat(failedScheduling!));
   at(17500, () => recorder.repeat(failedScheduling!, 2), 'unschedulable: FailedScheduling series.count is now 5');
+
+  // --- Image pull failure: crawler's new tag was never pushed. ----------------------------------
+  const crawlerImage = `${REGISTRY}/search/crawler:3.0.0-rc1`;
+  let crawlerPod: ObjectRef | undefined;
+  at(
+    8500,
+    () => {
+      const crawler = addDeployment(store, 'search', 'crawler', 1, { name: 'crawler', image: crawlerImage, cpuRequest: '100m', memoryLimit: '128Mi' });
+      crawlerPod = addPod(store, addReplicaSet(store, crawler, 1), worker2);
+      setContainerWaiting(store, crawlerPod, 'ContainerCreating', '');
+    },
+    'image pull: Deployment search/crawler rolls out a tag that was never pushed',
+  );
+  at(
+    9200,
+    () => {
+      const message = `Failed to pull image "${crawlerImage}": rpc error: code = NotFound desc = failed to pull and unpack image "${crawlerImage}": not found`;
+      setContainerWaiting(store, crawlerPod!, 'ErrImagePull', message);
+      recorder.containerFailed();
+      recorder.record({ regarding: crawlerPod!, fieldPath: container('crawler'), type: 'Warning', reason: 'Failed', message, reporter: kubelet(worker2) });
+    },
+    'image pull: ErrImagePull in the Pod status (a pod failure line, reason ErrImagePull) and a Failed Event',
+  );
+  at(
+    9800,
+    () => {
+      setContainerWaiting(store, crawlerPod!, 'ImagePullBackOff', `Back-off pulling image "${crawlerImage}"`);
+    },
+    'image pull: ImagePullBackOff, the same failure (no second pod failure line)',
+  );
 
   // --- Conntrack: node-problem-detector's custom plugin finds the table nearly full. ----------
   let conntrack: RecordedEvent | undefined;

@@ -48,7 +48,10 @@ export interface RecordedEvent {
 export interface OccurrenceTotals {
   eventsCreated: number;
   eventsModified: number;
+  /** Of Events. */
   occurrences: number;
+  /** Container failures the Pod status shows (no Event holds them: the exporter's podFailures reads them). */
+  containerFailures: number;
 }
 
 /**
@@ -56,7 +59,7 @@ export interface OccurrenceTotals {
  * every occurrence the scenario makes, including those of Events deleted later.
  */
 export class EventRecorder {
-  private readonly totals: OccurrenceTotals = { eventsCreated: 0, eventsModified: 0, occurrences: 0 };
+  private readonly totals: OccurrenceTotals = { eventsCreated: 0, eventsModified: 0, occurrences: 0, containerFailures: 0 };
   private nameSequence = 0;
   private readonly events = resourceForKind('v1', 'Event');
 
@@ -132,6 +135,11 @@ export class EventRecorder {
   /** Deletes the Event, as the API server does when its --event-ttl runs out. Its occurrences still count. */
   expire(recorded: RecordedEvent): void {
     this.store.delete(this.events, recorded.namespace, recorded.name);
+  }
+
+  /** Counts a failed container instance or a container stuck waiting, which the scenario wrote into a Pod's status. */
+  containerFailed(): void {
+    this.totals.containerFailures++;
   }
 
   stats(): OccurrenceTotals {

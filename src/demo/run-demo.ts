@@ -7,6 +7,8 @@ const DEMO_CONFIG = `
 clusterName: demo
 maxEventAgeSeconds: 3600
 enrichment: { enabled: true }
+# Container failures from Pod status; no grace period, so the short scenario shows the image pull failure at once.
+podFailures: { enabled: true, gracePeriodSeconds: 0 }
 `;
 
 const say = (text: string) => process.stderr.write(`[SIMULATED cluster] ${text}\n`);
@@ -33,7 +35,8 @@ async function loadSimulatedCluster(): Promise<typeof import('./simulated-cluste
 export async function runDemo(options: { speed: number }): Promise<number> {
   const { startSimulatedCluster } = await loadSimulatedCluster();
   say('kube-eventline demo: no real cluster is used. A small simulated Kubernetes API server plays a scenario');
-  say('(a rollout, a crash loop, an OOM kill, an unschedulable pod, a node going NotReady, a full conntrack table).');
+  say('(a rollout, a crash loop, an OOM kill, an image that does not pull, an unschedulable pod, a node going NotReady, a full conntrack table).');
+  say('podFailures is on: container failures read from Pod status (OOMKilled exit 137, ErrImagePull) are lines too, source.component "kube-eventline".');
   say("Event lines follow on stdout; this narration and the exporter's own log are on stderr.");
   const cluster = await startSimulatedCluster({ speed: options.speed, log: say });
   const log = createDiagnostics('warn');
@@ -43,7 +46,8 @@ export async function runDemo(options: { speed: number }): Promise<number> {
   const running = await runExporter(config, kubeConfig, log, { watch: { timeoutSeconds: 60 } });
   await cluster.finished;
   // Give the watch a moment to deliver the last notifications before counting.
-  const expected = cluster.stats().occurrences;
+  const stats = cluster.stats();
+  const expected = stats.occurrences + stats.containerFailures;
   const deadline = Date.now() + 5000;
   while (
     Date.now() < deadline &&
@@ -55,7 +59,9 @@ export async function runDemo(options: { speed: number }): Promise<number> {
   const lines = writtenOccurrences(await running.metrics.registry.getSingleMetricAsString(`${config.metricsNamePrefix}lines_written_total`));
   await running.stop();
   await cluster.close();
-  say(`scenario finished: ${lines} lines written for ${written} occurrences; the simulated cluster recorded ${expected} occurrences.`);
+  say(
+    `scenario finished: ${lines} lines written for ${written} occurrences; the simulated cluster recorded ${expected} occurrences (${stats.occurrences} of Events, ${stats.containerFailures} container failures).`,
+  );
   if (written !== expected) {
     say('MISMATCH: the exporter did not write every occurrence exactly once.');
     return 1;

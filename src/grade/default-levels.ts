@@ -43,7 +43,20 @@ export const DEFAULT_REASON_LEVELS: Readonly<Record<string, Level>> = {
   Ext4Warning: 'warning',
   DNSResolutionFailed: 'warning',
   ClockNotSynchronized: 'warning',
+  // Container failures read from Pod status (src/pods/, podFailures). `Evicted` is graded above
+  // as the Event reason (error) and stays so for pod failure lines.
+  Error: 'warning',
+  ContainerCannotRun: 'warning',
+  DeadlineExceeded: 'warning',
+  CrashLoopBackOff: 'warning',
+  ImagePullBackOff: 'warning',
+  ErrImagePull: 'warning',
+  InvalidImageName: 'warning',
+  CreateContainerConfigError: 'warning',
+  CreateContainerError: 'warning',
+  RunContainerError: 'warning',
   // Workloads are hurt.
+  OOMKilled: 'error',
   OOMKilling: 'error',
   Evicted: 'error',
   FailedMount: 'error',

@@ -59,6 +59,7 @@ export function buildLine(
   if (event.related) line.related = event.related;
   if (event.reportingComponent !== undefined) line.reportingComponent = event.reportingComponent;
   if (event.reportingInstance !== undefined) line.reportingInstance = event.reportingInstance;
+  if (event.container) line.container = event.container;
   if (shortened !== message) truncatedMessages.set(line, message);
   return line;
 }

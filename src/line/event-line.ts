@@ -26,6 +26,23 @@ export interface RawEvent {
   related?: Record<string, unknown> | null;
   reportingComponent?: string;
   reportingInstance?: string;
+  /** Only on the Events src/pods/ makes from Pod status (the API server has no such field). */
+  container?: ContainerFacts;
+}
+
+/** The `container` field of a pod failure line (docs/event-line.md); absent on Event lines. */
+export interface ContainerFacts {
+  name: string;
+  type: 'init' | 'regular' | 'ephemeral';
+  reason: string;
+  exitCode?: number;
+  signal?: number;
+  restartCount: number;
+  startedAt?: string;
+  finishedAt?: string;
+  image?: string;
+  /** The last lines of the previous instance's log, byte-capped (podFailures.logLines). */
+  logTail?: string;
 }
 
 export interface WorkloadRef {
@@ -92,6 +109,7 @@ export interface EventLine {
   reportingComponent?: string;
   reportingInstance?: string;
   involvedObject: LineInvolvedObject;
+  container?: ContainerFacts;
 }
 
 /** Namespace value used for cluster-scoped involved objects (Loki `namespace` label). */

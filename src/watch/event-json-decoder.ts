@@ -23,9 +23,14 @@ export class EventJsonDecoder {
   private messageBytes = 0;
   private keptBytes = 0;
 
+  /**
+   * `keepItem`, when given, replaces each element of an array at `eventDepth - 1` (a list's
+   * items) as soon as it is complete: a page of large objects is then never held whole.
+   */
   constructor(
     private readonly eventDepth: number,
     private readonly readBytes: number,
+    private readonly keepItem?: (item: unknown) => unknown,
   ) {}
 
   /** Takes the next piece of the document's text. Throws if it is not JSON. */
@@ -56,8 +61,12 @@ export class EventJsonDecoder {
         case 'endString':
           this.endString();
           break;
-        default:
+        default: {
+          const closesItem = this.keepItem !== undefined && token.name === 'endObject' && this.assembler.depth === this.eventDepth;
           this.assembler.consume(token as never);
+          const holder = this.assembler.current as unknown;
+          if (closesItem && Array.isArray(holder)) holder[holder.length - 1] = this.keepItem!(holder[holder.length - 1]);
+        }
       }
     }
   }

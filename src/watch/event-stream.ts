@@ -1,19 +1,21 @@
 import type { IncomingMessage } from 'node:http';
 import type { RawEvent } from '../line/event-line.js';
-import { boundMessage } from '../line/message.js';
 import { EventJsonDecoder } from './event-json-decoder.js';
 import { KubeApiError, type KubeHttp } from './kube-http.js';
+import { EVENT_KIND, type WatchedKind } from './watched-kind.js';
 
 export type WatchType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
-export interface EventListPage {
-  items: RawEvent[];
+export interface ListPage<T> {
+  items: T[];
   resourceVersion: string;
 }
 
+export type EventListPage = ListPage<RawEvent>;
+
 /** Where Events are read from: all namespaces, or one. */
 export function eventsPath(namespace: string | undefined): string {
-  return namespace ? `/api/v1/namespaces/${encodeURIComponent(namespace)}/events` : '/api/v1/events';
+  return EVENT_KIND.path(namespace);
 }
 
 /**
@@ -36,20 +38,35 @@ const TARGET_PAGE_CHARS = 4 * 1024 * 1024;
  * after a large page `limit` is lowered so the next is about TARGET_PAGE_CHARS (Events of 1.5 MiB,
  * which the API server accepts, would otherwise make pages of 700 MB).
  */
-export async function* listEventPages(
+export function listEventPages(
   api: KubeHttp,
   namespace: string | undefined,
   pageSize: number,
   readBytes: number,
   signal?: AbortSignal,
 ): AsyncGenerator<EventListPage> {
+  return listPages(api, EVENT_KIND, namespace, pageSize, readBytes, signal);
+}
+
+/**
+ * Lists objects of `kind` a page at a time, as listEventPages does for Events; each item is
+ * turned into what `kind.keep` keeps as soon as it is parsed.
+ */
+export async function* listPages<T>(
+  api: KubeHttp,
+  kind: WatchedKind<T>,
+  namespace: string | undefined,
+  pageSize: number,
+  readBytes: number,
+  signal?: AbortSignal,
+): AsyncGenerator<ListPage<T>> {
   let continueToken: string | undefined;
   let resourceVersion = '';
   let limit = pageSize;
   do {
-    const path = eventsPath(namespace);
+    const path = kind.path(namespace);
     const res = await api.open(path, { limit, continue: continueToken }, signal ? { signal } : {});
-    const { page, chars } = await readListPage(res, readBytes, `GET ${path}`);
+    const { page, chars } = await readListPage(res, kind, readBytes, `GET ${path}`);
     continueToken = page.metadata?.continue || undefined;
     // Every page of one list belongs to the first page's snapshot.
     if (!resourceVersion) resourceVersion = page.metadata?.resourceVersion ?? '';
@@ -59,10 +76,18 @@ export async function* listEventPages(
   } while (continueToken);
 }
 
-type ListPage = { items?: RawEvent[]; metadata?: { resourceVersion?: string; continue?: string } };
+type ParsedListPage<T> = { items?: T[]; metadata?: { resourceVersion?: string; continue?: string } };
 
-/** Reads one list page: JSON.parse up to FAST_PAGE_CHARS, the streaming decoder past that. */
-async function readListPage(res: IncomingMessage, readBytes: number, what: string): Promise<{ page: ListPage; chars: number }> {
+/**
+ * Reads one list page: JSON.parse up to FAST_PAGE_CHARS, the streaming decoder past that (which
+ * keeps each item as soon as it is complete, so a page of large objects is never held whole).
+ */
+async function readListPage<T>(
+  res: IncomingMessage,
+  kind: WatchedKind<T>,
+  readBytes: number,
+  what: string,
+): Promise<{ page: ParsedListPage<T>; chars: number }> {
   res.setEncoding('utf8');
   let chunks: string[] = [];
   let chars = 0;
@@ -78,7 +103,9 @@ async function readListPage(res: IncomingMessage, readBytes: number, what: strin
       }
       try {
         if (!decoder) {
-          decoder = new EventJsonDecoder(3, readBytes);
+          decoder = new EventJsonDecoder(3, readBytes, (item) =>
+            item && typeof item === 'object' ? kind.keep(item as Record<string, unknown>, readBytes) : item,
+          );
           for (const earlier of chunks) decoder.write(earlier);
           chunks = [];
         }
@@ -91,16 +118,16 @@ async function readListPage(res: IncomingMessage, readBytes: number, what: strin
     res.destroy();
   }
   try {
-    if (decoder) return { page: decoder.end() as ListPage, chars };
-    const page = JSON.parse(chunks.join('')) as ListPage;
-    for (const item of page.items ?? []) if (item) boundMessage(item, readBytes);
-    return { page, chars };
+    if (decoder) return { page: decoder.end() as ParsedListPage<T>, chars };
+    const page = JSON.parse(chunks.join('')) as ParsedListPage<Record<string, unknown> | null>;
+    const items = (page.items ?? []).map((item) => (item && typeof item === 'object' ? kind.keep(item, readBytes) : (item as unknown as T)));
+    return { page: { ...(page.metadata ? { metadata: page.metadata } : {}), items }, chars };
   } catch (err) {
     throw notJson(err);
   }
 }
 
-export type WatchMessage = { type: WatchType; object: RawEvent } | { type: 'BOOKMARK'; resourceVersion: string };
+export type WatchMessage<T = RawEvent> = { type: WatchType; object: T } | { type: 'BOOKMARK'; resourceVersion: string };
 
 /** The server ended the watch with an ERROR object: 410 means the resourceVersion is too old. */
 export class WatchExpiredError extends KubeApiError {
@@ -137,7 +164,7 @@ export const MAX_WATCH_LINE_CHARS = 16 * 1024 * 1024;
  * past its buffers, the API server ends the watch and we relist) instead of piling events up
  * in memory. Messages are cut to `readBytes` while read; a line is bounded (MAX_WATCH_LINE_CHARS).
  */
-export async function* watchEvents(
+export function watchEvents(
   api: KubeHttp,
   namespace: string | undefined,
   resourceVersion: string,
@@ -145,10 +172,23 @@ export async function* watchEvents(
   readBytes: number,
   signal?: AbortSignal,
 ): AsyncGenerator<WatchMessage[]> {
+  return watchObjects(api, EVENT_KIND, namespace, resourceVersion, timeoutSeconds, readBytes, signal);
+}
+
+/** Watches objects of `kind` as watchEvents does Events, each kept as `kind.keep` says. */
+export async function* watchObjects<T>(
+  api: KubeHttp,
+  kind: WatchedKind<T>,
+  namespace: string | undefined,
+  resourceVersion: string,
+  timeoutSeconds: number,
+  readBytes: number,
+  signal?: AbortSignal,
+): AsyncGenerator<WatchMessage<T>[]> {
   let res: Awaited<ReturnType<KubeHttp['open']>>;
   try {
     res = await api.open(
-      eventsPath(namespace),
+      kind.path(namespace),
       { watch: 1, resourceVersion, allowWatchBookmarks: true, timeoutSeconds },
       // The server ends the watch after timeoutSeconds; silence well past that is a dead connection.
       { ...(signal ? { signal } : {}), idleTimeoutMs: (timeoutSeconds + 60) * 1000 },
@@ -158,12 +198,12 @@ export async function* watchEvents(
     throw err;
   }
   res.setEncoding('utf8'); // decodes multi-byte characters split across chunks
-  const lines = new WatchLines(readBytes);
+  const lines = new WatchLines(readBytes, kind);
   try {
     for await (const chunk of res) {
       // The messages of a chunk go out together: one generator step per chunk instead of per
       // message (about a microsecond each, and a busy watch has dozens of messages per chunk).
-      const batch: WatchMessage[] = [];
+      const batch: WatchMessage<T>[] = [];
       try {
         lines.take(chunk as string, batch);
       } catch (err) {
@@ -182,32 +222,35 @@ export async function* watchEvents(
  * newline (gathering a long line costs what its length costs, not its square); a line that grows
  * past FAST_LINE_CHARS goes to the streaming decoder, one past MAX_WATCH_LINE_CHARS is an error.
  */
-export class WatchLines {
+export class WatchLines<T = RawEvent> {
   /** The start of the line being read, while it is short. */
   private pending = '';
   /** The line being read once it is long. */
   private long: { decoder: EventJsonDecoder; chars: number } | undefined;
 
-  constructor(private readonly readBytes: number) {}
+  constructor(
+    private readonly readBytes: number,
+    private readonly kind: WatchedKind<T> = EVENT_KIND as unknown as WatchedKind<T>,
+  ) {}
 
   /** Parses the lines `chunk` completes into `batch`. */
-  take(chunk: string, batch: WatchMessage[]): void {
+  take(chunk: string, batch: WatchMessage<T>[]): void {
     let start = 0;
     let newline: number;
     while ((newline = chunk.indexOf('\n', start)) >= 0) {
       const part = chunk.slice(start, newline);
       start = newline + 1;
-      let message: WatchMessage | undefined;
+      let message: WatchMessage<T> | undefined;
       if (this.long) {
         const long = this.long;
         this.long = undefined;
         this.grow(long, part);
-        message = watchMessage(parseLong(long.decoder, part), undefined, this.readBytes);
+        message = watchMessage(parseLong(long.decoder, part), undefined, this.readBytes, this.kind);
       } else {
         const text = this.pending === '' ? part : this.pending + part;
         this.pending = '';
         if (text.trim() === '') continue;
-        message = parseWatchLine(text, this.readBytes);
+        message = watchMessage(JSON.parse(text), text, this.readBytes, this.kind);
       }
       if (message) batch.push(message);
     }
@@ -248,11 +291,7 @@ function parseLong(decoder: EventJsonDecoder, lastPart: string): unknown {
   }
 }
 
-function parseWatchLine(text: string, readBytes: number): WatchMessage | undefined {
-  return watchMessage(JSON.parse(text), text, readBytes);
-}
-
-function watchMessage(parsed: unknown, text: string | undefined, readBytes: number): WatchMessage | undefined {
+function watchMessage<T>(parsed: unknown, text: string | undefined, readBytes: number, kind: WatchedKind<T>): WatchMessage<T> | undefined {
   const message = (parsed ?? {}) as { type?: string; object?: Record<string, unknown> | null };
   const type = message.type;
   const object = message.object ?? {};
@@ -260,8 +299,7 @@ function watchMessage(parsed: unknown, text: string | undefined, readBytes: numb
     case 'ADDED':
     case 'MODIFIED':
     case 'DELETED':
-      boundMessage(object, readBytes);
-      return { type, object: object as unknown as RawEvent };
+      return { type, object: kind.keep(object, readBytes) };
     case 'BOOKMARK': {
       const metadata = object.metadata as { resourceVersion?: string } | undefined;
       return { type: 'BOOKMARK', resourceVersion: metadata?.resourceVersion ?? '' };

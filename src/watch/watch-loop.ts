@@ -1,16 +1,17 @@
 import type { RawEvent } from '../line/event-line.js';
-import { listEventPages, WatchExpiredError, WatchLineTooLongError, type WatchType, watchEvents } from './event-stream.js';
+import { listPages, WatchExpiredError, WatchLineTooLongError, type WatchType, watchObjects } from './event-stream.js';
 import { KubeApiError, type KubeHttp } from './kube-http.js';
+import { EVENT_KIND, type WatchedKind } from './watched-kind.js';
 
 export type WatchRestartReason = 'expired' | 'closed' | 'error' | 'line_too_long';
 
-export interface WatchLoopHandlers {
+export interface WatchLoopHandlers<T = RawEvent> {
   /** A list starts: the first one (`relist` false) or one after the watch history was lost. */
   onListStart(relist: boolean): void;
-  onListPage(items: RawEvent[]): Promise<void>;
-  /** The list is complete: every Event that exists was in one of its pages. */
+  onListPage(items: T[]): Promise<void>;
+  /** The list is complete: every object that exists was in one of its pages. */
   onListEnd(): void;
-  onEvent(type: WatchType, event: RawEvent): void | Promise<void>;
+  onEvent(type: WatchType, object: T): void | Promise<void>;
   /**
    * Why the watch restarts: 'expired' (410 Gone → relist), 'closed' (server ended it), 'error',
    * 'line_too_long' (a watch line past MAX_WATCH_LINE_CHARS: dropped, then a relist).
@@ -18,8 +19,10 @@ export interface WatchLoopHandlers {
   onRestart(reason: WatchRestartReason, error?: unknown): void;
 }
 
-export interface WatchLoopOptions {
+export interface WatchLoopOptions<T = RawEvent> {
   api: KubeHttp;
+  /** What is listed and watched; Events when absent. */
+  kind?: WatchedKind<T>;
   namespace: string | undefined;
   pageSize: number;
   /** Messages are kept this long (UTF-8 bytes) while read: `messageReadBytes(maxMessageBytes)`. */
@@ -35,8 +38,9 @@ export interface WatchLoopOptions {
  * from the last resourceVersion seen (nothing missed, nothing repeated); a 410 Gone relists,
  * and the handlers' occurrence tracking turns the relist into exactly the missed occurrences.
  */
-export async function runWatchLoop(options: WatchLoopOptions, handlers: WatchLoopHandlers, signal: AbortSignal): Promise<void> {
+export async function runWatchLoop<T = RawEvent>(options: WatchLoopOptions<T>, handlers: WatchLoopHandlers<T>, signal: AbortSignal): Promise<void> {
   const { api, namespace } = options;
+  const kind = options.kind ?? (EVENT_KIND as unknown as WatchedKind<T>);
   let resourceVersion: string | undefined;
   let listedBefore = false;
   let backoffMs = options.minBackoffMs;
@@ -48,7 +52,7 @@ export async function runWatchLoop(options: WatchLoopOptions, handlers: WatchLoo
       if (resourceVersion === undefined) {
         handlers.onListStart(listedBefore);
         let listedAt = '';
-        for await (const page of listEventPages(api, namespace, options.pageSize, options.messageReadBytes, signal)) {
+        for await (const page of listPages(api, kind, namespace, options.pageSize, options.messageReadBytes, signal)) {
           await handlers.onListPage(page.items);
           listedAt = page.resourceVersion;
         }
@@ -60,7 +64,7 @@ export async function runWatchLoop(options: WatchLoopOptions, handlers: WatchLoo
       const timeout = options.watchTimeoutSeconds + Math.floor(Math.random() * 30);
       const watchStartedMs = Date.now();
       let messages = 0;
-      for await (const batch of watchEvents(api, namespace, resourceVersion, timeout, options.messageReadBytes, signal)) {
+      for await (const batch of watchObjects(api, kind, namespace, resourceVersion, timeout, options.messageReadBytes, signal)) {
         for (const message of batch) {
           messages++;
           if (message.type === 'BOOKMARK') {
@@ -70,7 +74,7 @@ export async function runWatchLoop(options: WatchLoopOptions, handlers: WatchLoo
           expiredInARow = 0; // an Event came: the watch works (a BOOKMARK alone does not say so)
           const written = handlers.onEvent(message.type, message.object);
           if (written) await written; // most notifications are written without waiting
-          const rv = message.object.metadata?.resourceVersion;
+          const rv = kind.resourceVersion(message.object);
           if (rv) resourceVersion = rv;
           backoffMs = options.minBackoffMs;
         }

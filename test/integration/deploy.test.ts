@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import { AuthorizationV1Api, CoordinationV1Api, CoreV1Api, KubeConfig, Watch } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
+import { KubeHttp } from '../../src/watch/kube-http.js';
 import { type Harness, harness } from '../harness/index.js';
 import {
   BUNDLE_HARDENING,
@@ -86,7 +87,7 @@ beforeAll(async () => {
 });
 
 describe('kustomize renders the bundle and the quickstart (harness kubectl)', () => {
-  it.each(['fluent-bit', 'deploy', 'deploy/quickstart', '.', 'deploy/with-digest'])('kubectl kustomize %s', async (dir) => {
+  it.each(['fluent-bit', 'deploy', 'deploy/quickstart', '.', 'deploy/with-digest', 'deploy/with-pod-failures'])('kubectl kustomize %s', async (dir) => {
     const objects = await render(dir);
     expect(objects.length).toBeGreaterThan(0);
     for (const { obj } of objects) {
@@ -145,11 +146,11 @@ describe('kustomize renders the bundle and the quickstart (harness kubectl)', ()
 });
 
 describe('the API server accepts the bundle', () => {
-  it('kubectl apply --dry-run=server accepts every object of deploy/, of the quickstart and of deploy/with-digest, with no Pod Security warning', async () => {
+  it('kubectl apply --dry-run=server accepts every object of deploy/, of the quickstart, of deploy/with-digest and of deploy/with-pod-failures, with no Pod Security warning', async () => {
     await applyNamespaces();
-    for (const dir of ['deploy', '.', 'deploy/with-digest']) {
+    for (const dir of ['deploy', '.', 'deploy/with-digest', 'deploy/with-pod-failures']) {
       const objects = (await render(dir)).map(({ obj }) => obj);
-      const file = writeObjects(`${dir === '.' ? 'quickstart' : dir.replace('/', '-')}.yaml`, objects);
+      const file = writeObjects(`${dir === '.' ? 'quickstart' : dir.replaceAll('/', '-')}.yaml`, objects);
       const { stdout, stderr } = await kubectl(['apply', '--server-side', '--dry-run=server', '--force-conflicts', '-f', file], h.kube.adminKubeconfigPath);
       const applied = stdout.split('\n').filter((l) => /serverside-applied|created|configured|unchanged/.test(l));
       expect(applied.length, stdout).toBe(objects.length);
@@ -542,5 +543,50 @@ describe('the optional component deploy/components/pod-logs (real kustomize, rea
     expect(await allowed('create', 'attach')).toBe(false);
     expect(await allowed('get', 'proxy')).toBe(false);
     expect(await allowed('list')).toBe(false);
+  });
+});
+
+describe('the pod-failures component (deploy/components/pod-failures, RBAC applied for real)', () => {
+  let sa: KubeConfig;
+  let applied: string;
+
+  beforeAll(async () => {
+    // The bundle's ServiceAccount and base RBAC, then the component's objects.
+    const objects = (await render('deploy/with-pod-failures')).map(({ obj }) => obj);
+    const wanted = objects.filter(
+      (o) =>
+        (o.kind === 'Namespace' && o.metadata.name === NS) ||
+        (o.kind === 'ServiceAccount' && o.metadata.name === SA) ||
+        (['ClusterRole', 'ClusterRoleBinding'].includes(o.kind) && ['kube-eventline', 'kube-eventline-pod-failures'].includes(o.metadata.name)),
+    );
+    expect(
+      wanted
+        .filter((o) => o.metadata.name === 'kube-eventline-pod-failures')
+        .map((o) => o.kind)
+        .sort(),
+    ).toEqual(['ClusterRole', 'ClusterRoleBinding']);
+    applied = writeObjects('pod-failures-rbac.yaml', wanted);
+    await kubectl(['apply', '--server-side', '--force-conflicts', '-f', applied], h.kube.adminKubeconfigPath);
+    sa = new KubeConfig();
+    sa.loadFromFile(await h.kube.serviceAccountKubeconfig(NS, SA));
+  });
+
+  afterAll(async () => {
+    // The other tests see the bundle without the component (no Pod list).
+    for (const kind of ['clusterrolebinding', 'clusterrole'])
+      await kubectl(['delete', kind, 'kube-eventline-pod-failures', '--ignore-not-found'], h.kube.adminKubeconfigPath).catch(() => undefined);
+  });
+
+  it("lets the exporter's ServiceAccount list and watch Pods in every namespace, and nothing more", async () => {
+    const core = sa.makeApiClient(CoreV1Api);
+    const list = await core.listPodForAllNamespaces({ limit: 1 });
+    expect(await status(core.listNamespacedPod({ namespace: 'default', limit: 1 }))).toBe(200);
+    // A watch is accepted: the answer is a 200 stream, not a 403 (KubeHttp.open rejects any other status).
+    const watch = await new KubeHttp(sa).open('/api/v1/pods', { watch: 1, resourceVersion: list.metadata?.resourceVersion, timeoutSeconds: 1 });
+    expect(watch.statusCode).toBe(200);
+    watch.destroy();
+    // No pods/log, no writes to Pods.
+    expect(await status(core.readNamespacedPodLog({ name: 'no-such-pod', namespace: 'default' }))).toBe(403);
+    expect(await status(core.deleteNamespacedPod({ name: 'no-such-pod', namespace: 'default' }))).toBe(403);
   });
 });

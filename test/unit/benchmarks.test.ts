@@ -46,6 +46,11 @@ describe('every benchmark runs (tiny sizes; dist/ built by npm test)', () => {
     expect(out).toMatch(/^\| OccurrenceTracker/m);
   }, 240_000);
 
+  it('npm run bench:pods: the pod watch, podFailures off and on', async () => {
+    const out = await bench(['bench/pods.mjs'], { BENCH_PODS: '300', BENCH_ROUNDS: '1' });
+    expect(out).toMatch(/^\| podFailures on \| 300 \| \d+ \([\d.]+ MB\) \| 30 \| [\d.]+ \| [\d.]+ \|/m);
+  }, 240_000);
+
   it('bench/list-pages.mjs', async () => {
     const out = await bench(['bench/list-pages.mjs']);
     expect(out).toMatch(/EventJsonDecoder/);

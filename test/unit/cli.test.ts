@@ -138,6 +138,15 @@ describe('kube-eventline command', () => {
     for (const reason of ['ScalingReplicaSet', 'BackOff', 'OOMKilling', 'FailedScheduling', 'NodeNotReady', 'ConntrackFull'])
       expect(reasons, reason).toContain(reason);
     expect(lines.find((l) => l.reason === 'OOMKilling')!.level).toBe('error');
+    // podFailures: the OOM kills and the image pull failure read from Pod status.
+    const podFailures = lines.filter((l) => l.source.component === 'kube-eventline');
+    expect(podFailures.map((l) => [l.reason, l.container?.exitCode, l.involvedObject.workload?.name, l.delta, l.count])).toEqual([
+      ['Error', 137, 'payments', 1, 1],
+      ['OOMKilled', 137, 'indexer', 1, 1],
+      ['ErrImagePull', undefined, 'crawler', 1, 1],
+      ['OOMKilled', 137, 'indexer', 1, 2],
+    ]);
+    expect(podFailures.find((l) => l.reason === 'OOMKilled')!.level).toBe('error');
     const { byUid, repeatedPairs } = occurrenceLedger(lines);
     expect(repeatedPairs).toEqual([]);
     // The simulated cluster's own count of what it recorded, against the sum of delta on stdout.

@@ -204,6 +204,34 @@ describe('deploy/ (the bundle)', () => {
     expect(config.leaderElection.namespace).toBe(role.metadata.namespace);
   });
 
+  it('the pod-failures component adds only list and watch of Pods, bound to the exporter; the bundle alone cannot list Pods', () => {
+    const withPods = renderKustomization('deploy/with-pod-failures');
+    expect(withPods.problems, withPods.problems.join('\n')).toEqual([]);
+    const baseIds = new Set(base.objects.map(({ obj }) => `${obj.kind}/${obj.metadata.name}`));
+    const added = withPods.objects.filter(({ obj }) => !baseIds.has(`${obj.kind}/${obj.metadata.name}`)).map(({ obj }) => obj);
+    expect(added.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual([
+      'ClusterRole/kube-eventline-pod-failures',
+      'ClusterRoleBinding/kube-eventline-pod-failures',
+    ]);
+    expect(find(withPods.objects, 'ClusterRole', 'kube-eventline-pod-failures')!.rules).toEqual([
+      { apiGroups: [''], resources: ['pods'], verbs: ['list', 'watch'] },
+    ]);
+    const binding = find(withPods.objects, 'ClusterRoleBinding', 'kube-eventline-pod-failures')!;
+    expect(binding.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'kube-eventline-pod-failures' });
+    expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: 'kube-eventline', namespace: NS }]);
+    expect(rbacProblems(withPods.objects)).toEqual([]);
+    // The component is a Component, usable from any overlay of the bundle.
+    expect(readYaml(repoPath('deploy', 'components', 'pod-failures', 'kustomization.yaml')).kind).toBe('Component');
+    // Off by default: the bundle's own config leaves podFailures off, and its RBAC lists no Pods.
+    const text = readFileSync(repoPath('deploy', 'exporter', 'config.yaml'), 'utf8');
+    expect(loadConfig(text, 'config.yaml', { CLUSTER_NAME: 'x' }).config.podFailures.enabled).toBe(false);
+    const podVerbs = base.objects
+      .filter(({ obj }) => obj.kind === 'ClusterRole' || obj.kind === 'Role')
+      .flatMap(({ obj }) => (obj.rules as K8sObject[]).filter((r) => r.resources.includes('pods')).flatMap((r) => r.verbs));
+    expect(podVerbs).not.toContain('list');
+    expect(podVerbs).not.toContain('watch');
+  });
+
   it('RBAC never grants Secrets, wildcards, escalate/bind/impersonate (whole bundle, npd included)', () => {
     expect(rbacProblems(base.objects)).toEqual([]);
     // The checker itself catches each of those.

@@ -4,10 +4,13 @@ import { LEVELS } from '../../src/grade/levels.js';
 import { buildLine } from '../../src/line/build-line.js';
 import { CLUSTER_SCOPED_NAMESPACE, type RawEvent } from '../../src/line/event-line.js';
 import { occurrenceCount } from '../../src/line/occurrence.js';
+import { failureEvent } from '../../src/pods/failure-event.js';
+import { scanPod } from '../../src/pods/pod-failures.js';
+import { summarizePod } from '../../src/pods/pod-summary.js';
 import { realEvents, repoPath } from '../support/real-events.js';
 
 /** The field table of docs/event-line.md: the one definition of the line. */
-function documentedFields(): { topLevel: Set<string>; involvedObject: Set<string> } {
+function documentedFields(): { topLevel: Set<string>; involvedObject: Set<string>; container: Set<string> } {
   const doc = readFileSync(repoPath('docs', 'event-line.md'), 'utf8');
   const topLevel = new Set<string>();
   for (const row of doc.split('\n').filter((l) => l.startsWith('| `'))) {
@@ -16,7 +19,11 @@ function documentedFields(): { topLevel: Set<string>; involvedObject: Set<string
   }
   const involvedRow = doc.split('\n').find((l) => l.startsWith('| `involvedObject`')) ?? '';
   const involvedObject = new Set([...(involvedRow.split('|')[3] ?? '').matchAll(/`([A-Za-z]+)(?::[^`]*)?`/g)].map((m) => m[1]!));
-  return { topLevel, involvedObject };
+  const container = new Set<string>();
+  for (const row of doc.split('\n').filter((l) => l.startsWith('| `container.'))) {
+    for (const m of (row.split('|')[1] ?? '').matchAll(/`container\.([A-Za-z]+)`/g)) container.add(m[1]!);
+  }
+  return { topLevel, involvedObject, container };
 }
 
 const context = { clusterName: 'test', maxMessageBytes: 4096 };
@@ -44,6 +51,66 @@ describe('the event line of docs/event-line.md', () => {
       expect(line.clusterName).toBe('test');
       expect(line.reason).toBe(event.reason ?? '');
     }
+  });
+
+  it('a pod failure line: every field documented, container facts in the container table, the Pod as involvedObject', () => {
+    const pod = summarizePod({
+      metadata: { name: 'api-1', namespace: 'shop', uid: 'p-uid', resourceVersion: '7', creationTimestamp: '2026-12-03T10:00:00Z' },
+      spec: { nodeName: 'node-3' },
+      status: {
+        startTime: '2026-12-03T10:00:01Z',
+        initContainerStatuses: [{ name: 'init', restartCount: 0, state: { terminated: { reason: 'Completed', exitCode: 0 } } }],
+        containerStatuses: [
+          {
+            name: 'api',
+            image: 'shop/api:1',
+            restartCount: 3,
+            state: { waiting: { reason: 'CrashLoopBackOff' } },
+            lastState: { terminated: { reason: 'OOMKilled', exitCode: 137, startedAt: '2026-12-03T10:50:00Z', finishedAt: '2026-12-03T11:00:00Z' } },
+          },
+        ],
+      },
+    });
+    const [failure] = scanPod(pod, { nowMs: Date.parse('2026-12-03T11:00:05Z'), gracePeriodMs: 120_000 }).failures;
+    const event = failureEvent(pod, failure!, Date.parse('2026-12-03T11:00:05Z'), 'last\nlines');
+    const line = JSON.parse(JSON.stringify(buildLine(event, 'error', 3, context))) as Record<string, unknown> & { container: Record<string, unknown> };
+    for (const key of Object.keys(line)) expect(fields.topLevel, `undocumented field ${key}`).toContain(key);
+    for (const key of Object.keys(line.involvedObject as object)) expect(fields.involvedObject, `undocumented involvedObject.${key}`).toContain(key);
+    expect(Object.keys(line.container).sort()).toEqual([
+      'exitCode',
+      'finishedAt',
+      'image',
+      'logTail',
+      'name',
+      'reason',
+      'restartCount',
+      'signal',
+      'startedAt',
+      'type',
+    ]);
+    for (const key of Object.keys(line.container)) expect(fields.container, `undocumented container.${key}`).toContain(key);
+    expect(line).toMatchObject({
+      time: '2026-12-03T11:00:00.000Z',
+      type: 'Warning',
+      reason: 'OOMKilled',
+      namespace: 'shop',
+      count: 3,
+      metadata: { name: 'api-1', namespace: 'shop', uid: 'p-uid/api', resourceVersion: '7', creationTimestamp: '2026-12-03T10:00:00Z' },
+      source: { component: 'kube-eventline', host: 'node-3' },
+      reportingComponent: 'kube-eventline',
+      involvedObject: {
+        kind: 'Pod',
+        apiVersion: 'v1',
+        namespace: 'shop',
+        name: 'api-1',
+        uid: 'p-uid',
+        resourceVersion: '7',
+        fieldPath: 'spec.containers{api}',
+      },
+      container: { name: 'api', type: 'regular', reason: 'OOMKilled', exitCode: 137, signal: 9, restartCount: 3, logTail: 'last\nlines' },
+    });
+    // An Event line has no container field.
+    expect('container' in buildLine(events[0]!, 'info', 1, context)).toBe(false);
   });
 
   it('keeps kubernetes-event-exporter field values as the Event has them', () => {
