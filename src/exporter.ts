@@ -7,7 +7,8 @@ import { buildLine, type LineContext, type ObjectEnrichment } from './line/build
 import type { EventLine, RawEvent } from './line/event-line.js';
 import { messageReadBytes } from './line/message.js';
 import { occurrenceCount, occurrenceTimeMs } from './line/occurrence.js';
-import { type LogTailFetcher, PodFailureWatch } from './pods/pod-failure-watch.js';
+import type { LogTailFetcher } from './pods/log-tail.js';
+import { PodFailureWatch } from './pods/pod-failure-watch.js';
 import type { ExporterMetrics } from './serve/metrics.js';
 import type { Sink } from './sinks/sink.js';
 import { DEFAULT_TRACKER_OPTIONS, OccurrenceTracker } from './track/occurrence-tracker.js';

@@ -7,7 +7,7 @@ import type { Config } from './config/schema.js';
 import { Enricher } from './enrich/enricher.js';
 import { Exporter } from './exporter.js';
 import { compileGrader } from './grade/grade.js';
-import type { LogTailFetcher } from './pods/pod-failure-watch.js';
+import { createLogTailFetcher, type LogTailFetcher } from './pods/log-tail.js';
 import { compileRoute, routeLine } from './route/compile-route.js';
 import { ExporterMetrics } from './serve/metrics.js';
 import { createSinks } from './sinks/create-sinks.js';
@@ -28,7 +28,7 @@ export interface RunOptions {
   watch?: ConstructorParameters<typeof Exporter>[0]['watch'];
   /** Metrics created by the caller, e.g. to serve probes before this exporter exists. */
   metrics?: ExporterMetrics;
-  /** Fetches the last log lines of a failed container; called only when `podFailures.logLines` > 0. */
+  /** Replaces the `pods/log` fetcher (tests); called only when `podFailures.logLines` > 0. */
   logTail?: LogTailFetcher;
 }
 
@@ -74,7 +74,19 @@ export async function runExporter(config: Config, kubeConfig: KubeConfig, log: L
           podFailures: {
             namespaces: config.podFailures.namespaces,
             gracePeriodMs: config.podFailures.gracePeriodSeconds * 1000,
-            ...(options.logTail && config.podFailures.logLines > 0 ? { logTail: options.logTail } : {}),
+            ...(config.podFailures.logLines > 0
+              ? {
+                  logTail:
+                    options.logTail ??
+                    createLogTailFetcher(api, {
+                      lines: config.podFailures.logLines,
+                      bytes: config.podFailures.logBytes,
+                      perSecond: config.podFailures.logRequestsPerSecond,
+                      metrics,
+                      log,
+                    }),
+                }
+              : {}),
           },
         }
       : {}),

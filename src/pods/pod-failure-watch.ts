@@ -6,17 +6,9 @@ import type { WatchType } from '../watch/event-stream.js';
 import type { KubeHttp } from '../watch/kube-http.js';
 import { runWatchLoop, type WatchRestartReason } from '../watch/watch-loop.js';
 import { failureEvent } from './failure-event.js';
+import type { LogTailFetcher } from './log-tail.js';
 import { scanPod } from './pod-failures.js';
 import { POD_KIND, type PodSummary } from './pod-summary.js';
-
-/** The log-tail seam (docs: POD-FAILURES contract): src/pods/log-tail.ts implements it. */
-export interface LogTailRequest {
-  namespace: string;
-  pod: string;
-  container: string;
-}
-/** The last lines of the previous instance, or undefined when the request failed or was throttled. */
-export type LogTailFetcher = (req: LogTailRequest) => Promise<string | undefined>;
 
 /** What the pod watch needs from the exporter's pipeline. */
 export interface PodFailureOutlet {
@@ -191,7 +183,15 @@ export class PodFailureWatch {
       const logTail =
         failure.termination && this.options.logTail
           ? // A tail is extra: a fetcher that throws instead of answering undefined must not stop the line.
-            await this.options.logTail({ namespace: pod.namespace, pod: pod.name, container: failure.container.name }).catch(() => undefined)
+            await this.options
+              .logTail({
+                namespace: pod.namespace,
+                pod: pod.name,
+                container: failure.container.name,
+                // A current instance that terminated is read itself: a container never restarted has no previous one.
+                previous: failure.termination !== failure.container.terminated,
+              })
+              .catch(() => undefined)
           : undefined;
       await this.outlet.write(tracker, failure.key, failureEvent(pod, failure, now, logTail), seen.delta, now);
     }

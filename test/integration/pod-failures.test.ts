@@ -12,7 +12,7 @@ import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import type { EventLine } from '../../src/line/event-line.js';
-import type { LogTailFetcher, LogTailRequest } from '../../src/pods/pod-failure-watch.js';
+import type { LogTailFetcher, LogTailRequest } from '../../src/pods/log-tail.js';
 import { type RunningExporter, runExporter } from '../../src/run.js';
 import type { KubeHttp } from '../../src/watch/kube-http.js';
 import { type Harness, harness } from '../harness/index.js';
