@@ -283,8 +283,8 @@ describe('pod failure lines against the real API server', () => {
   });
 
   it('the log-tail seam: called for terminated containers only when logLines > 0, its answer in container.logTail', async () => {
-    // The fetcher is a stand-in for src/pods/log-tail.ts (another part of issue #14, built apart):
-    // what is tested here is this side of the seam, when it is called and where its answer goes.
+    // A stand-in fetcher: what is tested here is this side of the seam, when it is called, with what,
+    // and where its answer goes (src/pods/log-tail.ts end to end: pod-log-tail.test.ts).
     const ns = await writer.namespace('pods-tail');
     const asked: LogTailRequest[] = [];
     const logTail: LogTailFetcher = async (req) => {
@@ -310,9 +310,9 @@ describe('pod failure lines against the real API server', () => {
       ['pulling', 'ErrImagePull', undefined],
     ]);
     expect(asked.filter((r) => !r.pod.startsWith('sentinel-'))).toEqual([
-      { namespace: ns, pod: 'tailed', container: 'app' },
-      { namespace: ns, pod: 'no-tail', container: 'app' },
-      { namespace: ns, pod: 'throws', container: 'app' },
+      { namespace: ns, pod: 'tailed', container: 'app', previous: true },
+      { namespace: ns, pod: 'no-tail', container: 'app', previous: true },
+      { namespace: ns, pod: 'throws', container: 'app', previous: true },
     ]);
 
     // logLines 0 (the default): never called, even when a fetcher is given.
