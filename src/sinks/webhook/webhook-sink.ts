@@ -26,7 +26,8 @@ import type { WebhookReceiverConfig } from './webhook-schema.js';
 export interface WebhookMetrics {
   webhookSent(receiver: string): void;
   webhookRetried(receiver: string): void;
-  webhookDropped(receiver: string, why: DropReason, count: number): void;
+  /** The count of one receiver's drops for one reason, looked up once: a full queue drops every line. */
+  webhookDropCounter(receiver: string, why: DropReason): { inc(count: number): void };
   webhookCollapsed(receiver: string, occurrences: number): void;
   webhookQueueLength(receiver: string, length: number): void;
 }
@@ -56,6 +57,12 @@ export function createWebhookSink(config: WebhookReceiverConfig, metrics: Webhoo
   const headers = new Headers({ 'content-type': 'application/json; charset=utf-8', 'user-agent': 'kube-eventline' });
   for (const [name, value] of Object.entries(secrets.headers)) headers.set(name, value);
   const dropLog = new DropLog(config.name, log);
+  const dropCounters: Record<DropReason, { inc(count: number): void }> = {
+    queue_full: metrics.webhookDropCounter(config.name, 'queue_full'),
+    rejected: metrics.webhookDropCounter(config.name, 'rejected'),
+    failed: metrics.webhookDropCounter(config.name, 'failed'),
+    stopped: metrics.webhookDropCounter(config.name, 'stopped'),
+  };
   const now = clock.now ?? Date.now;
 
   const attempt = async (payload: string, stop: AbortSignal): Promise<AttemptOutcome> => {
@@ -98,7 +105,7 @@ export function createWebhookSink(config: WebhookReceiverConfig, metrics: Webhoo
         log.debug({ receiver: config.name, why, afterMs }, 'webhook retrying');
       },
       dropped: (why, count, detail) => {
-        metrics.webhookDropped(config.name, why, count);
+        dropCounters[why].inc(count);
         dropLog.dropped(why, count, detail);
       },
       queueLength: (length) => metrics.webhookQueueLength(config.name, length),
