@@ -35,6 +35,10 @@ export function watchLines(eventsFile) {
 }
 
 /**
+ * Builds the Exporter by hand rather than with run.ts's `buildExporter` (which the webhook
+ * benchmark and its test use): `bench:compare` bundles this file against older builds too, and
+ * builds before 2026-12-03 have no `buildExporter`.
+ *
  * The real Exporter with the default config, or the file `$COMPARE_CONFIG` (enrichment off: it needs an API server), writing
  * through the stdout receiver to /dev/null. `take(line)` decodes one watch line and feeds it in;
  * it returns a Promise only when the pipeline asks to wait, as in the watch loop.

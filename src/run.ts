@@ -25,6 +25,8 @@ export interface RunningExporter {
 export interface RunOptions {
   /** Replace the configured sinks (tests capture lines). */
   sinks?: Map<string, Sink>;
+  /** Where stdout receivers write, if not to stdout (the webhook benchmark counts their lines in a file). */
+  stdoutFd?: number;
   watch?: ConstructorParameters<typeof Exporter>[0]['watch'];
   /** Metrics created by the caller, e.g. to serve probes before this exporter exists. */
   metrics?: ExporterMetrics;
@@ -34,6 +36,25 @@ export interface RunOptions {
 
 /** Builds the exporter from a loaded config and starts it. */
 export async function runExporter(config: Config, kubeConfig: KubeConfig, log: Logger, options: RunOptions = {}): Promise<RunningExporter> {
+  const { exporter, metrics } = buildExporter(config, kubeConfig, log, options);
+  await exporter.start();
+  return {
+    exporter,
+    metrics,
+    stop: (stopOptions) => exporter.stop(stopOptions),
+  };
+}
+
+/**
+ * The exporter a config describes, not started: what `runExporter` starts, and what the webhook
+ * benchmark and tests feed notifications to directly (`Exporter.ingest`).
+ */
+export function buildExporter(
+  config: Config,
+  kubeConfig: KubeConfig,
+  log: Logger,
+  options: RunOptions = {},
+): { exporter: Exporter; metrics: ExporterMetrics; sinks: Map<string, Sink> } {
   const api = new KubeHttp(kubeConfig);
   const metrics = options.metrics ?? new ExporterMetrics(config.metricsNamePrefix);
   const route = compileRoute(
@@ -41,7 +62,7 @@ export async function runExporter(config: Config, kubeConfig: KubeConfig, log: L
     config.receivers.map((r) => r.name),
   );
   metrics.watchRouteRules(route.rules, route.ruleHits);
-  const sinks = options.sinks ?? createSinks(config.receivers, { metrics, log });
+  const sinks = options.sinks ?? createSinks(config.receivers, { metrics, log }, options.stdoutFd);
   const enricher = config.enrichment.enabled
     ? new Enricher(
         api,
@@ -92,12 +113,7 @@ export async function runExporter(config: Config, kubeConfig: KubeConfig, log: L
       : {}),
     ...(options.watch ? { watch: options.watch } : {}),
   });
-  await exporter.start();
-  return {
-    exporter,
-    metrics,
-    stop: (stopOptions) => exporter.stop(stopOptions),
-  };
+  return { exporter, metrics, sinks };
 }
 
 function checkpointStore(checkpoint: NonNullable<Config['checkpoint']>, api: KubeHttp): CheckpointStore {

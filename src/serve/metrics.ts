@@ -144,8 +144,8 @@ export class ExporterMetrics implements WebhookMetrics, LogTailMetrics {
     return tally;
   }
 
-  webhookDropped(receiver: string, why: DropReason, count: number): void {
-    this.webhookTally('webhook_dropped', receiver, why).inc(count);
+  webhookDropCounter(receiver: string, why: DropReason): Tally {
+    return this.webhookTally('webhook_dropped', receiver, why);
   }
 
   webhookCollapsed(receiver: string, occurrences: number): void {

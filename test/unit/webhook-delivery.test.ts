@@ -13,17 +13,14 @@ import MarkdownIt from 'markdown-it';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
-import { Exporter } from '../../src/exporter.js';
-import { compileGrader } from '../../src/grade/grade.js';
 import { buildLine } from '../../src/line/build-line.js';
 import type { EventLine, RawEvent } from '../../src/line/event-line.js';
-import { compileRoute, routeLine } from '../../src/route/compile-route.js';
+import { buildExporter } from '../../src/run.js';
 import { ExporterMetrics } from '../../src/serve/metrics.js';
 import { createSinks } from '../../src/sinks/create-sinks.js';
 import type { Sink } from '../../src/sinks/sink.js';
 import type { WebhookReceiverConfig } from '../../src/sinks/webhook/webhook-schema.js';
 import { createWebhookSink, type WebhookSink } from '../../src/sinks/webhook/webhook-sink.js';
-import { KubeHttp } from '../../src/watch/kube-http.js';
 import { FakeChatServer } from '../support/fake-chat-server.js';
 import { realEvents } from '../support/real-events.js';
 
@@ -454,22 +451,8 @@ receivers:
     sinks.set('stdout', stdout);
     const kubeConfig = new KubeConfig();
     kubeConfig.loadFromClusterAndUser({ name: 'none', server: 'https://127.0.0.1:1', skipTLSVerify: false }, { name: 'none' });
-    const route = compileRoute(
-      config.route,
-      config.receivers.map((r) => r.name),
-    );
-    const exporter = new Exporter({
-      api: new KubeHttp(kubeConfig),
-      clusterName: 'test',
-      namespaces: [],
-      maxEventAgeSeconds: config.maxEventAgeSeconds,
-      maxMessageBytes: config.maxMessageBytes,
-      grade: compileGrader(config.levels),
-      route: (line) => routeLine(route, line),
-      sinks,
-      metrics,
-      log,
-    });
+    // built as run.ts builds the exporter, and as the webhook benchmark does; not started: fed directly
+    const { exporter } = buildExporter(config, kubeConfig, log, { sinks, metrics });
     const events = realEvents();
     const total = 100_000;
     let waited = 0;

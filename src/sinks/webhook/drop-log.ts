@@ -13,9 +13,21 @@ const MESSAGES: Record<DropReason, string> = {
   stopped: 'webhook notices not delivered before the stop timeout',
 };
 
+interface Pending {
+  count: number;
+  detail?: string;
+  /** when a line for this reason was last written; -Infinity before the first */
+  loggedAt: number;
+}
+
 export class DropLog {
-  private readonly pending = new Map<DropReason, { count: number; detail?: string }>();
-  private readonly lastLogged = new Map<DropReason, number>();
+  /** One entry per reason, made up front: a full queue drops every line, and counting one must cost next to nothing. */
+  private readonly pending: Record<DropReason, Pending> = {
+    queue_full: { count: 0, loggedAt: -Infinity },
+    rejected: { count: 0, loggedAt: -Infinity },
+    failed: { count: 0, loggedAt: -Infinity },
+    stopped: { count: 0, loggedAt: -Infinity },
+  };
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -26,12 +38,12 @@ export class DropLog {
   ) {}
 
   dropped(why: DropReason, count: number, detail?: string): void {
-    const entry = this.pending.get(why) ?? { count: 0 };
+    const entry = this.pending[why];
     entry.count += count;
     if (detail !== undefined) entry.detail = detail;
-    this.pending.set(why, entry);
-    const last = this.lastLogged.get(why);
-    if (last === undefined || this.now() - last >= this.intervalMs) this.write(why);
+    // A reason already logged once waits for the flush that is due anyway: no clock read per drop.
+    if (this.timer && entry.loggedAt !== -Infinity) return;
+    if (this.now() - entry.loggedAt >= this.intervalMs) this.write(why);
     else if (!this.timer) {
       this.timer = setTimeout(() => this.flush(), this.intervalMs);
       this.timer.unref();
@@ -42,14 +54,16 @@ export class DropLog {
   flush(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    for (const why of [...this.pending.keys()]) this.write(why);
+    for (const why of Object.keys(this.pending) as DropReason[]) this.write(why);
   }
 
   private write(why: DropReason): void {
-    const entry = this.pending.get(why);
-    if (!entry) return;
-    this.pending.delete(why);
-    this.lastLogged.set(why, this.now());
-    this.log.warn({ receiver: this.receiver, why, dropped: entry.count, ...(entry.detail ? { last: entry.detail } : {}) }, MESSAGES[why]);
+    const entry = this.pending[why];
+    if (entry.count === 0) return;
+    const { count, detail } = entry;
+    entry.count = 0;
+    entry.detail = undefined;
+    entry.loggedAt = this.now();
+    this.log.warn({ receiver: this.receiver, why, dropped: count, ...(detail !== undefined ? { last: detail } : {}) }, MESSAGES[why]);
   }
 }

@@ -9,6 +9,8 @@ import { type Notice, noticeFacts, noticeTitle } from './notice.js';
 import type { Preset } from './preset.js';
 
 function cut(text: string, max: number): string {
+  // no more UTF-16 units than `max` is no more characters than `max`: most texts need no splitting
+  if (text.length <= max) return text;
   const chars = Array.from(text);
   return chars.length <= max ? text : `${chars.slice(0, max - 1).join('')}…`;
 }

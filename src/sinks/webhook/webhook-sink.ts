@@ -24,7 +24,8 @@ import type { WebhookReceiverConfig } from './webhook-schema.js';
 export interface WebhookMetrics {
   webhookSent(receiver: string): void;
   webhookRetried(receiver: string): void;
-  webhookDropped(receiver: string, why: DropReason, count: number): void;
+  /** The count of one receiver's drops for one reason, looked up once: a full queue drops every line. */
+  webhookDropCounter(receiver: string, why: DropReason): { inc(count: number): void };
   webhookCollapsed(receiver: string, occurrences: number): void;
   webhookQueueLength(receiver: string, length: number): void;
 }
@@ -39,6 +40,12 @@ export function createWebhookSink(config: WebhookReceiverConfig, metrics: Webhoo
   const preset = config.preset ? PRESETS[config.preset] : undefined;
   const body = bodyBuilder({ ...(preset ? { preset } : {}), ...(config.layout ? { layout: config.layout } : {}) });
   const dropLog = new DropLog(config.name, log);
+  const dropCounters: Record<DropReason, { inc(count: number): void }> = {
+    queue_full: metrics.webhookDropCounter(config.name, 'queue_full'),
+    rejected: metrics.webhookDropCounter(config.name, 'rejected'),
+    failed: metrics.webhookDropCounter(config.name, 'failed'),
+    stopped: metrics.webhookDropCounter(config.name, 'stopped'),
+  };
   const now = clock.now ?? Date.now;
 
   const attempt = webhookAttempt(config, secrets, now);
@@ -60,7 +67,7 @@ export function createWebhookSink(config: WebhookReceiverConfig, metrics: Webhoo
         log.debug({ receiver: config.name, why, afterMs }, 'webhook retrying');
       },
       dropped: (why, count, detail) => {
-        metrics.webhookDropped(config.name, why, count);
+        dropCounters[why].inc(count);
         dropLog.dropped(why, count, detail);
       },
       queueLength: (length) => metrics.webhookQueueLength(config.name, length),
