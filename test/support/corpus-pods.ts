@@ -6,23 +6,10 @@
 // Built here, not by the exporter: the tests check the dashboards and rules against lines of known
 // shape and numbers, whoever writes them.
 import type { Level } from '../../src/grade/levels.js';
-import type { EventLine } from '../../src/line/event-line.js';
+import type { ContainerFacts, EventLine } from '../../src/line/event-line.js';
+import { WAITING_FAILURE_REASONS } from '../../src/pods/pod-failures.js';
 
 export const POD_FAILURE_COMPONENT = 'kube-eventline';
-
-/** The `container` field of a pod failure line. */
-export interface ContainerFacts {
-  name: string;
-  type: 'init' | 'regular' | 'ephemeral';
-  reason: string;
-  exitCode?: number;
-  signal?: number;
-  restartCount: number;
-  startedAt?: string;
-  finishedAt?: string;
-  image?: string;
-  logTail?: string;
-}
 
 export type PodFailureLine = EventLine & { container: ContainerFacts };
 
@@ -30,17 +17,6 @@ export type PodFailureLine = EventLine & { container: ContainerFacts };
 export function podFailureLevel(reason: string): Level {
   return reason === 'OOMKilled' || reason === 'Evicted' ? 'error' : 'warning';
 }
-
-/** Waiting reasons of the contract; any other reason is a termination. */
-const WAITING = new Set([
-  'CrashLoopBackOff',
-  'ImagePullBackOff',
-  'ErrImagePull',
-  'CreateContainerConfigError',
-  'CreateContainerError',
-  'InvalidImageName',
-  'RunContainerError',
-]);
 
 export interface ContainerFailure {
   /** When: finishedAt of a termination, the observation of a waiting state (ms). */
@@ -87,7 +63,7 @@ export function podFailureLines(spec: ContainerFailureSpec, cluster: string, r: 
     restartCount += f.delta;
     rv += 1 + Math.floor(r() * 40);
     const at = statusTime(f.at);
-    const waiting = WAITING.has(f.reason);
+    const waiting = WAITING_FAILURE_REASONS.has(f.reason);
     const startedAt = waiting ? undefined : rfc3339(at - 5_000 - Math.floor(r() * 120) * 1000);
     const finishedAt = waiting ? undefined : rfc3339(at);
     const container: ContainerFacts = {
