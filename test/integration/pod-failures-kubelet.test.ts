@@ -150,7 +150,8 @@ describe('podFailures as a user runs it', () => {
     // Several refused lists of Pods (500 ms, 1 s, 2 s backoff) …
     await eventually('three refused Pod lists', async () => (await sample(metricsPort, 'kube_eventline_watch_restarts_total', 'reason="error"')) >= 3);
     // … said once, with what to do.
-    const refusals = exporter.stderr.split('\n').filter((l) => /forbidden|403/i.test(l));
+    // An RBAC refusal reads "…: 403 …is forbidden…"; a port or a time such as 40361 is not one.
+    const refusals = exporter.stderr.split('\n').filter((l) => /forbidden|: 403 |\(403\)/i.test(l));
     expect(refusals, exporter.stderr).toHaveLength(1);
     expect(refusals[0]).toContain('deploy/components/pod-failures');
     expect(refusals[0]).toContain('podFailures.enabled: false');
