@@ -171,13 +171,13 @@ export class Exporter {
     this.checkpointer?.startPeriodicSaves();
   }
 
-  private watchRestarted(scope: string, reason: WatchRestartReason, error: unknown): void {
+  private watchRestarted(scope: string, reason: WatchRestartReason, error: unknown, quiet = false): void {
     this.settings.metrics.watchRestarts.inc({ reason });
     if (reason === 'expired' || reason === 'line_too_long') this.settings.metrics.relists.inc();
     // A line too long says the same each time: once is enough, the counter says how often.
     const repeated = reason === 'line_too_long' && this.warnedOnce.has('line_too_long');
     if (reason === 'line_too_long') this.warnedOnce.add(reason);
-    const level = reason === 'closed' || repeated ? 'debug' : 'warn';
+    const level = reason === 'closed' || repeated || quiet ? 'debug' : 'warn';
     this.settings.log[level]({ scope, reason, err: error instanceof Error ? error.message : error }, 'watch restarting');
   }
 
@@ -281,7 +281,8 @@ export class Exporter {
           this.settings.log.info({ scope, pods: podCount, relist }, relist ? 'relisted Pods after the watch expired' : 'listed Pods');
         },
         write: (tracker, key, event, delta, now) => this.writeNew(tracker, key, event, delta, now),
-        restarted: (scope, reason, error) => this.watchRestarted(scope, reason, error),
+        received: (type) => this.settings.metrics.podReceived(type).inc(),
+        restarted: (scope, reason, error, quiet) => this.watchRestarted(scope, reason, error, quiet),
         tooOld: () => this.settings.metrics.dropped('too_old').inc(),
       },
     );

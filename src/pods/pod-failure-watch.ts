@@ -3,7 +3,7 @@ import type { RawEvent } from '../line/event-line.js';
 import { MESSAGE_READ_BYTES } from '../line/message.js';
 import type { OccurrenceTracker } from '../track/occurrence-tracker.js';
 import type { WatchType } from '../watch/event-stream.js';
-import type { KubeHttp } from '../watch/kube-http.js';
+import { KubeApiError, type KubeHttp } from '../watch/kube-http.js';
 import { runWatchLoop, type WatchRestartReason } from '../watch/watch-loop.js';
 import { failureEvent } from './failure-event.js';
 import type { LogTailFetcher } from './log-tail.js';
@@ -16,9 +16,12 @@ export interface PodFailureOutlet {
   /** Whether the first list of `scope` skips failures older than maxEventAgeSeconds (a first start). */
   unknownMayBeOld(scope: string): boolean;
   listEnded(scope: string, pods: number, relist: boolean): void;
+  /** A Pod notification: one per pod of a list page (`LISTED`) or per watch message. */
+  received(type: WatchType | 'LISTED'): void;
   /** Grades, enriches, routes and writes the line; once every receiver has it, records `key` at the line's count. */
   write(tracker: OccurrenceTracker, key: string, event: RawEvent, delta: number, nowMs: number): void | Promise<void>;
-  restarted(scope: string, reason: WatchRestartReason, error: unknown): void;
+  /** `quiet`: said already (e.g. the missing grant), logged at debug only. */
+  restarted(scope: string, reason: WatchRestartReason, error: unknown, quiet?: boolean): void;
   tooOld(): void;
 }
 
@@ -66,6 +69,8 @@ export class PodFailureWatch {
   private loops: Promise<void>[] = [];
   /** Once stopped, no recheck runs: the checkpoint's last snapshot must hold everything written. */
   private stopping = false;
+  /** The missing list/watch grant was warned about (once per process: every retry would say the same). */
+  private warnedForbidden = false;
 
   constructor(
     private readonly options: PodFailureWatchOptions,
@@ -99,7 +104,7 @@ export class PodFailureWatch {
           onListPage: (pods) => this.inQueue(scope, () => this.onListPage(scope, pods)),
           onListEnd: () => this.onListEnd(scope),
           onEvent: (type, pod) => this.inQueue(scope, () => this.onPod(scope, type, pod)),
-          onRestart: (reason, error) => this.outlet.restarted(scope, reason, error),
+          onRestart: (reason, error) => this.restarted(scope, reason, error),
         },
         signal,
       ),
@@ -111,6 +116,28 @@ export class PodFailureWatch {
     await Promise.allSettled(this.loops);
     if (this.recheckTimer) clearTimeout(this.recheckTimer);
     await Promise.allSettled(this.queues.values());
+  }
+
+  /**
+   * A 403 is no passing fault: the ServiceAccount lacks the optional grant. Said once, with the
+   * fix; the loop keeps trying (with its backoff), so applying the grant later needs no restart,
+   * and the Event watches go on meanwhile.
+   */
+  private restarted(scope: string, reason: WatchRestartReason, error: unknown): void {
+    if (!(error instanceof KubeApiError && error.statusCode === 403)) {
+      this.outlet.restarted(scope, reason, error);
+      return;
+    }
+    if (!this.warnedForbidden) {
+      this.warnedForbidden = true;
+      this.options.log.warn(
+        { scope, err: error.message, retryEverySeconds: Math.round(this.options.maxBackoffMs / 1000) },
+        'podFailures is on, but the ServiceAccount may not list and watch Pods (403): apply the kustomize component ' +
+          'deploy/components/pod-failures (the bundle with it: deploy/with-pod-failures), or set podFailures.enabled: false. ' +
+          'Events are still exported; Pods are tried again with backoff, and /readyz fails until they are listed',
+      );
+    }
+    this.outlet.restarted(scope, reason, error, true);
   }
 
   private inQueue(scope: string, work: () => void | Promise<void>): Promise<void> {
@@ -133,6 +160,7 @@ export class PodFailureWatch {
     const listing = this.listing.get(scope)!;
     for (const pod of pods) {
       listing.pods++;
+      this.outlet.received('LISTED');
       await this.handle(scope, pod, listing.firstStart);
     }
   }
@@ -146,6 +174,7 @@ export class PodFailureWatch {
   }
 
   private onPod(scope: string, type: WatchType, pod: PodSummary): void | Promise<void> {
+    this.outlet.received(type);
     if (!pod.uid) return;
     if (type === 'DELETED') {
       const tracker = this.outlet.tracker(scope);

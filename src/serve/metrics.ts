@@ -36,6 +36,7 @@ export interface WrittenCounters {
 export class ExporterMetrics implements WebhookMetrics, LogTailMetrics {
   readonly registry = new Registry();
   readonly eventsReceived: Counter<'type'>;
+  readonly podsReceived: Counter<'type'>;
   readonly linesWritten: Counter<'level' | 'receiver'>;
   readonly occurrencesWritten: Counter<'level' | 'receiver'>;
   readonly eventsDropped: Counter<'why'>;
@@ -164,6 +165,11 @@ export class ExporterMetrics implements WebhookMetrics, LogTailMetrics {
     return this.singleLabelTally('received', 'type', type);
   }
 
+  /** A Pod notification of the pod failure watch (podFailures): apart from Events, so events_received_total keeps its meaning. */
+  podReceived(type: string): Tally {
+    return this.singleLabelTally('pods_received', 'type', type);
+  }
+
   dropped(why: 'unchanged' | 'too_old' | 'no_route' | 'count_decreased' | 'invalid'): Tally {
     return this.singleLabelTally('dropped', 'why', why);
   }
@@ -190,6 +196,13 @@ export class ExporterMetrics implements WebhookMetrics, LogTailMetrics {
       labelNames: ['type'],
       registers: r,
       collect: this.fromTallies('received'),
+    });
+    this.podsReceived = new Counter({
+      name: `${prefix}pods_received_total`,
+      help: 'Pod watch and list notifications received when podFailures is on, by type (ADDED, MODIFIED, DELETED, LISTED). Event notifications are counted in events_received_total.',
+      labelNames: ['type'],
+      registers: r,
+      collect: this.fromTallies('pods_received'),
     });
     this.linesWritten = new Counter({
       name: `${prefix}lines_written_total`,

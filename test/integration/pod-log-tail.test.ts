@@ -4,30 +4,13 @@
  * deploy/components/pod-logs, applied as they are), the pod and its node looked up by the API
  * server, which proxies the request to the node's kubelet.
  *
- * THE ONE FAKE: the kubelet. No kubelet can run here (no container runtime), so the Node this
- * test registers names as its kubelet endpoint (status.addresses InternalIP 127.0.0.1 and
- * status.daemonEndpoints.kubeletEndpoint.Port) a small HTTPS server of this test, which answers
- * GET /containerLogs/{namespace}/{pod}/{container} the way the kubelet does (tailLines, then
- * limitBytes from the start of those lines) or injects a fault (500, no answer, 400).
- *
- * What the API server needs for that, from k8s.io/kubernetes v1.36.3 (the harness's version),
- * so the harness's flags stay as they are:
- * - pkg/registry/core/pod/strategy.go LogLocation: https://{address}:{port}/containerLogs/...
- *   with previous, tailLines and limitBytes passed on; no check against loopback addresses
- *   (unlike pods/proxy and services/proxy).
- * - pkg/kubelet/client/kubelet_client.go: the address is the first of
- *   --kubelet-preferred-address-types (default Hostname, InternalDNS, InternalIP, ExternalDNS,
- *   ExternalIP) the Node reports; without --kubelet-certificate-authority the kubelet's serving
- *   certificate is not verified, and without --kubelet-client-certificate none is presented. So
- *   this fake kubelet can serve any certificate: it uses the harness API server's (issued for
- *   127.0.0.1), and cannot check who calls it.
+ * THE ONE FAKE: the kubelet (test/support/fake-kubelet.ts, which says why and what the API server
+ * needs for it). No kubelet can run here (no container runtime), so the Node this test registers
+ * names that small HTTPS server of the test as its kubelet endpoint.
  */
 
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import https from 'node:https';
-import type { AddressInfo } from 'node:net';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { promisify } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -37,6 +20,7 @@ import { ExporterMetrics } from '../../src/serve/metrics.js';
 import { KubeHttp } from '../../src/watch/kube-http.js';
 import { type Harness, harness } from '../harness/index.js';
 import { applyBundleRbac } from '../support/bundle-exporter.js';
+import { type FakeKubelet, HOSTILE_LOG as HOSTILE, hostileTail, registerKubeletNode, startFakeKubelet } from '../support/fake-kubelet.js';
 import { REPO } from '../unit/deploy-checks.js';
 
 const run = promisify(execFile);
@@ -48,86 +32,9 @@ const POD = 'crashing-api';
 const BUNDLE_NS = 'kube-eventline';
 const BUNDLE_SA = 'kube-eventline';
 
-/** What the fake kubelet saw: method, path and query of every request. */
-interface KubeletRequest {
-  method: string;
-  path: string;
-  query: Record<string, string>;
-}
-
-const utf8 = (s: string) => Buffer.from(s, 'utf8');
-/** 40 lines a container printed before it crashed, with everything that could break a JSON line or a reader. */
-const HOSTILE: Array<{ raw: Buffer; text: string }> = Array.from({ length: 40 }, (_, i) => {
-  const n = String(i).padStart(2, '0');
-  switch (i % 5) {
-    case 0:
-      return {
-        raw: utf8(`${n} {"level":"error","msg":"say \\"hi\\""} {{ .Values.password }}`),
-        text: `${n} {"level":"error","msg":"say \\"hi\\""} {{ .Values.password }}`,
-      };
-    case 1:
-      return { raw: utf8(`${n} <script>alert('x')</script> & </pre>`), text: `${n} <script>alert('x')</script> & </pre>` };
-    case 2:
-      return { raw: utf8(`${n} \u001b[31mERROR\u001b[0m\tpanic: \u0000nul\r`), text: `${n} \u001b[31mERROR\u001b[0m\tpanic: \u0000nul\r` };
-    case 3:
-      // Invalid UTF-8: a lone 0xff, an overlong encoding, a truncated 3-byte sequence.
-      return {
-        raw: Buffer.concat([utf8(`${n} bytes `), Buffer.from([0xff, 0xc0, 0xaf, 0xe2, 0x82]), utf8(' end')]),
-        text: `${n} bytes \uFFFD\uFFFD\uFFFD\uFFFD end`,
-      };
-    default:
-      return { raw: utf8(`${n} ünïcödé €😀 \u2028 line\\separator`), text: `${n} ünïcödé €😀 \u2028 line\\separator` };
-  }
-});
-
 let h: Harness;
 let admin: KubeHttp;
-let kubelet: { port: number; requests: KubeletRequest[]; close(): Promise<void> };
-
-/** The fake kubelet (see the header): /containerLogs as the kubelet answers it, faults by container name. */
-async function startFakeKubelet(pkiDir: string): Promise<typeof kubelet> {
-  const requests: KubeletRequest[] = [];
-  const held = new Set<import('node:http').ServerResponse>();
-  const server = https.createServer({ cert: readFileSync(join(pkiDir, 'apiserver.crt')), key: readFileSync(join(pkiDir, 'apiserver.key')) }, (req, res) => {
-    const url = new URL(req.url ?? '/', 'https://kubelet');
-    requests.push({ method: req.method ?? '', path: url.pathname, query: Object.fromEntries(url.searchParams) });
-    const container = url.pathname.split('/')[4];
-    if (container === 'broken') {
-      res.writeHead(500, { 'content-type': 'text/plain' });
-      res.end('failed to read the container log: the runtime is down');
-      return;
-    }
-    if (container === 'hung') {
-      // Accepts and never answers: the exporter's timeout has to end it.
-      held.add(res);
-      return;
-    }
-    if (container === 'gone') {
-      // What the kubelet says when the previous instance was already removed.
-      res.writeHead(400, { 'content-type': 'text/plain' });
-      res.end(`previous terminated container "gone" in pod "${POD}" not found`);
-      return;
-    }
-    // The kubelet: the last tailLines lines, then at most limitBytes of them from their start.
-    const tail = Number(url.searchParams.get('tailLines') ?? HOSTILE.length);
-    let body = Buffer.concat(HOSTILE.slice(-tail).flatMap(({ raw }) => [raw, utf8('\n')]));
-    const limit = url.searchParams.get('limitBytes');
-    if (limit) body = body.subarray(0, Number(limit));
-    res.writeHead(200, { 'content-type': 'text/plain' });
-    res.end(body);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as AddressInfo).port,
-    requests,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const res of held) res.destroy();
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
+let kubelet: FakeKubelet;
 
 async function kubectl(args: string[]): Promise<string> {
   try {
@@ -169,16 +76,7 @@ beforeAll(async () => {
   kubelet = await startFakeKubelet(dirname(h.info.kube.caFile));
 
   // The node, as a kubelet registers it: its address and the port its server listens on.
-  await admin.sendJson('POST', '/api/v1/nodes', { apiVersion: 'v1', kind: 'Node', metadata: { name: NODE } });
-  const node = await admin.getJson<Record<string, any>>(`/api/v1/nodes/${NODE}`);
-  node.status = {
-    addresses: [
-      { type: 'InternalIP', address: '127.0.0.1' },
-      { type: 'Hostname', address: '127.0.0.1' },
-    ],
-    daemonEndpoints: { kubeletEndpoint: { Port: kubelet.port } },
-  };
-  await admin.sendJson('PUT', `/api/v1/nodes/${NODE}/status`, node);
+  await registerKubeletNode(admin, NODE, kubelet);
 
   await admin.sendJson('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
   const container = (name: string) => ({ name, image: 'registry.invalid/crashing-api:1.0' });
@@ -223,11 +121,7 @@ describe('pods/log through the real API server to the (fake) kubelet', () => {
       },
     ]);
     // Exactly the last five lines; invalid UTF-8 as U+FFFD, everything else as printed.
-    expect(tail).toBe(
-      HOSTILE.slice(-5)
-        .map((l) => l.text)
-        .join('\n'),
-    );
+    expect(tail).toBe(hostileTail(5));
     // In a JSON line it is one escaped string that reads back unchanged.
     const line = JSON.stringify({ container: { name: 'app', logTail: tail } });
     // biome-ignore lint/suspicious/noControlCharactersInRegex: no raw control character may reach the line

@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { DIGEST_QUERIES_FILE, drift, evaluateMixin, REPO_ROOT, RULES_FILE, render } from '../../jsonnet/render.mjs';
 import { DEFAULT_REASON_LEVELS } from '../../src/grade/default-levels.js';
+import { WAITING_FAILURE_REASONS } from '../../src/pods/pod-failures.js';
 import {
   ALL,
   backendMacros,
@@ -143,10 +144,28 @@ describe('config contract', () => {
 
   it('reasons named by the config are graded in src/grade/default-levels.ts', () => {
     const c = mixin.config;
-    for (const r of [...c.nodeProblemReasons, ...c.alertNodeProblemReasons, ...c.oomReasons, ...c.nodeReadinessReasons]) {
+    for (const r of [...c.nodeProblemReasons, ...c.alertNodeProblemReasons, ...c.oomReasons, ...c.nodeReadinessReasons, c.containerOomReason]) {
       expect(DEFAULT_REASON_LEVELS[r], r).toBeDefined();
     }
     expect(c.alertNodeProblemReasons.every((r: string) => c.nodeProblemReasons.includes(r))).toBe(true);
+  });
+
+  it('the pod failure reasons the dashboards and rules filter on are graded by the built-in levels', () => {
+    // The reasons of pod failure lines, as docs/event-line.md documents them and src/pods/ writes them.
+    const reasonRow = readFileSync(join(REPO_ROOT, 'docs/event-line.md'), 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('| `reason` | for a terminated container'));
+    expect(reasonRow, 'docs/event-line.md: the reason row of pod failure lines').toBeDefined();
+    const podFailureReasons = new Set([...[...reasonRow!.matchAll(/`([A-Z][A-Za-z]+)`/g)].map((m) => m[1]!), ...WAITING_FAILURE_REASONS]);
+    const filtered = new Set<string>();
+    for (const q of queries) {
+      for (const m of q.expr.matchAll(/\breason\s*(?:=~|=)\s*"([^"]*)"/g)) {
+        for (const r of m[1]!.split('|')) if (podFailureReasons.has(r)) filtered.add(r);
+      }
+    }
+    // The OOM panels and alert, and the image pull failures, at least: or this checks nothing.
+    expect([...filtered]).toEqual(expect.arrayContaining([mixin.config.containerOomReason, 'ErrImagePull', 'ImagePullBackOff']));
+    for (const r of filtered) expect(DEFAULT_REASON_LEVELS[r], r).toBeDefined();
   });
 
   it('colours levels info grey, normal green, warning orange, error red, fatal dark red', () => {

@@ -2,9 +2,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { failureEvent } from '../../src/pods/failure-event.js';
+import { type PodFailureOutlet, PodFailureWatch } from '../../src/pods/pod-failure-watch.js';
 import { scanPod, terminationSignal } from '../../src/pods/pod-failures.js';
 import { POD_KIND, summarizePod } from '../../src/pods/pod-summary.js';
+import { DEFAULT_TRACKER_OPTIONS, OccurrenceTracker } from '../../src/track/occurrence-tracker.js';
 import { FAST_PAGE_CHARS, listPages, watchObjects } from '../../src/watch/event-stream.js';
+import { eventually } from '../support/capture-sink.js';
 import { problemsOf } from '../support/config-problems.js';
 import { kubeHttpAt, startFaultServer } from '../support/fake-api.js';
 
@@ -266,5 +269,75 @@ describe('Pods through watch/ (POD_KIND)', () => {
       ['MODIFIED', 'u2', '12', 2],
       ['MODIFIED', 'u3', '13', 3],
     ]);
+  });
+});
+
+describe('the Pods grant missing (403)', () => {
+  it('one warning naming the component and podFailures.enabled, then quiet retries; any other failure is said each time', async () => {
+    let status = 403;
+    let requests = 0;
+    const server = await startFaultServer((_req, res) => {
+      requests++;
+      res.writeHead(status, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', code: status, message: 'pods is forbidden: cannot list resource "pods"' }));
+    });
+    const warnings: string[] = [];
+    const restarts: Array<{ scope: string; quiet: boolean | undefined; error?: unknown }> = [];
+    const tracker = new OccurrenceTracker(DEFAULT_TRACKER_OPTIONS);
+    const unexpected = (what: string) => () => {
+      throw new Error(`${what}: nothing was listed`);
+    };
+    const outlet: PodFailureOutlet = {
+      // A list begins (and is refused) before any tracker is read.
+      tracker: () => tracker,
+      unknownMayBeOld: () => true,
+      listEnded: unexpected('listEnded'),
+      received: unexpected('received'),
+      write: unexpected('write'),
+      tooOld: unexpected('tooOld'),
+      restarted: (scope, _reason, error, quiet) => void restarts.push({ scope, quiet, error }),
+    };
+    const watch = new PodFailureWatch(
+      {
+        api: kubeHttpAt(server.url),
+        scopes: new Map([
+          ['pods/a', 'a'],
+          ['pods/b', 'b'],
+        ]),
+        gracePeriodMs: GRACE,
+        maxEventAgeMs: 3_600_000,
+        pageSize: 500,
+        watchTimeoutSeconds: 60,
+        minBackoffMs: 5,
+        maxBackoffMs: 20,
+        log: { warn: (_fields: unknown, message: string) => void warnings.push(message) } as never,
+        now: Date.now,
+      },
+      outlet,
+    );
+    const stop = new AbortController();
+    watch.start(stop.signal);
+    try {
+      await eventually(
+        'refused lists in both scopes',
+        () => restarts.filter((r) => r.scope === 'pods/a').length >= 3 && restarts.some((r) => r.scope === 'pods/b'),
+      );
+      expect(warnings, String(restarts[0]?.error)).toHaveLength(1);
+      expect(warnings[0]).toContain('deploy/components/pod-failures');
+      expect(warnings[0]).toContain('podFailures.enabled: false');
+      // Counted (watch_restarts_total) but logged at debug only.
+      expect(restarts.every((r) => r.quiet === true)).toBe(true);
+      // A server error is no missing grant: said as any watch restart.
+      status = 500;
+      const before = restarts.length;
+      await eventually('a failed list', () => restarts.length > before + 1);
+      expect(restarts.slice(before + 1).every((r) => !r.quiet)).toBe(true);
+      expect(warnings).toHaveLength(1);
+      expect(requests).toBeGreaterThan(4);
+    } finally {
+      stop.abort();
+      await watch.stopped();
+      await server.close();
+    }
   });
 });
