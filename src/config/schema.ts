@@ -344,7 +344,7 @@ const namespaceList = z.array(text).superRefine((names, ctx) => {
 });
 
 /**
- * Container failures read from Pod status (src/pods/, docs/pod-failures.md). Off by default: it
+ * Container failures read from Pod status (src/pods/, docs/config.md "Pod failures"). Off by default: it
  * needs `pods` list and watch (deploy/components/pod-failures/).
  */
 const podFailuresSchema = z.strictObject({

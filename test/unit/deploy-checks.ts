@@ -53,7 +53,7 @@ function inside(root: string, path: string): boolean {
 
 /**
  * Reads a kustomization the way `kubectl kustomize` would for what this bundle uses: resources
- * (files and directories), components (directories), configMapGenerator (files, `key=path`), namespace, and kustomize's
+ * (files and directories), components (directories), configMapGenerator (files, `key=path`, `options.labels`), namespace, and kustomize's
  * refusal to include a directory that contains the including kustomization. Generated names
  * carry no hash here. Files a generator names must exist and lie inside the kustomization's
  * directory (kustomize's default load restrictor), else a problem is reported.
@@ -107,7 +107,16 @@ export function renderKustomization(dir: string, visited: string[] = []): Render
       data[key] = readFileSync(target, 'utf8');
     }
     objects.push({
-      obj: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: gen.name, ...(gen.namespace ? { namespace: gen.namespace } : {}) }, data },
+      obj: {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: {
+          name: gen.name,
+          ...(gen.namespace ? { namespace: gen.namespace } : {}),
+          ...(gen.options?.labels ? { labels: { ...gen.options.labels } } : {}),
+        },
+        data,
+      },
       file: rel(file),
     });
   }

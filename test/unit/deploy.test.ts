@@ -3,7 +3,7 @@
  * straight from the files (test/integration/deploy.test.ts renders them with a real kubectl and
  * checks them against a real API server).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { checkpointShardName, MAX_CHECKPOINT_SHARDS } from '../../src/checkpoint/configmap-store.js';
@@ -316,6 +316,24 @@ describe('deploy/ (the bundle)', () => {
     // The exporter image tag is the package version.
     const pkg = JSON.parse(readFileSync(repoPath('package.json'), 'utf8'));
     expect(container(find(base.objects, 'Deployment', 'kube-eventline'), 'exporter')!.image).toMatch(new RegExp(`:${pkg.version.replace(/\./g, '\\.')}$`));
+  });
+});
+
+describe('every optional component under deploy/components', () => {
+  const components = readdirSync(repoPath('deploy', 'components'));
+
+  it.each(components)('%s is a Component with no transformer that would reach the objects of the kustomization including it', (name) => {
+    const k = readYaml(repoPath('deploy', 'components', name, 'kustomization.yaml'));
+    expect(k.kind).toBe('Component');
+    const transformers = ['labels', 'commonLabels', 'commonAnnotations', 'namespace', 'namePrefix', 'nameSuffix', 'patches', 'images', 'replicas'];
+    expect(transformers.filter((key) => key in k)).toEqual([]);
+    const { objects, problems } = renderKustomization(`deploy/components/${name}`);
+    expect(problems).toEqual([]);
+    for (const { obj } of objects) expect(obj.metadata.labels?.['app.kubernetes.io/part-of'], `${obj.kind}/${obj.metadata.name}`).toBe('kube-eventline');
+  });
+
+  it('finds the three components', () => {
+    expect(components.sort()).toEqual(['digest', 'pod-failures', 'pod-logs']);
   });
 });
 
