@@ -282,6 +282,38 @@ describe('pod failure lines against the real API server', () => {
     expect(lines.map((l) => [l.involvedObject.name, l.reason, l.count, l.delta])).toEqual([['worker', 'OOMKilled', 7, 4]]);
   });
 
+  it('levels and routes apply to pod failure lines as to Events: a level rule overrides OOMKilled, a drop rule drops a reason', async () => {
+    const ns = await writer.namespace('pods-rules');
+    const out = new CaptureSink('stdout');
+    await start(
+      ns,
+      out,
+      [
+        'levels:',
+        '  - { reason: "^OOMKilled$", level: fatal }',
+        'route:',
+        '  drop:',
+        '    - reason: "^ImagePullBackOff$"',
+        '  match:',
+        '    - receiver: stdout',
+        '',
+      ].join('\n'),
+    );
+    await createPod(ns, 'oom');
+    await writeStatus(ns, 'oom', [{ name: 'app', restartCount: 1, state: { running: {} }, lastState: oomKilled() }]);
+    await createPod(ns, 'pull');
+    await writeStatus(ns, 'pull', [{ name: 'app', restartCount: 0, state: { waiting: { reason: 'ImagePullBackOff' } } }], iso(Date.now() - 600_000));
+    await createPod(ns, 'crash');
+    const crashed = { terminated: { reason: 'Error', exitCode: 2, startedAt: iso(Date.now() - 60_000), finishedAt: iso(Date.now() - 1000) } };
+    await writeStatus(ns, 'crash', [{ name: 'app', restartCount: 1, state: { running: {} }, lastState: crashed }]);
+    const lines = (await podLinesBeforeSentinel(ns, out)).filter((l) => !l.involvedObject.name?.startsWith('sentinel-'));
+    // The built-in level of OOMKilled is error; the user's rule wins. ImagePullBackOff is dropped, Error keeps its built-in level.
+    expect(lines.map((l) => [l.involvedObject.name, l.reason, l.level])).toEqual([
+      ['oom', 'OOMKilled', 'fatal'],
+      ['crash', 'Error', 'warning'],
+    ]);
+  });
+
   it('the log-tail seam: called for terminated containers only when logLines > 0, its answer in container.logTail', async () => {
     // A stand-in fetcher: what is tested here is this side of the seam, when it is called, with what,
     // and where its answer goes (src/pods/log-tail.ts end to end: pod-log-tail.test.ts).
