@@ -7,10 +7,8 @@ import { createHmac } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { KubeConfig } from '@kubernetes/client-node';
 import MarkdownIt from 'markdown-it';
-import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { buildLine } from '../../src/line/build-line.js';
@@ -22,6 +20,7 @@ import type { Sink } from '../../src/sinks/sink.js';
 import type { WebhookReceiverConfig } from '../../src/sinks/webhook/webhook-schema.js';
 import { createWebhookSink, type WebhookSink } from '../../src/sinks/webhook/webhook-sink.js';
 import { FakeChatServer } from '../support/fake-chat-server.js';
+import { logCapture } from '../support/log-capture.js';
 import { realEvents } from '../support/real-events.js';
 
 const NASTY = 'He said "stop" \'now\'\nline two `rm -rf` {{ .Reason }} <script>alert(1)</script> [x](http://y) *bold* _it_ # h & &amp; |a|b|\n    indented';
@@ -32,17 +31,6 @@ afterEach(async () => {
   while (sinks.length) await sinks.pop()!.close();
   while (servers.length) await servers.pop()!.stop();
 });
-
-function logCapture() {
-  const lines: Array<Record<string, unknown>> = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      for (const l of chunk.toString().split('\n')) if (l) lines.push(JSON.parse(l) as Record<string, unknown>);
-      done();
-    },
-  });
-  return { log: pino({ level: 'debug' }, stream), lines };
-}
 
 function receiverFrom(yaml: string, env: NodeJS.ProcessEnv = {}): WebhookReceiverConfig {
   const { config } = loadConfig(yaml, 'test.yaml', env);

@@ -3,21 +3,9 @@
  * every interval with the count since the last line. A hanging endpoint drops every line, so the
  * count per drop must be cheap: it does not even read the clock while a line is already due.
  */
-import { Writable } from 'node:stream';
-import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DropLog } from '../../src/sinks/webhook/drop-log.js';
-
-function logCapture() {
-  const lines: Array<Record<string, unknown>> = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      for (const l of chunk.toString().split('\n')) if (l) lines.push(JSON.parse(l) as Record<string, unknown>);
-      done();
-    },
-  });
-  return { log: pino({ level: 'warn' }, stream), lines };
-}
+import { logCapture } from '../support/log-capture.js';
 
 /** pino writes to its stream asynchronously */
 const settled = () => new Promise((resolve) => setImmediate(resolve));
@@ -36,7 +24,7 @@ describe('webhook drop log', () => {
   afterEach(() => vi.useRealTimers());
 
   it('logs the first drop at once, then sums the drops of the interval into one line with the last detail', async () => {
-    const { log, lines } = logCapture();
+    const { log, lines } = logCapture('warn');
     const drops = new DropLog('hook', log, 10_000, now);
     drops.dropped('queue_full', 1);
     for (let i = 0; i < 5_000; i++) drops.dropped('queue_full', 1);
@@ -54,7 +42,7 @@ describe('webhook drop log', () => {
   });
 
   it('a reason not logged before is logged at once even while another reason waits for its line', async () => {
-    const { log, lines } = logCapture();
+    const { log, lines } = logCapture('warn');
     const drops = new DropLog('hook', log, 10_000, now);
     drops.dropped('queue_full', 1);
     drops.dropped('queue_full', 1); // a line for queue_full is now due in 10 s
@@ -77,7 +65,7 @@ describe('webhook drop log', () => {
   });
 
   it('while a line is due, a drop only counts: the clock is not read per drop', () => {
-    const { log } = logCapture();
+    const { log } = logCapture('warn');
     const drops = new DropLog('hook', log, 10_000, now);
     drops.dropped('queue_full', 1);
     drops.dropped('queue_full', 1);
