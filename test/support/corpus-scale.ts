@@ -14,7 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EventLine } from '../../src/line/event-line.js';
-import { awaitCorpus, type EventSpec, linesOf, makeCorpus, rng, toStreams } from './corpus.js';
+import { awaitCorpus, type EventSpec, linesOf, makeCorpus, nodeFlap, rng, toStreams } from './corpus.js';
 import { type ContainerFailureSpec, podFailureLines } from './corpus-pods.js';
 
 export const SCALE = { namespaces: 40, workloadsPerNamespace: 22, podsPerWorkload: 2, nodes: 60, minutes: 100 } as const;
@@ -204,27 +204,7 @@ export function makeScaleCorpus(cluster: string, end: number): ScaleCorpus {
     });
     if (i % 10 === 0) {
       const t = at();
-      specs.push({
-        kind: 'Node',
-        namespace: '',
-        name: node,
-        reason: 'NodeNotReady',
-        type: 'Normal',
-        component: 'node-controller',
-        message: `Node ${node} status is now: NodeNotReady`,
-        observations: [[t]],
-      });
-      specs.push({
-        kind: 'Node',
-        namespace: '',
-        name: node,
-        reason: 'NodeReady',
-        type: 'Normal',
-        component: 'kubelet',
-        host: node,
-        message: `Node ${node} status is now: NodeReady`,
-        observations: [[t + 90_000]],
-      });
+      specs.push(...nodeFlap(node, t, t + 90_000));
     }
   }
   // Keep every occurrence inside the window (and off whole seconds).

@@ -136,6 +136,33 @@ export const HOSTILE = {
 const NODES = ['node-1', 'node-2', 'node-3', 'node-4'];
 const POD_SUFFIXES = ['x2x4q', 'm8kzt', 'p9wld'];
 
+/** A node that went NotReady at `notReadyMs` (the node controller says so) and Ready again at `readyMs` (its kubelet). */
+export function nodeFlap(node: string, notReadyMs: number, readyMs: number): EventSpec[] {
+  return [
+    {
+      kind: 'Node',
+      namespace: '',
+      name: node,
+      reason: 'NodeNotReady',
+      type: 'Normal',
+      component: 'node-controller',
+      message: `Node ${node} status is now: NodeNotReady`,
+      observations: [[notReadyMs]],
+    },
+    {
+      kind: 'Node',
+      namespace: '',
+      name: node,
+      reason: 'NodeReady',
+      type: 'Normal',
+      component: 'kubelet',
+      host: node,
+      message: `Node ${node} status is now: NodeReady`,
+      observations: [[readyMs]],
+    },
+  ];
+}
+
 /**
  * Builds a corpus over (end - hours, end). Deterministic for a seed, a cluster and an end time.
  * Times carry non-zero milliseconds so that no occurrence falls on a whole-second query boundary.
@@ -435,27 +462,7 @@ export function makeCorpus(opts: { cluster: string; seed?: number; end: Date; ho
   }
   for (const node of ['node-2', 'node-4']) {
     const t = at(startMs + 120_000, endMs - 3_600_000);
-    specs.push({
-      kind: 'Node',
-      namespace: '',
-      name: node,
-      reason: 'NodeNotReady',
-      type: 'Normal',
-      component: 'node-controller',
-      message: `Node ${node} status is now: NodeNotReady`,
-      observations: [[t]],
-    });
-    specs.push({
-      kind: 'Node',
-      namespace: '',
-      name: node,
-      reason: 'NodeReady',
-      type: 'Normal',
-      component: 'kubelet',
-      host: node,
-      message: `Node ${node} status is now: NodeReady`,
-      observations: [[t + int(60_000, 600_000)]],
-    });
+    specs.push(...nodeFlap(node, t, t + int(60_000, 600_000)));
   }
   // NodeNotReady is also filed on each pod of the node: not a node event.
   for (const { w, pod } of pods.filter((p) => p.node === 'node-2').slice(0, 2)) {
